@@ -1,0 +1,243 @@
+"""Commands an operator sends to the hub: one struct per op, strictly typed.
+
+Every command carries a client-made ``id`` (a retried command is applied once) and, when it
+acts on a case, the case ``version`` it expects (two commanders on one case: one wins, the
+other gets ``conflict``). The op name is the tag on the wire: ``{"op": "dispatch", ...}``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from dispatch.models import Duty, Field, Kind, Point, Shift, Source, Urgency
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+Text = Annotated[str, msgspec.Meta(max_length=2000)]
+Version = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Command(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="op", forbid_unknown_fields=True
+):
+    """Base of all commands: the client-made id, unique per command."""
+
+    id: Id
+
+
+class CaseCommand(Command, frozen=True, kw_only=True):
+    """A command on one existing case, at the version the client last saw."""
+
+    case: Id
+    version: Version
+    reason: Text = ""
+
+
+# --- intake and the hall's decisions -------------------------------------------------------
+
+
+class Intake(Command, frozen=True, kw_only=True, tag="intake"):
+    """Register a new case from any source."""
+
+    kind: Kind
+    category: Id
+    source: Source
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    description: Text = ""
+    urgency: Urgency | None = None  # None: the catalog's default for the category
+    grid: Id | None = None
+    address: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    position: Point | None = None
+    reporter: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+
+
+class Verify(CaseCommand, frozen=True, kw_only=True, tag="verify"):
+    """On-site verification (核实) of a public report: confirmed, or voided."""
+
+    confirmed: bool
+
+
+class Accept(CaseCommand, frozen=True, kw_only=True, tag="accept"):
+    """立案: accept the case, optionally correcting its category and urgency."""
+
+    category: Id | None = None
+    urgency: Urgency | None = None
+
+
+class Reject(CaseCommand, frozen=True, kw_only=True, tag="reject"):
+    """不予立案 (reason required)."""
+
+
+class Dispatch(CaseCommand, frozen=True, kw_only=True, tag="dispatch"):
+    """派遣 to a unit and, where known, a person."""
+
+    unit: Id
+    staff: Id | None = None
+
+
+class Reassign(CaseCommand, frozen=True, kw_only=True, tag="reassign"):
+    """改派 to another unit or person (reason required)."""
+
+    unit: Id
+    staff: Id | None = None
+
+
+class Acknowledge(CaseCommand, frozen=True, kw_only=True, tag="acknowledge"):
+    """签收 by the unit."""
+
+
+class Arrive(CaseCommand, frozen=True, kw_only=True, tag="arrive"):
+    """On scene."""
+
+
+class ReportBack(CaseCommand, frozen=True, kw_only=True, tag="report_back"):
+    """处置反馈: the unit reports the result (the reason field carries the result text)."""
+
+
+class Check(CaseCommand, frozen=True, kw_only=True, tag="check"):
+    """核查 on site: passed, or back to the unit for rework."""
+
+    passed: bool
+
+
+class Rework(CaseCommand, frozen=True, kw_only=True, tag="rework"):
+    """返工: back to the same unit (reason required)."""
+
+
+class Close(CaseCommand, frozen=True, kw_only=True, tag="close"):
+    """结案."""
+
+
+class Callback(CaseCommand, frozen=True, kw_only=True, tag="callback"):
+    """回访: the reporter's answer after closing."""
+
+    satisfied: bool
+
+
+class Escalate(CaseCommand, frozen=True, kw_only=True, tag="escalate"):
+    """上报 one level up (reason required)."""
+
+
+class Urge(CaseCommand, frozen=True, kw_only=True, tag="urge"):
+    """督办 / 催办 the owning unit."""
+
+
+class Joint(CaseCommand, frozen=True, kw_only=True, tag="joint"):
+    """联合执法: a lead unit plus supporting units."""
+
+    lead: Id
+    supporting: Annotated[tuple[Id, ...], msgspec.Meta(min_length=1, max_length=10)]
+
+
+class Note(CaseCommand, frozen=True, kw_only=True, tag="note"):
+    """A free note in the case history (the reason field carries the text)."""
+
+
+# --- requests by the unit, decisions by the hall -------------------------------------------
+
+
+class RequestReturn(CaseCommand, frozen=True, kw_only=True, tag="request_return"):
+    """退单: the unit says the case is not theirs (reason required)."""
+
+
+class RequestExtension(CaseCommand, frozen=True, kw_only=True, tag="request_extension"):
+    """延期: more time, asked before the deadline (reason required)."""
+
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=60 * 24 * 30)]
+
+
+class RequestPark(CaseCommand, frozen=True, kw_only=True, tag="request_park"):
+    """挂账: cannot be solved now (reason required)."""
+
+
+class RequestVoid(CaseCommand, frozen=True, kw_only=True, tag="request_void"):
+    """作废 (reason required)."""
+
+
+class Approve(CaseCommand, frozen=True, kw_only=True, tag="approve"):
+    """The hall approves the pending request of this kind."""
+
+    request: Annotated[str, msgspec.Meta(pattern="^(return|extension|park|void)$")]
+
+
+class Refuse(CaseCommand, frozen=True, kw_only=True, tag="refuse"):
+    """The hall refuses the pending request of this kind (reason required)."""
+
+    request: Annotated[str, msgspec.Meta(pattern="^(return|extension|park|void)$")]
+
+
+class Resume(CaseCommand, frozen=True, kw_only=True, tag="resume"):
+    """Take a parked case back to where it was."""
+
+
+class Merge(CaseCommand, frozen=True, kw_only=True, tag="merge"):
+    """Merge this (duplicate) case into an open one."""
+
+    into: Id
+
+
+# --- people --------------------------------------------------------------------------------
+
+
+class StaffStatus(Command, frozen=True, kw_only=True, tag="staff_status"):
+    """A person's duty or field status, or position, changed."""
+
+    staff: Id
+    duty: Duty | None = None
+    field: Field | None = None
+    position: Point | None = None
+
+
+class ShiftChange(Command, frozen=True, kw_only=True, tag="shift_change"):
+    """Hand over: the named shift goes on duty, the other goes off (or to standby)."""
+
+    to: Shift
+
+
+AnyCommand = (
+    Intake
+    | Verify
+    | Accept
+    | Reject
+    | Dispatch
+    | Reassign
+    | Acknowledge
+    | Arrive
+    | ReportBack
+    | Check
+    | Rework
+    | Close
+    | Callback
+    | Escalate
+    | Urge
+    | Joint
+    | Note
+    | RequestReturn
+    | RequestExtension
+    | RequestPark
+    | RequestVoid
+    | Approve
+    | Refuse
+    | Resume
+    | Merge
+    | StaffStatus
+    | ShiftChange
+)
+
+CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
+    Verify, Accept, Reject, Dispatch, Reassign, Acknowledge, Arrive, ReportBack, Check,
+    Rework, Close, Callback, Escalate, Urge, Joint, Note, RequestReturn, RequestExtension,
+    RequestPark, RequestVoid, Approve, Refuse, Resume, Merge,
+)  # fmt: skip
+
+OPS: frozenset[str] = frozenset(
+    str(c.__struct_config__.tag) for c in (*CASE_COMMANDS, Intake, StaffStatus, ShiftChange)
+)
+"""Every op name the protocol knows."""
+
+
+def op_of(command: Command) -> str:
+    """The wire name of a command."""
+    return str(type(command).__struct_config__.tag)

@@ -1,0 +1,101 @@
+"""Typed settings: ``config.toml`` parsed once into frozen structs and passed down.
+
+Parsing is pure (text in, settings out); reading the file, environment variables and CLI
+flags is the CLI's job (``console/settings_loader.py``). Each key is documented in the root
+``config.toml``; the defaults here are DESIGN.md's.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from typing import Annotated
+
+import msgspec
+
+from dispatch.errors import ErrorCode, Refusal
+from dispatch.models import Level, Source
+
+Minutes = Annotated[int, msgspec.Meta(ge=1)]
+HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+
+
+class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class HubSettings(_Section, frozen=True, kw_only=True):
+    listen: str = "127.0.0.1:8765"
+    database: str = ""  # empty: sqlite file in the user data dir
+    tls_cert: str = ""
+    tls_key: str = ""
+    max_frame_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 256 * 1024
+    frames_per_second: Annotated[int, msgspec.Meta(ge=1)] = 50
+    burst: Annotated[int, msgspec.Meta(ge=1)] = 200
+    snapshot_chunk: Annotated[int, msgspec.Meta(ge=1)] = 2000
+    ping_interval: Annotated[float, msgspec.Meta(gt=0)] = 20.0
+    ping_timeout: Annotated[float, msgspec.Meta(gt=0)] = 20.0
+    tick_seconds: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+
+
+class ClockSettings(_Section, frozen=True, kw_only=True):
+    timezone: str = "Asia/Shanghai"
+    speed: Annotated[float, msgspec.Meta(gt=0, le=10000)] = 1.0
+
+
+class CalendarSettings(_Section, frozen=True, kw_only=True):
+    periods: tuple[tuple[HHMM, HHMM], ...] = (("08:30", "12:00"), ("13:30", "17:30"))
+    weekend: tuple[Annotated[int, msgspec.Meta(ge=1, le=7)], ...] = (6, 7)  # ISO weekdays
+    holidays: tuple[date, ...] = ()
+    workdays: tuple[date, ...] = ()  # weekend days worked instead (调休)
+
+
+class SlaSettings(_Section, frozen=True, kw_only=True):
+    urgent_accept_minutes: Minutes = 5
+    urgent_dispatch_minutes: Minutes = 5
+    urgent_on_scene_minutes: Minutes = 15
+    urgent_result_minutes: Minutes = 60
+    accept_work_minutes: Minutes = 30
+    dispatch_work_minutes: Minutes = 30
+    check_work_minutes: Minutes = 120
+    amber_at: Annotated[float, msgspec.Meta(gt=0, lt=1)] = 0.8
+
+
+class EscalationSettings(_Section, frozen=True, kw_only=True):
+    on_breach: bool = True  # a missed deadline raises the case one level
+    returns_to_grid_head: Annotated[int, msgspec.Meta(ge=1)] = 2
+    top: Level = Level.LEADERSHIP
+
+
+class IntakeSettings(_Section, frozen=True, kw_only=True):
+    verify_sources: tuple[Source, ...] = (Source.PHOTO, Source.HOTLINE)
+    auto_dispatch_sources: tuple[Source, ...] = ()
+    duplicate_distance_m: Annotated[float, msgspec.Meta(ge=0)] = 100.0
+    duplicate_window_minutes: Minutes = 120
+
+
+class ConsoleSettings(_Section, frozen=True, kw_only=True):
+    hub_url: str = "ws://127.0.0.1:8765"
+    token_file: str = ""
+    locale: Annotated[str, msgspec.Meta(pattern="^(zh_CN|en)$")] = "zh_CN"
+
+
+class Settings(_Section, frozen=True, kw_only=True):
+    hub: HubSettings = HubSettings()
+    clock: ClockSettings = ClockSettings()
+    calendar: CalendarSettings = CalendarSettings()
+    sla: SlaSettings = SlaSettings()
+    escalation: EscalationSettings = EscalationSettings()
+    intake: IntakeSettings = IntakeSettings()
+    console: ConsoleSettings = ConsoleSettings()
+
+
+def parse_settings(text: str) -> Settings:
+    """Settings from TOML text; unknown keys and bad values are an ``invalid`` refusal."""
+    try:
+        raw = tomllib.loads(text)
+        return msgspec.convert(raw, Settings, strict=False)
+    except tomllib.TOMLDecodeError as exc:
+        raise Refusal(ErrorCode.MALFORMED, f"config is not valid TOML: {exc}") from None
+    except msgspec.ValidationError as exc:
+        raise Refusal(ErrorCode.INVALID, f"config: {exc}") from None

@@ -1,0 +1,44 @@
+"""The reference data a decision needs: settings, catalog, calendar, places, units, staff.
+
+The hub keeps one :class:`Hall` current and hands it to the pure workflow with each command,
+so the workflow never looks anything up on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from dispatch.calendar import WorkingCalendar
+from dispatch.catalog import Catalog
+from dispatch.config import Settings
+from dispatch.errors import ErrorCode, Refusal
+from dispatch.models import Area, Staff, Unit
+
+
+@dataclass(frozen=True)
+class Hall:
+    settings: Settings
+    catalog: Catalog
+    calendar: WorkingCalendar
+    areas: Mapping[str, Area] = field(default_factory=dict)
+    units: Mapping[str, Unit] = field(default_factory=dict)
+    staff: Mapping[str, Staff] = field(default_factory=dict)
+
+    def unit(self, unit_id: str) -> Unit:
+        try:
+            return self.units[unit_id]
+        except KeyError:
+            raise Refusal(ErrorCode.NOT_FOUND, f"unknown unit {unit_id!r}") from None
+
+    def person(self, staff_id: str) -> Staff:
+        try:
+            return self.staff[staff_id]
+        except KeyError:
+            raise Refusal(ErrorCode.NOT_FOUND, f"unknown staff {staff_id!r}") from None
+
+    def area(self, code: str) -> Area:
+        try:
+            return self.areas[code]
+        except KeyError:
+            raise Refusal(ErrorCode.NOT_FOUND, f"unknown grid {code!r}") from None

@@ -1,0 +1,157 @@
+"""The wire protocol: JSON text frames, one typed message per frame (docs/PROTOCOL.md).
+
+Client → hub: ``hello`` (first frame: token, protocol, last seen seq), ``command``, ``ping``.
+Hub → client: ``welcome``, ``snapshot`` (chunked), ``events``, ``ack``, ``error``, ``pong``.
+Decoding is strict: a wrong type, a missing or unknown field, an unknown message or op, or an
+oversize frame is a :class:`~dispatch.errors.Refusal` with its code — never an exception of
+another kind.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from dispatch.commands import OPS, AnyCommand
+from dispatch.errors import ErrorCode, Refusal
+from dispatch.events import Event
+from dispatch.models import Area, Case, Role, Staff, Unit
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 256 * 1024
+"""Client frames larger than this close the connection (hub frames may be larger: snapshots)."""
+
+
+class Message(
+    msgspec.Struct, frozen=True, kw_only=True, tag_field="type", forbid_unknown_fields=True
+):
+    """Base of every frame."""
+
+
+# --- client → hub --------------------------------------------------------------------------
+
+
+class Hello(Message, frozen=True, kw_only=True, tag="hello"):
+    """First frame of a connection. ``last_seq``: resume after this event instead of a snapshot."""
+
+    protocol: int
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    last_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    client: Annotated[str, msgspec.Meta(max_length=100)] = ""
+
+
+class CommandFrame(Message, frozen=True, kw_only=True, tag="command"):
+    command: AnyCommand
+
+
+class Ping(Message, frozen=True, kw_only=True, tag="ping"):
+    pass
+
+
+ClientMessage = Hello | CommandFrame | Ping
+
+# --- hub → client --------------------------------------------------------------------------
+
+
+class Welcome(Message, frozen=True, kw_only=True, tag="welcome"):
+    protocol: int
+    operator: str
+    role: Role
+    unit: str | None  # the operator's own unit (standby and unit roles)
+    hub_time: datetime
+    seq: int  # the last event in the log now
+    resync: str  # "snapshot" (chunks follow) or "events" (the missed events follow)
+    speed: float = 1.0  # hub clock rate (demo mode runs faster)
+
+
+class Snapshot(Message, frozen=True, kw_only=True, tag="snapshot"):
+    """Hall state as of ``seq``, in ``chunks`` frames; apply events with seq > this after."""
+
+    seq: int
+    chunk: int
+    chunks: int
+    areas: list[Area] = []
+    units: list[Unit] = []
+    staff: list[Staff] = []
+    cases: list[Case] = []
+
+
+class Events(Message, frozen=True, kw_only=True, tag="events"):
+    """Events in seq order, gap-free across frames of one connection."""
+
+    events: list[Event]
+
+
+class Ack(Message, frozen=True, kw_only=True, tag="ack"):
+    command: str  # the command id
+    seq: int  # the last event the command wrote (its events are sent before the ack)
+    case: str | None = None
+    version: int | None = None
+    replayed: bool = False  # true when the id was applied before: nothing new happened
+
+
+class Error(Message, frozen=True, kw_only=True, tag="error"):
+    code: ErrorCode
+    message: str
+    command: str | None = None
+
+
+class Pong(Message, frozen=True, kw_only=True, tag="pong"):
+    hub_time: datetime
+
+
+HubMessage = Welcome | Snapshot | Events | Ack | Error | Pong
+
+_client_decoder = msgspec.json.Decoder(ClientMessage)
+_hub_decoder = msgspec.json.Decoder(HubMessage)
+_encoder = msgspec.json.Encoder()
+
+
+def encode(message: Message) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode_client(frame: bytes | str, max_bytes: int = MAX_FRAME_BYTES) -> ClientMessage:
+    """Decode one client frame, or raise a :class:`Refusal` saying exactly what is wrong."""
+    size = len(frame.encode() if isinstance(frame, str) else frame)
+    if size > max_bytes:
+        raise Refusal(ErrorCode.TOO_LARGE, f"frame of {size} bytes exceeds {max_bytes}")
+    try:
+        return _client_decoder.decode(frame)
+    except msgspec.ValidationError as exc:
+        raise _classify(frame, exc) from None
+    except msgspec.DecodeError as exc:
+        raise Refusal(ErrorCode.MALFORMED, f"not valid JSON: {exc}") from None
+
+
+def command_id_of(frame: bytes | str) -> str | None:
+    """Best effort: the command id in a frame that failed validation, to tag the error."""
+    try:
+        raw = msgspec.json.decode(frame)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(raw, dict) and isinstance(raw.get("command"), dict):
+        cid = raw["command"].get("id")
+        return cid if isinstance(cid, str) and len(cid) <= 64 else None
+    return None
+
+
+def _classify(frame: bytes | str, exc: msgspec.ValidationError) -> Refusal:
+    raw: Any = msgspec.json.decode(frame)
+    if not isinstance(raw, dict):
+        return Refusal(ErrorCode.MALFORMED, "a frame must be a JSON object")
+    kind = raw.get("type")
+    if kind not in ("hello", "command", "ping"):
+        return Refusal(ErrorCode.UNKNOWN_MESSAGE, f"unknown message type {kind!r}")
+    if kind == "command":
+        body = raw.get("command")
+        if isinstance(body, dict) and body.get("op") not in OPS:
+            return Refusal(ErrorCode.UNKNOWN_COMMAND, f"unknown command op {body.get('op')!r}")
+    return Refusal(ErrorCode.INVALID, str(exc))
+
+
+def decode_hub(frame: bytes | str) -> HubMessage:
+    """Decode one hub frame (clients use this); raises ``msgspec`` errors on a bad hub."""
+    return _hub_decoder.decode(frame)

@@ -1,0 +1,1 @@
+"""The pyqtgraph wall display for the hall's big screen: a read-only client like the console."""
