@@ -1,0 +1,172 @@
+"""Where a new case should go: the open case it duplicates, the unit, and the person.
+
+Everything here *suggests*; a person in the hall decides (DESIGN.md §1, Routing and
+Duplicates). Component cases go to the category's responsible department (主管部门), event
+cases to the locality (属地) of their grid. Pure functions over a :class:`Hall`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dispatch.geo import distance_m
+from dispatch.hall import Hall
+from dispatch.models import Case, Duty, Kind, Point, Staff, Unit
+
+POSITION_FRESH = timedelta(minutes=30)
+"""A reported position older than this says little about where a person is now."""
+
+_ROUTABLE_DUTIES = (Duty.ON_DUTY, Duty.STANDBY)
+
+
+def area_chain(code: str | None, hall: Hall) -> list[str]:
+    """The area ``code`` and its ancestors, nearest first; empty for no or an unknown code."""
+    chain: list[str] = []
+    current = code
+    while current is not None and current in hall.areas and current not in chain:
+        chain.append(current)
+        current = hall.areas[current].parent
+    return chain
+
+
+def suggest_unit(case: Case, hall: Hall) -> Unit | None:
+    """The unit the case should be dispatched to, or None when no unit fits.
+
+    A component case goes to a unit of the category's department type; an event case goes to
+    the locality of its grid (the nearest area up the tree with ``locality`` set) and, when
+    no locality is known, to the category's department like a component.
+    """
+    chain = area_chain(case.grid, hall)
+    if case.kind is Kind.EVENT:
+        for code in chain:
+            locality = hall.areas[code].locality
+            if locality is not None and locality in hall.units:
+                return hall.units[locality]
+    category = hall.catalog.by_code.get(case.category)
+    if category is None:
+        return None
+    return _department(category.dept, chain, hall)
+
+
+def _department(dept: str, chain: list[str], hall: Hall) -> Unit | None:
+    """The unit of type ``dept`` answering most closely for the place.
+
+    A unit bound to the grid beats one bound to the street, which beats one bound to no
+    area; a unit bound to some other area comes last (still better than nobody). Ties go
+    to the lowest unit id so the suggestion is stable.
+    """
+    depth = {code: i for i, code in enumerate(chain)}
+
+    def closeness(unit: Unit) -> tuple[int, int, str]:
+        if unit.area in depth:
+            return (0, depth[unit.area], unit.id)
+        if unit.area is None:
+            return (1, 0, unit.id)
+        return (2, 0, unit.id)
+
+    candidates = [u for u in hall.units.values() if u.dept == dept]
+    return min(candidates, key=closeness, default=None)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """A person who could take the case, with what the ranking looked at."""
+
+    staff: Staff
+    load: int  # open cases this person owns
+    distance_m: float | None  # from the case; None when either position is unknown or stale
+    covers_grid: bool  # the case's grid (or an area above it) is one of the person's grids
+
+
+def rank_staff(
+    case: Case, unit_id: str, hall: Hall, now: datetime, open_cases: Iterable[Case]
+) -> list[Ranked]:
+    """The people of ``unit_id`` who could take ``case``, best first.
+
+    Only staff whose duty is ON_DUTY or STANDBY are listed. The order is:
+
+    1. on duty before standby (standby means called in from home);
+    2. covering the case's grid before not (they know the place);
+    3. fewer open cases owned before more (spread the load);
+    4. nearer before farther, unknown distance last;
+    5. staff id, so equal candidates keep a stable order.
+
+    The case's position is its reported one or, failing that, its grid's centre. A person's
+    position counts when it has no ``seen_at`` (the post on the roster) or was seen within
+    :data:`POSITION_FRESH` of ``now``.
+    """
+    chain = set(area_chain(case.grid, hall))
+    loads = Counter(c.owner_staff for c in open_cases if c.is_open and c.owner_staff)
+    target = _case_position(case, hall)
+    ranked = [
+        Ranked(
+            staff=s,
+            load=loads[s.id],
+            distance_m=_distance(target, s, now),
+            covers_grid=any(g in chain for g in s.grids),
+        )
+        for s in hall.staff.values()
+        if s.unit == unit_id and s.duty in _ROUTABLE_DUTIES
+    ]
+    ranked.sort(
+        key=lambda r: (
+            r.staff.duty is not Duty.ON_DUTY,
+            not r.covers_grid,
+            r.load,
+            r.distance_m is None,
+            r.distance_m or 0.0,
+            r.staff.id,
+        )
+    )
+    return ranked
+
+
+def _case_position(case: Case, hall: Hall) -> Point | None:
+    if case.position is not None:
+        return case.position
+    area = hall.areas.get(case.grid) if case.grid is not None else None
+    return area.centre if area is not None else None
+
+
+def _distance(target: Point | None, person: Staff, now: datetime) -> float | None:
+    if target is None or person.position is None:
+        return None
+    if person.seen_at is not None and now - person.seen_at > POSITION_FRESH:
+        return None
+    return distance_m(target, person.position)
+
+
+def find_duplicate(case: Case, open_cases: Iterable[Case], hall: Hall) -> Case | None:
+    """The open case that ``case`` most likely repeats, or None.
+
+    A duplicate has the same category and grid and was reported within the intake window
+    (``duplicate_window_minutes``) of it; when both have a position they must also lie within
+    ``duplicate_distance_m``. A hotline ticket often has an address but no position, so the
+    grid alone must do then. Of several, the nearest wins, then the earliest reported (the
+    original), and a case already flagged as someone's duplicate only when nothing else fits.
+    """
+    if case.grid is None:
+        return None
+    intake = hall.settings.intake
+    window = timedelta(minutes=intake.duplicate_window_minutes)
+    found: list[tuple[bool, float, datetime, str, Case]] = []
+    for other in open_cases:
+        if (
+            other.id == case.id
+            or not other.is_open
+            or other.category != case.category
+            or other.grid != case.grid
+            or abs(other.reported_at - case.reported_at) > window
+        ):
+            continue
+        gap: float | None = None
+        if case.position is not None and other.position is not None:
+            gap = distance_m(case.position, other.position)
+            if gap > intake.duplicate_distance_m:
+                continue
+        rank = gap if gap is not None else intake.duplicate_distance_m
+        found.append((other.duplicate_of is not None, rank, other.reported_at, other.id, other))
+    return min(found, key=lambda f: f[:4])[4] if found else None
