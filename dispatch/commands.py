@@ -232,9 +232,9 @@ CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
     RequestPark, RequestVoid, Approve, Refuse, Resume, Merge,
 )  # fmt: skip
 
-OPS: frozenset[str] = frozenset(
-    str(c.__struct_config__.tag) for c in (*CASE_COMMANDS, Intake, StaffStatus, ShiftChange)
-)
+ALL_COMMANDS: tuple[type[Command], ...] = (*CASE_COMMANDS, Intake, StaffStatus, ShiftChange)
+
+OPS: frozenset[str] = frozenset(str(c.__struct_config__.tag) for c in ALL_COMMANDS)
 """Every op name the protocol knows."""
 
 

@@ -104,8 +104,8 @@ class Pong(Message, frozen=True, kw_only=True, tag="pong"):
 
 HubMessage = Welcome | Snapshot | Events | Ack | Error | Pong
 
-_client_decoder = msgspec.json.Decoder(ClientMessage)
-_hub_decoder = msgspec.json.Decoder(HubMessage)
+_client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
+_hub_decoder: msgspec.json.Decoder[HubMessage] = msgspec.json.Decoder(HubMessage)
 _encoder = msgspec.json.Encoder()
 
 

@@ -1,0 +1,292 @@
+"""The ``griddesk`` command: run the hub, manage operators, print the version.
+
+Only stdlib and the small settings modules are imported at the top, so ``griddesk --help``
+stays fast; the hub, the store and SQLAlchemy are imported inside the subcommand that needs
+them. Exit codes: 0 done, 1 the action failed (e.g. no such operator), 2 bad usage or config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from console.settings_loader import ConfigError, load_settings
+
+if TYPE_CHECKING:
+    from hub.store import Store
+
+ROLES = ("commander", "dispatcher", "standby", "unit", "observer")
+"""``dispatch.models.Role`` values, spelled out so ``--help`` needs no import (a test checks)."""
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``griddesk`` command line; return the process exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse already printed
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    run: Callable[[argparse.Namespace], int] | None = getattr(args, "run", None)
+    if run is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return run(args)
+    except ConfigError as exc:
+        _say(f"griddesk: {exc}")
+        return 2
+
+
+# --- the parser ----------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="griddesk",
+        description="Dispatch console of a city grid-management command hall (网格化管理指挥中心).",
+    )
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    hub = commands.add_parser("hub", help="run the hub (the server and the only writer)")
+    _add_config(hub)
+    _add_db(hub)
+    hub.add_argument(
+        "--listen", metavar="HOST:PORT", help="address to bind (default 127.0.0.1:8765)"
+    )
+    hub.add_argument(
+        "--demo-city", action="store_true", help="load the demo city if the hall is empty"
+    )
+    hub.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve wss://")
+    hub.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
+    hub.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: info")
+    hub.set_defaults(run=_run_hub)
+
+    operator = commands.add_parser("operator", help="add, list, disable or enable operators")
+    ops = operator.add_subparsers(title="operator commands", metavar="ACTION", required=True)
+
+    add = ops.add_parser("add", help="add an operator and print their token (shown once)")
+    add.add_argument("name", metavar="NAME")
+    add.add_argument("--role", required=True, choices=ROLES, help="what the operator may do")
+    add.add_argument("--unit", metavar="UNIT", help="own unit id (standby and unit roles)")
+    _add_config(add)
+    _add_db(add)
+    add.set_defaults(run=_run_operator_add)
+
+    listing = ops.add_parser("list", help="list operators")
+    _add_config(listing)
+    _add_db(listing)
+    listing.set_defaults(run=_run_operator_list)
+
+    for action, enabled in (("disable", False), ("enable", True)):
+        sub = ops.add_parser(action, help=f"{action} an operator's token")
+        sub.add_argument("name", metavar="NAME")
+        _add_config(sub)
+        _add_db(sub)
+        sub.set_defaults(run=_run_operator_enabled, enabled=enabled)
+
+    version = commands.add_parser("version", help="print the version and the protocol version")
+    version.set_defaults(run=_run_version)
+    return parser
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        type=Path,
+        metavar="FILE",
+        help="config file (default: ./config.toml, then the user config dir's config.toml)",
+    )
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database URL, e.g. sqlite:///griddesk.db or postgresql://user@host/db",
+    )
+
+
+# --- hub -----------------------------------------------------------------------------------
+
+
+def _run_hub(args: argparse.Namespace) -> int:
+    overrides = _overrides(
+        args,
+        {
+            "db": "hub.database",
+            "listen": "hub.listen",
+            "tls_cert": "hub.tls_cert",
+            "tls_key": "hub.tls_key",
+        },
+    )
+    settings = load_settings(args.config, os.environ, overrides)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.log_level != "debug":  # alembic narrates every start-up at INFO
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+    from hub.runner import parse_listen, run_hub
+
+    try:
+        host, _port = parse_listen(settings.hub.listen)
+    except ValueError as exc:
+        raise ConfigError(f"config: hub.listen: {exc}") from None
+    for key, file in (
+        ("hub.tls_cert", settings.hub.tls_cert),
+        ("hub.tls_key", settings.hub.tls_key),
+    ):
+        if file and not Path(file).is_file():
+            raise ConfigError(f"config: {key}: no such file {file!r}")
+    if not settings.hub.tls_cert and not _is_loopback(host):
+        _say(
+            f"griddesk: warning: listening on {settings.hub.listen} without TLS; tokens and case "
+            "data cross the network in clear text (use --tls-cert/--tls-key)"
+        )
+    _make_sqlite_dir(settings.hub.database)
+    try:
+        asyncio.run(run_hub(settings, demo_city=args.demo_city))
+    except KeyboardInterrupt:  # Ctrl-C before the hub's own handler was in place: still a stop
+        return 0
+    except OSError as exc:  # typically: the address is already in use
+        _say(f"griddesk: cannot serve on {settings.hub.listen}: {exc.strerror or exc}")
+        return 1
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: assume it may be reachable from outside
+        return False
+
+
+# --- operators -----------------------------------------------------------------------------
+
+
+def _run_operator_add(args: argparse.Namespace) -> int:
+    async def add(store: Store) -> int:
+        from dispatch.models import Role
+        from hub.store import OperatorExists
+
+        try:
+            token = await store.add_operator(args.name, Role(args.role), args.unit)
+        except OperatorExists:
+            _say(f"griddesk: an operator named {args.name!r} already exists")
+            return 1
+        _say(f"operator {args.name!r} added as {args.role}; the token below is shown only once")
+        print(token)
+        return 0
+
+    return _with_store(args, add)
+
+
+def _run_operator_list(args: argparse.Namespace) -> int:
+    async def listing(store: Store) -> int:
+        from rich.cells import cell_len  # CJK names take two cells each
+
+        operators = await store.list_operators()
+        rows = [("NAME", "ROLE", "UNIT", "ENABLED", "CREATED")]
+        rows += [
+            (
+                op.name,
+                str(op.role),
+                op.unit or "-",
+                "yes" if op.enabled else "no",
+                op.created_at.strftime("%Y-%m-%d %H:%M"),
+            )
+            for op in operators
+        ]
+        widths = [max(cell_len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            cells = [
+                text + " " * (width - cell_len(text))
+                for text, width in zip(row, widths, strict=True)
+            ]
+            print("  ".join(cells).rstrip())
+        if not operators:
+            _say("no operators yet: add one with `griddesk operator add NAME --role ROLE`")
+        return 0
+
+    return _with_store(args, listing)
+
+
+def _run_operator_enabled(args: argparse.Namespace) -> int:
+    async def toggle(store: Store) -> int:
+        if not await store.set_operator_enabled(args.name, args.enabled):
+            _say(f"griddesk: no operator named {args.name!r}")
+            return 1
+        _say(f"operator {args.name!r} {'enabled' if args.enabled else 'disabled'}")
+        return 0
+
+    return _with_store(args, toggle)
+
+
+def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[int]]) -> int:
+    """Open the store named by the settings, run ``action`` on it, close it."""
+    settings = load_settings(args.config, os.environ, _overrides(args, {"db": "hub.database"}))
+    _make_sqlite_dir(settings.hub.database)
+
+    async def run() -> int:
+        from hub.store import Store
+
+        store = await Store.open(settings.hub.database, migrate=True)
+        try:
+            return await action(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(run())
+
+
+# --- version -------------------------------------------------------------------------------
+
+
+def _run_version(args: argparse.Namespace) -> int:
+    from importlib.metadata import PackageNotFoundError, version
+
+    from dispatch.protocol import PROTOCOL_VERSION
+
+    try:
+        ours = version("griddesk")
+    except PackageNotFoundError:
+        ours = "(not installed)"
+    print(f"griddesk {ours}, protocol {PROTOCOL_VERSION}")
+    return 0
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _overrides(args: argparse.Namespace, keys: dict[str, str]) -> dict[str, object]:
+    """Flags that were given, as dotted settings keys."""
+    return {
+        key: getattr(args, flag) for flag, key in keys.items() if getattr(args, flag) is not None
+    }
+
+
+def _make_sqlite_dir(url: str) -> None:
+    """SQLite creates the file but not its directory (the user data dir may not exist yet)."""
+    if not url.startswith("sqlite") or ":///" not in url:
+        return
+    path = url.split(":///", 1)[1].split("?", 1)[0]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _say(message: str) -> None:
+    """Messages for the person go to stderr, so stdout carries only results (a token, a table)."""
+    print(message, file=sys.stderr)
