@@ -232,12 +232,14 @@ class Case(msgspec.Struct, frozen=True, kw_only=True):
     deadlines: tuple[Deadline, ...] = ()
     request: Request | None = None
     parked_from: Status | None = None
+    parked_at: datetime | None = None  # when it was parked: resume shifts the clocks by this
     merged_into: str | None = None
     duplicate_of: str | None = None  # flagged at intake; the hall decides
     returns: int = 0
     urges: int = 0
     reworks: int = 0
     extensions: int = 0
+    breaches: int = 0  # deadlines missed so far (a done step's deadline leaves, this stays)
     accepted_at: datetime | None = None
     dispatched_at: datetime | None = None
     closed_at: datetime | None = None

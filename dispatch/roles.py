@@ -1,0 +1,128 @@
+"""Who may send which command: the role table, and the unit scope of standby and unit operators.
+
+| op                         | commander | dispatcher | standby  | unit    | observer |
+|----------------------------|:---------:|:----------:|:--------:|:-------:|:--------:|
+| intake                     |     ✓     |     ✓      |    ✓     |    ✓    |          |
+| verify, accept, reject     |     ✓     |     ✓      |          |         |          |
+| dispatch                   |     ✓     |     ✓      | own unit |         |          |
+| reassign, joint            |     ✓     |     ✓      |          |         |          |
+| acknowledge, arrive        |     ✓     |            | own unit | own unit|          |
+| report_back                |     ✓     |            | own unit | own unit|          |
+| check, rework, close       |     ✓     |     ✓      |          |         |          |
+| callback, merge, resume    |     ✓     |     ✓      |          |         |          |
+| escalate, urge             |     ✓     |     ✓      | own unit |         |          |
+| note                       |     ✓     |     ✓      | own unit | own unit|          |
+| request_return/extension/  |     ✓     |            |          | own unit|          |
+|   park/void                |           |            |          |         |          |
+| approve, refuse            |     ✓     |     ✓      |          |         |          |
+| staff_status               |     ✓     |     ✓      | own unit | own unit|          |
+| shift_change               |     ✓     |     ✓      |          |         |          |
+
+"Own unit": a standby or unit operator acts only on cases owned by its unit (or a unit whose
+``parent`` is its unit; a unit operator of a supporting unit in joint enforcement may add
+notes). Standby may also take an *unowned* accepted case, but only to dispatch it to its own
+unit (or escalate / note it). The hall's dispatchers hand over the shift with the commander,
+so both may send ``shift_change``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dispatch.commands import OPS, CaseCommand, Dispatch, op_of
+from dispatch.errors import ErrorCode, Refusal
+from dispatch.hall import Hall
+from dispatch.models import Actor, Case, Role, Staff, Status
+
+_REQUESTS = frozenset({"request_return", "request_extension", "request_park", "request_void"})
+
+ALLOWED: Mapping[Role, frozenset[str]] = {
+    Role.COMMANDER: OPS,
+    Role.DISPATCHER: frozenset(
+        {
+            "intake",
+            "verify",
+            "accept",
+            "reject",
+            "dispatch",
+            "reassign",
+            "urge",
+            "note",
+            "escalate",
+            "joint",
+            "check",
+            "close",
+            "rework",
+            "callback",
+            "approve",
+            "refuse",
+            "resume",
+            "merge",
+            "staff_status",
+            "shift_change",
+        }
+    ),
+    Role.STANDBY: frozenset(
+        {
+            "intake",
+            "acknowledge",
+            "dispatch",
+            "escalate",
+            "note",
+            "urge",
+            "staff_status",
+            "report_back",
+            "arrive",
+        }
+    ),
+    Role.UNIT: frozenset(
+        {"intake", "acknowledge", "arrive", "report_back", "note", "staff_status"} | _REQUESTS
+    ),
+    Role.OBSERVER: frozenset(),
+}
+"""op names each role may send (the console greys out the rest; the hub refuses them)."""
+
+_SCOPED = frozenset({Role.STANDBY, Role.UNIT})
+_UNOWNED_STANDBY_OPS = frozenset({"dispatch", "escalate", "note"})
+
+
+def allowed(role: Role, op: str) -> bool:
+    return op in ALLOWED[role]
+
+
+def _own_units(actor: Actor, hall: Hall) -> frozenset[str]:
+    """The operator's unit and the units that report to it."""
+    if actor.unit is None:
+        return frozenset()
+    children = {u.id for u in hall.units.values() if u.parent == actor.unit}
+    return frozenset({actor.unit, *children})
+
+
+def check_scope(actor: Actor, case: Case, command: CaseCommand, hall: Hall) -> None:
+    """Refuse (``forbidden``) a standby or unit operator acting outside its own unit's cases."""
+    if actor.role not in _SCOPED:
+        return
+    own = _own_units(actor, hall)
+    op = op_of(command)
+    if not own:
+        raise Refusal(ErrorCode.FORBIDDEN, f"{actor.name} has no unit to act for")
+    if isinstance(command, Dispatch) and command.unit not in own:
+        raise Refusal(ErrorCode.FORBIDDEN, f"{actor.name} may dispatch only within its own unit")
+    if case.owner_unit in own:
+        return
+    if actor.role is Role.UNIT and op == "note" and own & set(case.supporting_units):
+        return
+    if (
+        actor.role is Role.STANDBY
+        and case.owner_unit is None
+        and case.status is Status.ACCEPTED
+        and op in _UNOWNED_STANDBY_OPS
+    ):
+        return
+    raise Refusal(ErrorCode.FORBIDDEN, f"case {case.id} is not in {actor.name}'s unit")
+
+
+def check_staff_scope(actor: Actor, staff: Staff, hall: Hall) -> None:
+    """Refuse a standby or unit operator changing someone outside its own unit."""
+    if actor.role in _SCOPED and staff.unit not in _own_units(actor, hall):
+        raise Refusal(ErrorCode.FORBIDDEN, f"{staff.id} is not in {actor.name}'s unit")

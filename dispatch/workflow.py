@@ -1,0 +1,723 @@
+"""The case state machine of DESIGN.md §1, as one pure function from a command to events.
+
+:func:`decide` checks a command against the operator's role and scope, the case version,
+the legal steps (:data:`TRANSITIONS`) and its arguments, in that order, and either raises a
+:class:`~dispatch.errors.Refusal` or returns the events that record the change. It never
+touches the case itself: the hub stores the events and everyone applies them with
+:func:`dispatch.events.apply_case_event`. Every accepted command bumps the case version by
+exactly one (a merge also bumps the absorbing case's version by one).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from dispatch import escalation, sla
+from dispatch.commands import (
+    Accept,
+    Acknowledge,
+    Approve,
+    Arrive,
+    Callback,
+    CaseCommand,
+    Check,
+    Close,
+    Command,
+    Dispatch,
+    Escalate,
+    Intake,
+    Joint,
+    Merge,
+    Note,
+    Reassign,
+    Refuse,
+    Reject,
+    ReportBack,
+    RequestExtension,
+    RequestPark,
+    RequestReturn,
+    RequestVoid,
+    Resume,
+    Rework,
+    ShiftChange,
+    StaffStatus,
+    Urge,
+    Verify,
+    op_of,
+)
+from dispatch.errors import ErrorCode, Refusal
+from dispatch.events import Event, EventType, case_fields, changed_fields
+from dispatch.hall import Hall
+from dispatch.models import (
+    IN_HAND_STATUSES,
+    PUBLIC_SOURCES,
+    TERMINAL_STATUSES,
+    Actor,
+    Case,
+    Deadline,
+    Duty,
+    Field,
+    Point,
+    Request,
+    RequestKind,
+    Shift,
+    Staff,
+    Status,
+    Step,
+    Urgency,
+)
+from dispatch.roles import allowed, check_scope, check_staff_scope
+
+S = Status
+_OPEN = frozenset(Status) - TERMINAL_STATUSES
+_IN_HAND = IN_HAND_STATUSES
+
+TRANSITIONS: Mapping[str, frozenset[Status]] = {
+    "verify": frozenset({S.REPORTED}),
+    "accept": frozenset({S.REPORTED, S.VERIFIED}),
+    "reject": frozenset({S.REPORTED, S.VERIFIED}),
+    "dispatch": frozenset({S.ACCEPTED}),
+    "reassign": _IN_HAND,
+    "acknowledge": frozenset({S.DISPATCHED}),
+    "arrive": frozenset({S.DISPATCHED, S.ACKNOWLEDGED}),
+    "report_back": _IN_HAND,
+    "check": frozenset({S.REPORTED_BACK}),
+    "rework": frozenset({S.REPORTED_BACK, S.CHECKED}),
+    "close": frozenset({S.CHECKED}),
+    "callback": frozenset({S.CLOSED}),
+    "escalate": _OPEN,
+    "urge": _IN_HAND | {S.ACCEPTED},
+    "joint": _IN_HAND | {S.ACCEPTED},
+    "note": frozenset(Status),
+    "request_return": _IN_HAND,
+    "request_extension": _IN_HAND,
+    "request_park": _IN_HAND,
+    "request_void": _IN_HAND,
+    "approve": _IN_HAND,
+    "refuse": _IN_HAND,
+    "resume": frozenset({S.PARKED}),
+    "merge": _OPEN,
+}
+"""op → the statuses it may start from (anything else is ``illegal_step``)."""
+
+RESULTS: Mapping[str, frozenset[Status]] = {
+    "intake": frozenset({S.REPORTED}),
+    "verify": frozenset({S.VERIFIED, S.VOIDED}),
+    "accept": frozenset({S.ACCEPTED}),
+    "reject": frozenset({S.REJECTED}),
+    "dispatch": frozenset({S.DISPATCHED}),
+    "reassign": frozenset({S.DISPATCHED}),
+    "acknowledge": frozenset({S.ACKNOWLEDGED}),
+    "arrive": frozenset({S.ON_SCENE}),
+    "report_back": frozenset({S.REPORTED_BACK}),
+    "check": frozenset({S.CHECKED, S.DISPATCHED}),  # failed check: rework, same unit
+    "rework": frozenset({S.DISPATCHED}),
+    "close": frozenset({S.CLOSED}),
+    "joint": _IN_HAND,  # from ACCEPTED it dispatches; in hand it keeps the status
+    "approve": _IN_HAND | {S.ACCEPTED, S.PARKED, S.VOIDED},  # extension keeps the status
+    "resume": _IN_HAND,  # back to where it was parked from
+    "merge": frozenset({S.MERGED}),
+}
+"""op → the statuses it may lead to; an op not listed here never changes the status."""
+
+_HANDLING = (Step.ON_SCENE, Step.RESULT)
+
+
+# --- the entry points ----------------------------------------------------------------------
+
+
+def decide(
+    case: Case | None,
+    command: Command,
+    actor: Actor,
+    now: datetime,
+    hall: Hall,
+    *,
+    new_id: str | None = None,
+    others: Mapping[str, Case] = {},  # read only, never mutated
+) -> list[Event]:
+    """The events ``command`` by ``actor`` produces on ``case`` at ``now``, or a Refusal.
+
+    ``case`` is None for an intake, which needs ``new_id`` (the id the hub chose).
+    ``others`` holds the open cases an intake checks for duplicates and a merge targets.
+    """
+    op = op_of(command)
+    if not allowed(actor.role, op):
+        raise Refusal(ErrorCode.FORBIDDEN, f"a {actor.role} may not {op}")
+    if isinstance(command, Intake):
+        if new_id is None:
+            raise Refusal(ErrorCode.INVALID, "intake needs a new case id")
+        return _intake(command, actor, now, hall, new_id, others)
+    if not isinstance(command, CaseCommand):
+        raise Refusal(ErrorCode.INVALID, f"{op} is not a case command")
+    if case is None:
+        raise Refusal(ErrorCode.NOT_FOUND, f"unknown case {command.case!r}")
+    if command.case != case.id:
+        raise Refusal(ErrorCode.INVALID, f"command is for case {command.case}, not {case.id}")
+    check_scope(actor, case, command, hall)
+    if command.version != case.version:
+        raise Refusal(
+            ErrorCode.CONFLICT,
+            f"case {case.id} is at version {case.version}, not {command.version}",
+        )
+    if case.status not in TRANSITIONS[op]:
+        raise Refusal(ErrorCode.ILLEGAL_STEP, f"cannot {op} a case that is {case.status}")
+    ctx = _Ctx(actor=actor, now=now, hall=hall, command=command, others=others)
+    outcome = _HANDLERS[type(command)](case, command, ctx)
+    return _events(case, outcome, ctx)
+
+
+def decide_staff(
+    staff: Staff, command: StaffStatus, actor: Actor, now: datetime, hall: Hall
+) -> list[Event]:
+    """A person's duty, field status or position changed (also a heartbeat: ``seen_at``)."""
+    if not allowed(actor.role, "staff_status"):
+        raise Refusal(ErrorCode.FORBIDDEN, f"a {actor.role} may not staff_status")
+    if command.staff != staff.id:
+        raise Refusal(ErrorCode.INVALID, f"command is for {command.staff}, not {staff.id}")
+    check_staff_scope(actor, staff, hall)
+    after = msgspec.structs.replace(
+        staff,
+        duty=command.duty if command.duty is not None else staff.duty,
+        field=command.field if command.field is not None else staff.field,
+        position=command.position if command.position is not None else staff.position,
+        seen_at=now,
+        version=staff.version + 1,
+    )
+    return [
+        Event(
+            at=now,
+            actor=actor.name,
+            type=EventType.STAFF_CHANGED,
+            staff=staff.id,
+            command=command.id,
+            changes=_staff_changes(staff, after),
+        )
+    ]
+
+
+def decide_shift(command: ShiftChange, actor: Actor, now: datetime, hall: Hall) -> list[Event]:
+    """Hand over: the named shift goes on duty, the other off (day staff) or to standby."""
+    if not allowed(actor.role, "shift_change"):
+        raise Refusal(ErrorCode.FORBIDDEN, f"a {actor.role} may not shift_change")
+    events = []
+    for person in sorted(hall.staff.values(), key=lambda s: s.id):
+        if command.to is Shift.STANDBY:
+            duty = Duty.OFF if person.shift is Shift.DAY else Duty.STANDBY
+        else:
+            duty = Duty.ON_DUTY if person.shift is Shift.DAY else Duty.OFF
+        if duty == person.duty:
+            continue
+        # Nobody off duty is "available": the roster must not offer them for dispatch.
+        field_ = Field.OFFLINE if duty is Duty.OFF else person.field
+        after = msgspec.structs.replace(person, duty=duty, field=field_, version=person.version + 1)
+        events.append(
+            Event(
+                at=now,
+                actor=actor.name,
+                type=EventType.STAFF_CHANGED,
+                staff=person.id,
+                command=command.id,
+                reason=f"shift change to {command.to}",
+                changes=_staff_changes(person, after),
+            )
+        )
+    events.append(
+        Event(
+            at=now,
+            actor=actor.name,
+            type=EventType.SHIFT_CHANGED,
+            command=command.id,
+            data={"to": str(command.to)},
+        )
+    )
+    return events
+
+
+# --- plumbing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    actor: Actor
+    now: datetime
+    hall: Hall
+    command: CaseCommand
+    others: Mapping[str, Case]
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One event on the case: its type, the case after it, and what it says beyond state."""
+
+    type: EventType
+    after: Case
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    steps: list[_Step]
+    extra: list[Event] = field(default_factory=list)  # events on other cases (merge)
+
+
+def _one(type_: EventType, after: Case, **data: Any) -> _Outcome:
+    return _Outcome([_Step(type_, after, data)])
+
+
+def _events(case: Case, outcome: _Outcome, ctx: _Ctx) -> list[Event]:
+    """Events for the steps, the version bumped once for the group (on the first event)."""
+    events = []
+    before = case
+    for step in outcome.steps:
+        after = msgspec.structs.replace(step.after, version=case.version + 1)
+        events.append(
+            Event(
+                at=ctx.now,
+                actor=ctx.actor.name,
+                type=step.type,
+                case=case.id,
+                command=ctx.command.id,
+                reason=ctx.command.reason,
+                changes=changed_fields(before, after),
+                data=step.data,
+            )
+        )
+        before = after
+    return events + outcome.extra
+
+
+def _replace(case: Case, **changes: Any) -> Case:
+    return msgspec.structs.replace(case, **changes)
+
+
+def _need_reason(command: CaseCommand, what: str | None = None) -> None:
+    if not command.reason.strip():
+        raise Refusal(ErrorCode.REASON_REQUIRED, f"{what or op_of(command)} needs a reason")
+
+
+def _without(deadlines: Iterable[Deadline], *steps: Step) -> tuple[Deadline, ...]:
+    return tuple(d for d in deadlines if d.step not in steps)
+
+
+def _clock(case: Case, steps: Iterable[Step], start: datetime, hall: Hall) -> Case:
+    """``case`` with fresh deadlines for ``steps`` (the ones its urgency clocks)."""
+    steps = [s for s in steps if sla.has_deadline(s, case.urgency)]
+    fresh = tuple(sla.deadline_for(s, case, start, hall) for s in steps)
+    return _replace(case, deadlines=_without(case.deadlines, *steps) + fresh)
+
+
+def _handling(case: Case, ctx: _Ctx, **changes: Any) -> Case:
+    """Back in the unit's hands: DISPATCHED with the on-scene and result clocks restarted."""
+    case = _replace(
+        case,
+        status=S.DISPATCHED,
+        dispatched_at=ctx.now,
+        deadlines=_without(case.deadlines, Step.ACCEPT, Step.DISPATCH, Step.CHECK, *_HANDLING),
+        **changes,
+    )
+    return _clock(case, _HANDLING, ctx.now, ctx.hall)
+
+
+def _unit_and_staff(unit: str, staff: str | None, hall: Hall) -> None:
+    hall.unit(unit)
+    if staff is not None and hall.person(staff).unit != unit:
+        raise Refusal(ErrorCode.INVALID, f"{staff} is not in unit {unit}")
+
+
+def _staff_changes(before: Staff, after: Staff) -> dict[str, Any]:
+    old: dict[str, Any] = msgspec.to_builtins(before)
+    new: dict[str, Any] = msgspec.to_builtins(after)
+    return {k: v for k, v in new.items() if old.get(k) != v}
+
+
+# --- intake --------------------------------------------------------------------------------
+
+
+def _intake(
+    cmd: Intake, actor: Actor, now: datetime, hall: Hall, new_id: str, others: Mapping[str, Case]
+) -> list[Event]:
+    category = hall.catalog.get(cmd.category)
+    if category.kind != cmd.kind:
+        raise Refusal(
+            ErrorCode.INVALID, f"category {category.code} is a {category.kind}, not a {cmd.kind}"
+        )
+    if cmd.grid is not None:
+        hall.area(cmd.grid)
+    default = Urgency.URGENT if category.urgent else Urgency.GENERAL
+    case = Case(
+        id=new_id,
+        kind=cmd.kind,
+        category=cmd.category,
+        source=cmd.source,
+        urgency=cmd.urgency or default,
+        status=S.REPORTED,
+        title=cmd.title,
+        description=cmd.description,
+        grid=cmd.grid,
+        address=cmd.address,
+        position=cmd.position,
+        reporter=cmd.reporter,
+        reported_at=now,
+    )
+    case = _clock(case, [Step.ACCEPT], now, hall)
+    duplicate = _find_duplicate(case, others, hall)
+    if duplicate is not None:
+        case = _replace(case, duplicate_of=duplicate.id)
+
+    def event(type_: EventType, changes: dict[str, Any], data: dict[str, Any]) -> Event:
+        return Event(
+            at=now,
+            actor=actor.name,
+            type=type_,
+            case=case.id,
+            command=cmd.id,
+            changes=changes,
+            data=data,
+        )
+
+    events = [event(EventType.CASE_CREATED, case_fields(case), {})]
+    if duplicate is not None:
+        events.append(event(EventType.DUPLICATE_FLAGGED, {}, {"of": duplicate.id}))
+    return events
+
+
+def _find_duplicate(case: Case, others: Mapping[str, Case], hall: Hall) -> Case | None:
+    """The most recent open case of the same category and grid, near in time and place."""
+    if case.grid is None:
+        return None
+    rules = hall.settings.intake
+    window = timedelta(minutes=rules.duplicate_window_minutes)
+    found: Case | None = None
+    for other in others.values():
+        if (
+            other.id == case.id
+            or not other.is_open
+            or other.category != case.category
+            or other.grid != case.grid
+            or abs(case.reported_at - other.reported_at) > window
+        ):
+            continue
+        if (
+            case.position is not None
+            and other.position is not None
+            and _distance_m(case.position, other.position) > rules.duplicate_distance_m
+        ):
+            continue
+        if found is None or other.reported_at > found.reported_at:
+            found = other
+    return found
+
+
+def _distance_m(a: Point, b: Point) -> float:
+    """Great-circle (haversine) distance in metres."""
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * 6_371_000 * math.asin(min(1.0, math.sqrt(h)))
+
+
+# --- the hall's decisions ------------------------------------------------------------------
+
+
+def _verify(case: Case, cmd: Verify, ctx: _Ctx) -> _Outcome:
+    if case.source not in ctx.hall.settings.intake.verify_sources:
+        raise Refusal(ErrorCode.ILLEGAL_STEP, f"cases from {case.source} are not verified")
+    if cmd.confirmed:
+        return _one(EventType.VERIFIED, _replace(case, status=S.VERIFIED), confirmed=True)
+    return _one(EventType.VOIDED, _replace(case, status=S.VOIDED, deadlines=()), confirmed=False)
+
+
+def _accept(case: Case, cmd: Accept, ctx: _Ctx) -> _Outcome:
+    if case.status is S.REPORTED and case.source in ctx.hall.settings.intake.verify_sources:
+        raise Refusal(ErrorCode.ILLEGAL_STEP, f"cannot accept a {case.source} case before verify")
+    changes: dict[str, Any] = {}
+    if cmd.category is not None:
+        category = ctx.hall.catalog.get(cmd.category)
+        changes.update(category=category.code, kind=category.kind)
+    if cmd.urgency is not None:
+        changes["urgency"] = cmd.urgency
+    after = _replace(
+        case,
+        status=S.ACCEPTED,
+        accepted_at=ctx.now,
+        deadlines=_without(case.deadlines, Step.ACCEPT),
+        **changes,
+    )
+    return _one(EventType.ACCEPTED, _clock(after, [Step.DISPATCH], ctx.now, ctx.hall))
+
+
+def _reject(case: Case, cmd: Reject, ctx: _Ctx) -> _Outcome:
+    _need_reason(cmd)
+    return _one(EventType.REJECTED, _replace(case, status=S.REJECTED, deadlines=()))
+
+
+def _dispatch(case: Case, cmd: Dispatch, ctx: _Ctx) -> _Outcome:
+    _unit_and_staff(cmd.unit, cmd.staff, ctx.hall)
+    after = _handling(case, ctx, owner_unit=cmd.unit, owner_staff=cmd.staff)
+    return _one(EventType.DISPATCHED, after, unit=cmd.unit, staff=cmd.staff)
+
+
+def _reassign(case: Case, cmd: Reassign, ctx: _Ctx) -> _Outcome:
+    _need_reason(cmd)
+    _unit_and_staff(cmd.unit, cmd.staff, ctx.hall)
+    if (cmd.unit, cmd.staff) == (case.owner_unit, case.owner_staff):
+        raise Refusal(ErrorCode.INVALID, f"case {case.id} is already with {cmd.unit}")
+    after = _handling(case, ctx, owner_unit=cmd.unit, owner_staff=cmd.staff, request=None)
+    return _one(
+        EventType.REASSIGNED,
+        after,
+        unit=cmd.unit,
+        staff=cmd.staff,
+        from_unit=case.owner_unit,
+        from_staff=case.owner_staff,
+    )
+
+
+def _acknowledge(case: Case, cmd: Acknowledge, ctx: _Ctx) -> _Outcome:
+    return _one(EventType.ACKNOWLEDGED, _replace(case, status=S.ACKNOWLEDGED))
+
+
+def _arrive(case: Case, cmd: Arrive, ctx: _Ctx) -> _Outcome:
+    after = _replace(case, status=S.ON_SCENE, deadlines=_without(case.deadlines, Step.ON_SCENE))
+    return _one(EventType.ARRIVED, after)
+
+
+def _report_back(case: Case, cmd: ReportBack, ctx: _Ctx) -> _Outcome:
+    _need_reason(cmd, "report_back (the result)")
+    after = _replace(
+        case,
+        status=S.REPORTED_BACK,
+        request=None,
+        deadlines=_without(case.deadlines, *_HANDLING),
+    )
+    return _one(EventType.REPORTED_BACK, _clock(after, [Step.CHECK], ctx.now, ctx.hall))
+
+
+def _check(case: Case, cmd: Check, ctx: _Ctx) -> _Outcome:
+    if cmd.passed:
+        after = _replace(case, status=S.CHECKED, deadlines=_without(case.deadlines, Step.CHECK))
+        return _one(EventType.CHECKED, after, passed=True)
+    _need_reason(cmd, "a failed check")
+    return _one(EventType.REWORK, _handling(case, ctx, reworks=case.reworks + 1), passed=False)
+
+
+def _rework(case: Case, cmd: Rework, ctx: _Ctx) -> _Outcome:
+    _need_reason(cmd)
+    return _one(EventType.REWORK, _handling(case, ctx, reworks=case.reworks + 1))
+
+
+def _close(case: Case, cmd: Close, ctx: _Ctx) -> _Outcome:
+    on_time = case.breaches == 0 and not any(d.breached for d in case.deadlines)
+    after = _replace(case, status=S.CLOSED, closed_at=ctx.now, on_time=on_time, deadlines=())
+    return _one(EventType.CLOSED, after)
+
+
+def _callback(case: Case, cmd: Callback, ctx: _Ctx) -> _Outcome:
+    if case.source not in PUBLIC_SOURCES:
+        raise Refusal(ErrorCode.ILLEGAL_STEP, f"no callback for a {case.source} case")
+    if case.callback is not None:
+        raise Refusal(ErrorCode.ILLEGAL_STEP, f"case {case.id} already had its callback")
+    answer = "satisfied" if cmd.satisfied else "unsatisfied"
+    return _one(EventType.CALLBACK, _replace(case, callback=answer))
+
+
+def _escalate(case: Case, cmd: Escalate, ctx: _Ctx) -> _Outcome:
+    _need_reason(cmd)
+    level = escalation.raise_level(case.level, ctx.hall.settings.escalation.top)
+    if level is None:
+        raise Refusal(ErrorCode.ILLEGAL_STEP, f"case {case.id} is already at {case.level}")
+    return _one(EventType.ESCALATED, _replace(case, level=level), manual=True)
+
+
+def _urge(case: Case, cmd: Urge, ctx: _Ctx) -> _Outcome:
+    return _one(EventType.URGED, _replace(case, urges=case.urges + 1), unit=case.owner_unit)
+
+
+def _joint(case: Case, cmd: Joint, ctx: _Ctx) -> _Outcome:
+    ctx.hall.unit(cmd.lead)
+    supporting = tuple(dict.fromkeys(cmd.supporting))
+    for unit in supporting:
+        ctx.hall.unit(unit)
+    if cmd.lead in supporting:
+        raise Refusal(ErrorCode.INVALID, f"{cmd.lead} cannot lead and support at once")
+    staff = case.owner_staff if cmd.lead == case.owner_unit else None
+    changes: dict[str, Any] = {
+        "owner_unit": cmd.lead,
+        "owner_staff": staff,
+        "supporting_units": supporting,
+    }
+    if case.status is S.ACCEPTED:
+        after = _handling(case, ctx, **changes)
+    else:
+        after = _replace(case, **changes)
+    return _one(EventType.JOINT, after, lead=cmd.lead, supporting=list(supporting))
+
+
+def _note(case: Case, cmd: Note, ctx: _Ctx) -> _Outcome:
+    _need_reason(cmd, "a note (its text)")
+    return _one(EventType.NOTED, case)
+
+
+# --- requests by the unit and the hall's answers -------------------------------------------
+
+
+def _request(case: Case, cmd: CaseCommand, ctx: _Ctx, kind: RequestKind) -> _Outcome:
+    if case.request is not None:
+        raise Refusal(ErrorCode.ILLEGAL_STEP, f"a {case.request.kind} request is already pending")
+    _need_reason(cmd)
+    minutes = cmd.minutes if isinstance(cmd, RequestExtension) else None
+    if kind is RequestKind.EXTENSION:
+        result = case.deadline(Step.RESULT)
+        if result is None or result.breached or ctx.now >= result.due:
+            raise Refusal(ErrorCode.DEADLINE_PASSED, "an extension must be asked before the due")
+    request = Request(
+        kind=str(kind), by=ctx.actor.name, at=ctx.now, reason=cmd.reason, minutes=minutes
+    )
+    data: dict[str, Any] = {"request": str(kind)}
+    if minutes is not None:
+        data["minutes"] = minutes
+    return _one(EventType.REQUESTED, _replace(case, request=request), **data)
+
+
+def _request_return(case: Case, cmd: RequestReturn, ctx: _Ctx) -> _Outcome:
+    return _request(case, cmd, ctx, RequestKind.RETURN)
+
+
+def _request_extension(case: Case, cmd: RequestExtension, ctx: _Ctx) -> _Outcome:
+    return _request(case, cmd, ctx, RequestKind.EXTENSION)
+
+
+def _request_park(case: Case, cmd: RequestPark, ctx: _Ctx) -> _Outcome:
+    return _request(case, cmd, ctx, RequestKind.PARK)
+
+
+def _request_void(case: Case, cmd: RequestVoid, ctx: _Ctx) -> _Outcome:
+    return _request(case, cmd, ctx, RequestKind.VOID)
+
+
+def _pending(case: Case, kind: str) -> Request:
+    if case.request is None or case.request.kind != kind:
+        raise Refusal(ErrorCode.NO_REQUEST, f"case {case.id} has no pending {kind} request")
+    return case.request
+
+
+def _approve(case: Case, cmd: Approve, ctx: _Ctx) -> _Outcome:
+    request = _pending(case, cmd.request)
+    data = {"request": request.kind, "by": request.by}
+    base = _replace(case, request=None)
+    if request.kind == RequestKind.RETURN:
+        returned = _replace(
+            base,
+            status=S.ACCEPTED,
+            owner_unit=None,
+            owner_staff=None,
+            supporting_units=(),
+            returns=case.returns + 1,
+            deadlines=_without(case.deadlines, *_HANDLING),
+        )
+        returned = _clock(returned, [Step.DISPATCH], ctx.now, ctx.hall)
+        steps = [_Step(EventType.RETURNED, returned, {**data, "unit": case.owner_unit})]
+        level = escalation.after_return(returned, ctx.hall)
+        if level is not None:
+            steps.append(
+                _Step(
+                    EventType.ESCALATED,
+                    _replace(returned, level=level),
+                    {"returns": returned.returns},
+                )
+            )
+        return _Outcome(steps)
+    if request.kind == RequestKind.EXTENSION:
+        minutes = request.minutes or 0
+        deadlines = tuple(
+            msgspec.structs.replace(sla.extend(d, minutes, ctx.hall.calendar), breached=False)
+            if d.step is Step.RESULT
+            else d
+            for d in case.deadlines
+        )
+        after = _replace(base, deadlines=deadlines, extensions=case.extensions + 1)
+        return _one(EventType.EXTENDED, after, **data, minutes=minutes)
+    if request.kind == RequestKind.PARK:
+        after = _replace(base, status=S.PARKED, parked_from=case.status, parked_at=ctx.now)
+        return _one(EventType.PARKED, after, **data)
+    return _one(EventType.VOIDED, _replace(base, status=S.VOIDED, deadlines=()), **data)
+
+
+def _refuse(case: Case, cmd: Refuse, ctx: _Ctx) -> _Outcome:
+    request = _pending(case, cmd.request)
+    _need_reason(cmd)
+    after = _replace(case, request=None)
+    return _one(EventType.REFUSED, after, request=request.kind, by=request.by)
+
+
+def _resume(case: Case, cmd: Resume, ctx: _Ctx) -> _Outcome:
+    deadlines = case.deadlines
+    if case.parked_at is not None:
+        deadlines = sla.shift_deadlines(deadlines, case.parked_at, ctx.now, ctx.hall.calendar)
+    after = _replace(
+        case,
+        status=case.parked_from or S.DISPATCHED,
+        parked_from=None,
+        parked_at=None,
+        deadlines=deadlines,
+    )
+    return _one(EventType.RESUMED, after)
+
+
+def _merge(case: Case, cmd: Merge, ctx: _Ctx) -> _Outcome:
+    if cmd.into == case.id:
+        raise Refusal(ErrorCode.INVALID, "a case cannot be merged into itself")
+    target = ctx.others.get(cmd.into)
+    if target is None:
+        raise Refusal(ErrorCode.NOT_FOUND, f"unknown case {cmd.into!r}")
+    if not target.is_open:
+        raise Refusal(ErrorCode.ILLEGAL_STEP, f"cannot merge into a case that is {target.status}")
+    if target.category != case.category:
+        raise Refusal(ErrorCode.INVALID, f"{cmd.into} is of another category")
+    after = _replace(case, status=S.MERGED, merged_into=target.id, deadlines=(), request=None)
+    absorbed = Event(
+        at=ctx.now,
+        actor=ctx.actor.name,
+        type=EventType.DUPLICATE_MERGED,
+        case=target.id,
+        command=cmd.id,
+        reason=cmd.reason,
+        changes={"version": target.version + 1},
+        data={"duplicate": case.id},
+    )
+    return _Outcome([_Step(EventType.MERGED, after, {"into": target.id})], [absorbed])
+
+
+_HANDLERS: Mapping[type[CaseCommand], Callable[[Case, Any, _Ctx], _Outcome]] = {
+    Verify: _verify,
+    Accept: _accept,
+    Reject: _reject,
+    Dispatch: _dispatch,
+    Reassign: _reassign,
+    Acknowledge: _acknowledge,
+    Arrive: _arrive,
+    ReportBack: _report_back,
+    Check: _check,
+    Rework: _rework,
+    Close: _close,
+    Callback: _callback,
+    Escalate: _escalate,
+    Urge: _urge,
+    Joint: _joint,
+    Note: _note,
+    RequestReturn: _request_return,
+    RequestExtension: _request_extension,
+    RequestPark: _request_park,
+    RequestVoid: _request_void,
+    Approve: _approve,
+    Refuse: _refuse,
+    Resume: _resume,
+    Merge: _merge,
+}
