@@ -1,0 +1,563 @@
+"""The hub's durable state: reference data, cases, the event log, applied commands, operators.
+
+One :class:`Store` per hub process, over SQLite (the embedded default) or PostgreSQL. The
+engine is its only writer: it hands over each group of applied commands as one batch and
+acknowledges them once :meth:`Store.commit` returns, so a batch is one transaction and a kill
+at any moment loses nothing acknowledged (SQLite runs with ``synchronous=FULL``: WAL with
+NORMAL may drop the last transactions on power loss).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from sqlalchemy import Connection, Table, event, insert, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import StaticPool
+
+from dispatch.events import Event, EventType
+from dispatch.models import TERMINAL_STATUSES, Actor, Area, Case, Role, Staff, Unit
+from hub import migrations
+from hub.schema import (
+    AreaRow,
+    Base,
+    CaseRow,
+    CommandRow,
+    EventRow,
+    OperatorRow,
+    StaffRow,
+    UnitRow,
+)
+from hub.tokens import new_token, token_hash, token_matches
+
+RECENT_CLOSED = timedelta(days=7)
+"""How long a finished case stays in the hub's memory: :meth:`Store.load` returns every open
+case and those reported or closed within this window before the last event (hub time, so a
+demo on a fast virtual clock ages cases by its own clock). Older ones stay in the database
+for reports (:meth:`Store.all_cases`)."""
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+MIGRATION_LOCK_KEY = 0x6772_6964_6465_736B  # "griddesk": one hub migrates at a time on PG
+
+_CASE_ID = re.compile(r"^(\d{6})(\d+)$")  # YYMMDD + serial
+
+_TABLES = Base.metadata.tables
+_AREAS: Table = _TABLES["areas"]
+_UNITS: Table = _TABLES["units"]
+_STAFF: Table = _TABLES["staff"]
+_CASES: Table = _TABLES["cases"]
+_EVENTS: Table = _TABLES["events"]
+_COMMANDS: Table = _TABLES["commands"]
+
+_encoder = msgspec.json.Encoder()
+_area_decoder = msgspec.json.Decoder(Area)
+_unit_decoder = msgspec.json.Decoder(Unit)
+_staff_decoder = msgspec.json.Decoder(Staff)
+_case_decoder = msgspec.json.Decoder(Case)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything the hub keeps in memory, read at start."""
+
+    areas: list[Area]
+    units: list[Unit]
+    staff: list[Staff]
+    cases: list[Case]
+    last_seq: int
+    last_case_serial: dict[str, int]  # "YYMMDD" -> highest serial used that day
+
+
+@dataclass(frozen=True)
+class Applied:
+    """One command's effect, written atomically with the rest of its batch."""
+
+    command_id: str | None  # None for the hub's own actions (the SLA ticker)
+    digest: str
+    actor: str
+    events: Sequence[Event]  # with seq set
+    cases: Sequence[Case]
+    staff: Sequence[Staff]
+    ack_case: str | None
+    ack_version: int | None
+
+
+@dataclass(frozen=True)
+class AppliedRecord:
+    """What a retried command is answered with."""
+
+    command_id: str
+    digest: str
+    seq: int  # the command's last event, or the log's tail when it wrote none
+    case: str | None
+    version: int | None
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str
+    role: Role
+    unit: str | None
+    enabled: bool
+    created_at: datetime
+
+
+class OperatorExists(ValueError):
+    """``add_operator`` with a name already taken."""
+
+
+def async_url(url: str | URL) -> URL:
+    """``url`` with the async driver: plain ``sqlite://`` and ``postgresql://`` are accepted."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.drivername != "sqlite+aiosqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend in ("postgresql", "postgres") and parsed.drivername != "postgresql+asyncpg":
+        return parsed.set(drivername="postgresql+asyncpg")
+    return parsed
+
+
+class Store:
+    """The database behind one hub. Open with :meth:`open`, close with :meth:`close`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._postgres = engine.dialect.name == "postgresql"
+
+    @classmethod
+    async def open(cls, url: str, *, migrate: bool = True) -> Store:
+        engine = _make_engine(async_url(url))
+        store = cls(engine)
+        if migrate:
+            try:
+                await store._migrate()
+            except BaseException:
+                await engine.dispose()
+                raise
+        return store
+
+    async def _migrate(self) -> None:
+        async with self._engine.begin() as conn:
+            if self._postgres:
+                # Several hubs may start at once against one database; the lock is released
+                # with this transaction, after which the others find the schema at head.
+                await conn.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            await conn.run_sync(migrations.upgrade)
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The async engine (for LISTEN/NOTIFY, advisory locks and other dialect features)."""
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self._engine.dialect.name
+
+    # --- reference data and start-up ------------------------------------------------------
+
+    async def is_empty(self) -> bool:
+        """True while no areas, units or staff have been loaded."""
+        async with self._sessions() as session:
+            for key in (AreaRow.code, UnitRow.id, StaffRow.id):
+                if await session.scalar(select(key).limit(1)) is not None:
+                    return False
+        return True
+
+    async def seed(
+        self, areas: Sequence[Area], units: Sequence[Unit], staff: Sequence[Staff]
+    ) -> None:
+        """Load reference data in one transaction; rows with the same key are replaced."""
+        async with self._sessions() as session, session.begin():
+            if areas:
+                rows = list({a.code: _area_row(a) for a in areas}.values())
+                await session.execute(self._upsert(_AREAS, "code"), rows)
+            if units:
+                rows = list({u.id: _unit_row(u) for u in units}.values())
+                await session.execute(self._upsert(_UNITS, "id"), rows)
+            if staff:
+                rows = list({p.id: _staff_row(p) for p in staff}.values())
+                await session.execute(self._upsert(_STAFF, "id"), rows)
+
+    async def load(self, *, now: datetime | None = None) -> Loaded:
+        """Everything the hub keeps in memory. ``now`` defaults to the time of the last event;
+        see :data:`RECENT_CLOSED` for which finished cases are included."""
+        async with self._sessions() as session, session.begin():
+            areas = [
+                _area_decoder.decode(d)
+                for d in await session.scalars(select(AreaRow.data).order_by(AreaRow.code))
+            ]
+            units = [
+                _unit_decoder.decode(d)
+                for d in await session.scalars(select(UnitRow.data).order_by(UnitRow.id))
+            ]
+            staff = [
+                _staff_decoder.decode(d)
+                for d in await session.scalars(select(StaffRow.data).order_by(StaffRow.id))
+            ]
+            last = await session.execute(
+                select(EventRow.seq, EventRow.at).order_by(EventRow.seq.desc()).limit(1)
+            )
+            tail = last.first()
+            last_seq = 0 if tail is None else int(tail.seq)
+            if now is None and tail is not None:
+                now = tail.at
+            query = select(CaseRow.data).order_by(CaseRow.id)
+            if now is not None:
+                cutoff = now - RECENT_CLOSED
+                query = query.where(
+                    or_(
+                        CaseRow.status.not_in([str(s) for s in TERMINAL_STATUSES]),
+                        CaseRow.reported_at >= cutoff,
+                        CaseRow.closed_at >= cutoff,
+                    )
+                )
+            cases = [_case_decoder.decode(d) for d in await session.scalars(query)]
+            serials: dict[str, int] = {}
+            for case_id in await session.scalars(select(CaseRow.id)):
+                match = _CASE_ID.match(case_id)
+                if match:
+                    day, serial = match.group(1), int(match.group(2))
+                    serials[day] = max(serials.get(day, 0), serial)
+        return Loaded(
+            areas=areas,
+            units=units,
+            staff=staff,
+            cases=cases,
+            last_seq=last_seq,
+            last_case_serial=serials,
+        )
+
+    # --- the write path -------------------------------------------------------------------
+
+    async def commit(self, batch: Sequence[Applied]) -> None:
+        """Write a batch of applied commands in one transaction: all of it, or (raising) none.
+
+        Events are inserted (never updated: a reused seq fails the batch on the primary key),
+        cases and staff upserted at their latest version in the batch, command ids recorded.
+        """
+        if not batch:
+            return
+        event_rows: list[dict[str, Any]] = []
+        case_rows: dict[str, dict[str, Any]] = {}
+        staff_rows: dict[str, dict[str, Any]] = {}
+        command_rows: list[dict[str, Any]] = []
+        seq_so_far: int | None = None
+        needs_tail = False
+        for item in batch:
+            event_rows.extend(_event_row(e) for e in item.events)
+            if item.events:
+                seq_so_far = max(seq_so_far or 0, *(e.seq for e in item.events))
+            # One statement may not upsert a key twice (PostgreSQL refuses): keep the latest.
+            for case in item.cases:
+                case_rows[case.id] = _case_row(case)
+            for person in item.staff:
+                staff_rows[person.id] = _staff_row(person)
+            if item.command_id is not None:
+                needs_tail = needs_tail or seq_so_far is None
+                command_rows.append(
+                    {
+                        "id": item.command_id,
+                        "digest": item.digest,
+                        "actor": item.actor,
+                        "seq": seq_so_far,
+                        "case": item.ack_case,
+                        "version": item.ack_version,
+                        "at": item.events[0].at if item.events else datetime.now(UTC),
+                    }
+                )
+        async with self._sessions() as session, session.begin():
+            if event_rows:
+                await session.execute(insert(_EVENTS), event_rows)
+            if needs_tail:
+                # A command that wrote no event before any other in the batch is acknowledged
+                # at the log's tail as it was before this batch.
+                first = min((r["seq"] for r in event_rows), default=None)
+                query = select(EventRow.seq).order_by(EventRow.seq.desc()).limit(1)
+                if first is not None:
+                    query = query.where(EventRow.seq < first)
+                tail = await session.scalar(query) or 0
+                for row in command_rows:
+                    if row["seq"] is None:
+                        row["seq"] = tail
+            if case_rows:
+                await session.execute(self._upsert(_CASES, "id"), list(case_rows.values()))
+            if staff_rows:
+                await session.execute(self._upsert(_STAFF, "id"), list(staff_rows.values()))
+            if command_rows:
+                await session.execute(insert(_COMMANDS), command_rows)
+
+    def _upsert(self, table: Table, key: str) -> Any:
+        """``INSERT … ON CONFLICT (key) DO UPDATE`` setting every other column."""
+        stmt: postgresql.Insert | sqlite.Insert = (
+            postgresql.insert(table) if self._postgres else sqlite.insert(table)
+        )
+        columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+        return stmt.on_conflict_do_update(index_elements=[key], set_=columns)
+
+    # --- reads ----------------------------------------------------------------------------
+
+    async def events_after(self, seq: int, limit: int = 10_000) -> list[Event]:
+        """Events with a seq above ``seq``, oldest first, at most ``limit``."""
+        query = select(_EVENTS).where(EventRow.seq > seq).order_by(EventRow.seq).limit(limit)
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            Event(
+                seq=r.seq,
+                at=r.at,
+                actor=r.actor,
+                type=EventType(r.type),
+                case=r.case,
+                staff=r.staff,
+                command=r.command,
+                reason=r.reason,
+                changes=r.changes,
+                data=r.data,
+            )
+            for r in rows
+        ]
+
+    async def last_seq(self) -> int:
+        """The highest seq in the log, 0 when it is empty."""
+        query = select(EventRow.seq).order_by(EventRow.seq.desc()).limit(1)
+        async with self._sessions() as session:
+            seq = await session.scalar(query)
+        return int(seq or 0)
+
+    async def applied(self, command_id: str) -> AppliedRecord | None:
+        """The record of an applied command, or None if this id was never applied."""
+        async with self._sessions() as session:
+            row = await session.get(CommandRow, command_id)
+        if row is None:
+            return None
+        return AppliedRecord(
+            command_id=row.id, digest=row.digest, seq=row.seq, case=row.case, version=row.version
+        )
+
+    async def all_cases(self) -> list[Case]:
+        """Every case in the database, open or not, by id."""
+        async with self._sessions() as session:
+            data = await session.scalars(select(CaseRow.data).order_by(CaseRow.id))
+            return [_case_decoder.decode(d) for d in data]
+
+    async def all_staff(self) -> list[Staff]:
+        async with self._sessions() as session:
+            data = await session.scalars(select(StaffRow.data).order_by(StaffRow.id))
+            return [_staff_decoder.decode(d) for d in data]
+
+    # --- operators ------------------------------------------------------------------------
+
+    async def add_operator(self, name: str, role: Role, unit: str | None = None) -> str:
+        """Create an operator and return its token: shown once, only its hash is kept.
+        Raises :class:`OperatorExists` if the name is taken."""
+        token = new_token()
+        row = OperatorRow(
+            name=name,
+            token_hash=token_hash(token),
+            role=str(Role(role)),
+            unit=unit,
+            enabled=True,
+            created_at=datetime.now(UTC),
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(row)
+        except IntegrityError as exc:
+            raise OperatorExists(f"operator {name!r} already exists") from exc
+        return token
+
+    async def reset_token(self, name: str) -> str | None:
+        """Give an operator a new token (the old one stops working); None if no such name."""
+        token = new_token()
+        async with self._sessions() as session, session.begin():
+            row = await session.get(OperatorRow, name)
+            if row is None:
+                return None
+            row.token_hash = token_hash(token)
+        return token
+
+    async def list_operators(self) -> list[Operator]:
+        async with self._sessions() as session:
+            rows = await session.scalars(select(OperatorRow).order_by(OperatorRow.name))
+            return [
+                Operator(
+                    name=r.name,
+                    role=Role(r.role),
+                    unit=r.unit,
+                    enabled=r.enabled,
+                    created_at=r.created_at,
+                )
+                for r in rows
+            ]
+
+    async def set_operator_enabled(self, name: str, enabled: bool) -> bool:
+        """Enable or disable an operator; False if there is no such name."""
+        stmt = (
+            update(OperatorRow)
+            .where(OperatorRow.name == name)
+            .values(enabled=enabled)
+            .returning(OperatorRow.name)
+        )
+        async with self._sessions() as session, session.begin():
+            changed = (await session.execute(stmt)).first()
+        return changed is not None
+
+    async def authenticate(self, token: str) -> Actor | None:
+        """The operator holding ``token``, or None for an unknown or disabled one."""
+        if not token:
+            return None
+        query = select(OperatorRow).where(OperatorRow.token_hash == token_hash(token))
+        async with self._sessions() as session:
+            row = await session.scalar(query)
+        if row is None or not row.enabled or not token_matches(token, row.token_hash):
+            return None
+        return Actor(name=row.name, role=Role(row.role), unit=row.unit)
+
+
+# --- engine set-up ------------------------------------------------------------------------
+
+
+def _json_dumps(value: Any) -> str:
+    return _encoder.encode(value).decode()
+
+
+def _make_engine(url: URL) -> AsyncEngine:
+    options: dict[str, Any] = {
+        "json_serializer": _json_dumps,
+        "json_deserializer": msgspec.json.decode,
+    }
+    if url.get_backend_name() != "sqlite":
+        return create_async_engine(url, **options)
+    if _sqlite_file(url) is None:
+        # A memory database lives in one connection: every session must share it.
+        options["poolclass"] = StaticPool
+    ensure_sqlite_dir(url)
+    engine = create_async_engine(url, **options)
+    event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
+    event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    return engine
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:"):
+        return None  # a URI filename: the caller manages it
+    return Path(database).expanduser()
+
+
+def ensure_sqlite_dir(url: URL) -> None:
+    """Create the directory of a SQLite file URL (SQLite creates the file, not its folder)."""
+    path = _sqlite_file(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 module's own transaction handling skips BEGIN before DDL and SELECT, which
+    # would leave migrations and reads outside the transaction; we emit BEGIN ourselves.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        # FULL: a commit is on disk when it returns, so an acknowledged command survives a
+        # power cut too (NORMAL in WAL mode only survives a process crash).
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def _sqlite_on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+# --- rows ---------------------------------------------------------------------------------
+
+
+def _area_row(area: Area) -> dict[str, Any]:
+    return {
+        "code": area.code,
+        "name": area.name,
+        "kind": str(area.kind),
+        "parent": area.parent,
+        "data": _encoder.encode(area).decode(),
+    }
+
+
+def _unit_row(unit: Unit) -> dict[str, Any]:
+    return {
+        "id": unit.id,
+        "name": unit.name,
+        "kind": str(unit.kind),
+        "parent": unit.parent,
+        "data": _encoder.encode(unit).decode(),
+    }
+
+
+def _staff_row(person: Staff) -> dict[str, Any]:
+    return {
+        "id": person.id,
+        "name": person.name,
+        "unit": person.unit,
+        "shift": str(person.shift),
+        "duty": str(person.duty),
+        "version": person.version,
+        "data": _encoder.encode(person).decode(),
+    }
+
+
+def _case_row(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.id,
+        "status": str(case.status),
+        "urgency": str(case.urgency),
+        "category": case.category,
+        "kind": str(case.kind),
+        "source": str(case.source),
+        "grid": case.grid,
+        "level": str(case.level),
+        "owner_unit": case.owner_unit,
+        "owner_staff": case.owner_staff,
+        "reported_at": case.reported_at,
+        "closed_at": case.closed_at,
+        "version": case.version,
+        "data": _encoder.encode(case).decode(),
+    }
+
+
+def _event_row(e: Event) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "actor": e.actor,
+        "type": str(e.type),
+        "case": e.case,
+        "staff": e.staff,
+        "command": e.command,
+        "reason": e.reason,
+        "changes": e.changes,
+        "data": e.data,
+    }
