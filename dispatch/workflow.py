@@ -10,10 +10,9 @@ exactly one (a merge also bumps the absorbing case's version by one).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -63,7 +62,6 @@ from dispatch.models import (
     Deadline,
     Duty,
     Field,
-    Point,
     Request,
     RequestKind,
     Shift,
@@ -73,6 +71,7 @@ from dispatch.models import (
     Urgency,
 )
 from dispatch.roles import allowed, check_scope, check_staff_scope
+from dispatch.routing import find_duplicate
 
 S = Status
 _OPEN = frozenset(Status) - TERMINAL_STATUSES
@@ -367,7 +366,7 @@ def _intake(
         reported_at=now,
     )
     case = _clock(case, [Step.ACCEPT], now, hall)
-    duplicate = _find_duplicate(case, others, hall)
+    duplicate = find_duplicate(case, others.values(), hall)
     if duplicate is not None:
         case = _replace(case, duplicate_of=duplicate.id)
 
@@ -386,41 +385,6 @@ def _intake(
     if duplicate is not None:
         events.append(event(EventType.DUPLICATE_FLAGGED, {}, {"of": duplicate.id}))
     return events
-
-
-def _find_duplicate(case: Case, others: Mapping[str, Case], hall: Hall) -> Case | None:
-    """The most recent open case of the same category and grid, near in time and place."""
-    if case.grid is None:
-        return None
-    rules = hall.settings.intake
-    window = timedelta(minutes=rules.duplicate_window_minutes)
-    found: Case | None = None
-    for other in others.values():
-        if (
-            other.id == case.id
-            or not other.is_open
-            or other.category != case.category
-            or other.grid != case.grid
-            or abs(case.reported_at - other.reported_at) > window
-        ):
-            continue
-        if (
-            case.position is not None
-            and other.position is not None
-            and _distance_m(case.position, other.position) > rules.duplicate_distance_m
-        ):
-            continue
-        if found is None or other.reported_at > found.reported_at:
-            found = other
-    return found
-
-
-def _distance_m(a: Point, b: Point) -> float:
-    """Great-circle (haversine) distance in metres."""
-    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
-    dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * 6_371_000 * math.asin(min(1.0, math.sqrt(h)))
 
 
 # --- the hall's decisions ------------------------------------------------------------------
@@ -533,7 +497,15 @@ def _escalate(case: Case, cmd: Escalate, ctx: _Ctx) -> _Outcome:
     level = escalation.raise_level(case.level, ctx.hall.settings.escalation.top)
     if level is None:
         raise Refusal(ErrorCode.ILLEGAL_STEP, f"case {case.id} is already at {case.level}")
-    return _one(EventType.ESCALATED, _replace(case, level=level), manual=True)
+    after = _replace(case, level=level)
+    # The level escalated to hears of it at once, as on a missed deadline.
+    alert_to = escalation.raise_level(level, ctx.hall.settings.escalation.top) or level
+    return _Outcome(
+        [
+            _Step(EventType.ESCALATED, after, {"manual": True}),
+            _Step(EventType.ALERT, after, {"level": str(alert_to), "manual": True}),
+        ]
+    )
 
 
 def _urge(case: Case, cmd: Urge, ctx: _Ctx) -> _Outcome:

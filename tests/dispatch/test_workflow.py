@@ -232,6 +232,9 @@ def test_escalate_one_level_at_a_time_up_to_the_top(flow) -> None:
     for level in (Level.STREET, Level.DISTRICT, Level.LEADERSHIP):
         case = flow.do(case, Escalate, reason="需协调")
         assert case.level is level
+        alert = flow.events[-1]
+        assert (alert.type, alert.reason) == (EventType.ALERT, "需协调")
+        assert alert.data["level"] == str(escalation.raise_level(level, Level.LEADERSHIP) or level)
     refused(ErrorCode.ILLEGAL_STEP, flow.do, case, Escalate, reason="again")
 
 
