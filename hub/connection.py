@@ -1,0 +1,104 @@
+"""One authenticated client: its ordered outbox and the task that drains it.
+
+Everything a client is sent — welcome, snapshot chunks, missed events, live events, acks,
+errors — goes through one FIFO outbox drained by one sender task, so the order the hub
+decides is the order the client sees (a command's events always precede its ack). While the
+client is being brought up to date, live event frames are held back and released after the
+resync frames. A client that cannot keep up with the live stream is closed with 1013 rather
+than holding the others back; it reconnects and resumes from its last seq.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+from dispatch.models import Actor
+
+log = logging.getLogger(__name__)
+
+TRY_AGAIN_LATER = 1013
+"""Close code for a client whose outbox overflowed (RFC 6455 "try again later")."""
+
+
+class Connection:
+    def __init__(self, ws: ServerConnection, actor: Actor, outbox_limit: int) -> None:
+        self.ws = ws
+        self.actor = actor
+        self.close_code: tuple[int, str] | None = None
+        """Set when the hub decides to close this client (code, reason)."""
+        self._limit = outbox_limit
+        self._outbox: deque[bytes] = deque()
+        self._wake = asyncio.Event()
+        self._held: list[bytes] | None = []  # None once live
+        self._sender: asyncio.Task[None] | None = None
+
+    @property
+    def live(self) -> bool:
+        return self._held is None
+
+    def put(self, frame: bytes) -> None:
+        """Queue a reply or resync frame (never dropped: their volume is bounded elsewhere)."""
+        if self.close_code is None:
+            self._outbox.append(frame)
+            self._wake.set()
+
+    def put_live(self, frame: bytes) -> None:
+        """Queue a live events frame; hold it during resync; close the client on overflow."""
+        if self.close_code is not None:
+            return
+        if self._held is not None:
+            self._held.append(frame)
+            if len(self._held) > self._limit:
+                self.abort(TRY_AGAIN_LATER, "too slow: reconnect and resume")
+            return
+        if len(self._outbox) >= self._limit:
+            self.abort(TRY_AGAIN_LATER, "too slow: reconnect and resume")
+            return
+        self.put(frame)
+
+    def drop_held(self) -> None:
+        """Forget held live frames: a snapshot taken now already contains them."""
+        if self._held is not None:
+            self._held.clear()
+
+    def go_live(self) -> None:
+        """Release the held live frames after the resync frames and stop holding."""
+        held, self._held = self._held or [], None
+        for frame in held:
+            self.put(frame)
+
+    def abort(self, code: int, reason: str, *, flush: bool = False) -> None:
+        """Close this client soon: queue nothing more; with ``flush`` the sender first sends
+        what is queued (the errors that explain the close), else it stops at once."""
+        if self.close_code is not None:
+            return
+        log.info("closing %s: %d %s", self.actor.name, code, reason)
+        self.close_code = (code, reason)
+        if flush:
+            self._wake.set()
+            return
+        self._outbox.clear()
+        if self._sender is not None:
+            self._sender.cancel()
+
+    def start_sender(self) -> asyncio.Task[None]:
+        self._sender = asyncio.create_task(self._send_loop(), name=f"send-{self.actor.name}")
+        return self._sender
+
+    async def _send_loop(self) -> None:
+        try:
+            while True:
+                while self._outbox:
+                    # JSON text frames; msgspec gives bytes already in UTF-8, sent as text.
+                    await self.ws.send(self._outbox.popleft(), text=True)
+                if self.close_code is not None:
+                    return
+                self._wake.clear()
+                await self._wake.wait()
+        except ConnectionClosed:
+            return

@@ -1,0 +1,402 @@
+"""The hub's engine: the in-memory hall, the single writer, and the SLA ticker.
+
+Every change goes through one writer task. It takes the queued commands that are waiting,
+decides each against the current state (pure ``dispatch.workflow``), writes the whole group in
+one transaction (group commit: many commands per transaction, each acknowledged only after the
+commit), then publishes the events to listeners and resolves the callers. A failed commit
+leaves the in-memory state untouched and fails every command of the group: nothing is
+acknowledged that is not on disk, and nothing on disk is missing from memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import hashlib
+import logging
+from collections import ChainMap
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from dispatch import escalation, sla, workflow
+from dispatch.calendar import WorkingCalendar
+from dispatch.catalog import Catalog
+from dispatch.commands import CaseCommand, Command, Intake, Merge, ShiftChange, StaffStatus
+from dispatch.config import Settings
+from dispatch.errors import ErrorCode, Refusal
+from dispatch.events import Event, EventType, apply_case_event, apply_staff_event
+from dispatch.hall import Hall
+from dispatch.models import HUB_ACTOR, Actor, Area, Case, Staff, Step, Unit
+from dispatch.protocol import Ack
+from hub.clock import Clock
+from hub.store import Applied, Store
+
+log = logging.getLogger(__name__)
+
+MAX_GROUP = 256
+"""Commands written in one transaction at most: big enough to amortise the commit, small
+enough that the first command of a burst is not kept waiting."""
+
+Listener = Callable[[Sequence[Event]], None]
+
+
+@dataclass(frozen=True)
+class HallSnapshot:
+    """The committed state as of ``seq``: what a new client is sent."""
+
+    seq: int
+    areas: list[Area]
+    units: list[Unit]
+    staff: list[Staff]
+    cases: list[Case]
+
+
+@dataclass
+class _Job:
+    """A command waiting for the writer, or the ticker's breach (``command`` is None)."""
+
+    actor: Actor
+    command: Command | None
+    future: asyncio.Future[Ack]
+    breach: tuple[str, Step] | None = None
+
+
+@dataclass
+class _Group:
+    """What one transaction changes, kept apart from the committed state until it commits."""
+
+    cases: dict[str, Case] = field(default_factory=dict)
+    staff: dict[str, Staff] = field(default_factory=dict)
+    serial: dict[str, int] = field(default_factory=dict)
+    applied: list[Applied] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    done: list[tuple[asyncio.Future[Ack], Ack | Refusal]] = field(default_factory=list)
+    ids: dict[str, tuple[str, Ack]] = field(default_factory=dict)
+
+
+class Engine:
+    def __init__(self, store: Store, settings: Settings, catalog: Catalog, clock: Clock) -> None:
+        self._store = store
+        self._settings = settings
+        self._clock = clock
+        self._tz = ZoneInfo(settings.clock.timezone)
+        calendar = WorkingCalendar(settings.calendar, self._tz)
+        self.hall = Hall(settings=settings, catalog=catalog, calendar=calendar)
+        self.seq = 0
+        self._cases: dict[str, Case] = {}
+        self._staff: dict[str, Staff] = {}
+        self._serial: dict[str, int] = {}
+        self._open_by_key: dict[tuple[str, str | None], set[str]] = {}
+        self._queue: asyncio.Queue[_Job] = asyncio.Queue()
+        self._listeners: list[Listener] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._breach_pending: set[tuple[str, Step]] = set()
+
+    # --- life cycle -----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loaded = await self._store.load()
+        self._staff = {s.id: s for s in loaded.staff}
+        self.hall = dataclasses.replace(
+            self.hall,
+            areas={a.code: a for a in loaded.areas},
+            units={u.id: u for u in loaded.units},
+            staff=self._staff,
+        )
+        for case in loaded.cases:
+            self._put_case(case)
+        self._serial = dict(loaded.last_case_serial)
+        self.seq = loaded.last_seq
+        self._tasks = [
+            asyncio.create_task(self._writer(), name="griddesk-writer"),
+            asyncio.create_task(self._ticker(), name="griddesk-sla-ticker"),
+        ]
+        log.info("engine started: %d cases in memory, seq %d", len(self._cases), self.seq)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        while not self._queue.empty():
+            job = self._queue.get_nowait()
+            if not job.future.done():
+                job.future.set_exception(Refusal(ErrorCode.UNAVAILABLE, "the hub is stopping"))
+
+    # --- reading ---------------------------------------------------------------------------
+
+    @property
+    def cases(self) -> Mapping[str, Case]:
+        return self._cases
+
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
+    def snapshot(self) -> HallSnapshot:
+        return HallSnapshot(
+            seq=self.seq,
+            areas=list(self.hall.areas.values()),
+            units=list(self.hall.units.values()),
+            staff=list(self._staff.values()),
+            cases=list(self._cases.values()),
+        )
+
+    def listen(self, fn: Listener) -> Callable[[], None]:
+        self._listeners.append(fn)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(fn)
+
+        return unsubscribe
+
+    async def events_after(self, seq: int, limit: int = 10_000) -> list[Event]:
+        return await self._store.events_after(seq, limit)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    async def execute(self, command: Command, actor: Actor) -> Ack:
+        """Apply one command; returns its ack once it is committed, or raises a Refusal."""
+        if not self._tasks:
+            raise Refusal(ErrorCode.UNAVAILABLE, "the hub is not running")
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Job(actor=actor, command=command, future=future))
+        return await future
+
+    async def _writer(self) -> None:
+        while True:
+            jobs = [await self._queue.get()]
+            while len(jobs) < MAX_GROUP and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            try:
+                await self._run_group(jobs)
+            except Exception:  # the store failed: nothing of the group is applied or acked
+                log.exception("commit of %d commands failed", len(jobs))
+                err = Refusal(ErrorCode.UNAVAILABLE, "the hub could not store the command")
+                for job in jobs:
+                    if not job.future.done():
+                        job.future.set_exception(err)
+            finally:
+                for job in jobs:
+                    if job.breach:
+                        self._breach_pending.discard(job.breach)
+
+    async def _run_group(self, jobs: list[_Job]) -> None:
+        group = _Group()
+        now = self._clock.now()
+        for job in jobs:
+            try:
+                ack = await self._decide(job, group, now)
+            except Refusal as refusal:
+                group.done.append((job.future, refusal))
+            else:
+                group.done.append((job.future, ack))
+        if group.applied:
+            await self._store.commit(group.applied)
+            self._publish(group)
+        for future, outcome in group.done:
+            if future.done():  # the caller went away (cancelled): nothing to tell
+                continue
+            if isinstance(outcome, Refusal):
+                future.set_exception(outcome)
+            else:
+                future.set_result(outcome)
+
+    async def _decide(self, job: _Job, group: _Group, now: datetime) -> Ack:
+        if job.breach is not None:
+            return self._decide_breach(job.breach, group, now)
+        command = job.command
+        assert command is not None
+        digest = _digest(command, job.actor)
+        replay = await self._replayed(command.id, digest, group)
+        if replay is not None:
+            return replay
+        hall = dataclasses.replace(self.hall, staff=ChainMap(group.staff, self._staff))
+        case_id: str | None = None
+        if isinstance(command, Intake):
+            case_id = self._new_case_id(now, group)
+            others = {c.id: c for c in self._candidates(command, group)}
+            events = workflow.decide(
+                None, command, job.actor, now, hall, new_id=case_id, others=others
+            )
+        elif isinstance(command, CaseCommand):
+            case_id = command.case
+            case = self._case(case_id, group)
+            if case is None:
+                raise Refusal(ErrorCode.NOT_FOUND, f"unknown case {case_id!r}")
+            others = {}
+            if isinstance(command, Merge):
+                target = self._case(command.into, group)
+                if target is None:
+                    raise Refusal(ErrorCode.NOT_FOUND, f"unknown case {command.into!r}")
+                others[target.id] = target
+            events = workflow.decide(case, command, job.actor, now, hall, others=others)
+        elif isinstance(command, StaffStatus):
+            person = group.staff.get(command.staff) or self._staff.get(command.staff)
+            if person is None:
+                raise Refusal(ErrorCode.NOT_FOUND, f"unknown staff {command.staff!r}")
+            events = workflow.decide_staff(person, command, job.actor, now, hall)
+        elif isinstance(command, ShiftChange):
+            events = workflow.decide_shift(command, job.actor, now, hall)
+        else:  # pragma: no cover - the protocol's union is closed
+            raise Refusal(ErrorCode.UNKNOWN_COMMAND, f"unsupported command {type(command)}")
+        stored = self._apply(events, group, job.actor, command.id, digest, case_id)
+        version = None
+        if case_id is not None:
+            version = (group.cases.get(case_id) or self._cases[case_id]).version
+        ack = Ack(command=command.id, seq=stored[-1].seq if stored else self.seq, case=case_id,
+                  version=version)  # fmt: skip
+        group.ids[command.id] = (digest, ack)
+        return ack
+
+    def _decide_breach(self, breach: tuple[str, Step], group: _Group, now: datetime) -> Ack:
+        case_id, step = breach
+        case = self._case(case_id, group)
+        deadline = case.deadline(step) if case is not None else None
+        if case is None or deadline is None or deadline not in sla.due_breaches(case, now):
+            return Ack(command="", seq=self.seq)  # the step was done meanwhile: nothing to do
+        events = escalation.on_breach(case, deadline, now, self.hall)
+        stored = self._apply(events, group, HUB_ACTOR, None, "", None)
+        return Ack(command="", seq=stored[-1].seq if stored else self.seq, case=case_id)
+
+    async def _replayed(self, command_id: str, digest: str, group: _Group) -> Ack | None:
+        if command_id in group.ids:
+            seen_digest, ack = group.ids[command_id]
+        else:
+            record = await self._store.applied(command_id)
+            if record is None:
+                return None
+            seen_digest = record.digest
+            ack = Ack(command=command_id, seq=record.seq, case=record.case,
+                      version=record.version)  # fmt: skip
+        if seen_digest != digest:
+            raise Refusal(
+                ErrorCode.DUPLICATE_ID, f"command id {command_id!r} was used for another command"
+            )
+        return msgspec.structs.replace(ack, replayed=True)
+
+    def _apply(
+        self,
+        events: list[Event],
+        group: _Group,
+        actor: Actor,
+        command_id: str | None,
+        digest: str,
+        ack_case: str | None,
+    ) -> list[Event]:
+        """Number the events, fold them into the group's state and queue them for the commit."""
+        base = self.seq + len(group.events)
+        stored = [msgspec.structs.replace(e, seq=base + i + 1) for i, e in enumerate(events)]
+        touched_cases: dict[str, Case] = {}
+        touched_staff: dict[str, Staff] = {}
+        for event in stored:
+            if event.case is not None and event.type is not EventType.ALERT:
+                case = apply_case_event(self._case(event.case, group), event)
+                group.cases[case.id] = touched_cases[case.id] = case
+            if event.staff is not None and event.changes:
+                person = group.staff.get(event.staff) or self._staff[event.staff]
+                group.staff[event.staff] = touched_staff[event.staff] = apply_staff_event(
+                    person, event
+                )
+        group.events.extend(stored)
+        group.applied.append(
+            Applied(
+                command_id=command_id,
+                digest=digest,
+                actor=actor.name,
+                events=stored,
+                cases=list(touched_cases.values()),
+                staff=list(touched_staff.values()),
+                ack_case=ack_case,
+                ack_version=touched_cases[ack_case].version if ack_case in touched_cases else None,
+            )
+        )
+        return stored
+
+    def _publish(self, group: _Group) -> None:
+        for case in group.cases.values():
+            self._put_case(case)
+        self._staff.update(group.staff)
+        self._serial.update(group.serial)
+        self.seq = group.events[-1].seq
+        for listener in list(self._listeners):
+            try:
+                listener(group.events)
+            except Exception:  # one broken listener must not stop the hall
+                log.exception("event listener failed")
+
+    # --- state helpers ---------------------------------------------------------------------
+
+    def _case(self, case_id: str, group: _Group) -> Case | None:
+        return group.cases.get(case_id) or self._cases.get(case_id)
+
+    def _put_case(self, case: Case) -> None:
+        old = self._cases.get(case.id)
+        if old is not None and old.is_open:
+            self._open_by_key.get((old.category, old.grid), set()).discard(old.id)
+        self._cases[case.id] = case
+        if case.is_open:
+            self._open_by_key.setdefault((case.category, case.grid), set()).add(case.id)
+
+    def _candidates(self, intake: Intake, group: _Group) -> Iterable[Case]:
+        """Open cases that an intake could duplicate: same category and grid."""
+        ids = set(self._open_by_key.get((intake.category, intake.grid), ()))
+        ids.update(
+            c.id for c in group.cases.values()
+            if c.category == intake.category and c.grid == intake.grid
+        )  # fmt: skip
+        for case_id in ids:
+            case = self._case(case_id, group)
+            if case is not None and case.is_open:
+                yield case
+
+    def _new_case_id(self, now: datetime, group: _Group) -> str:
+        """YYMMDD + a 4-digit serial of the day in the hall's time zone: ``2611230042``."""
+        day = now.astimezone(self._tz).strftime("%y%m%d")
+        serial = group.serial.get(day, self._serial.get(day, 0)) + 1
+        group.serial[day] = serial
+        return f"{day}{serial:04d}"
+
+    # --- the SLA ticker --------------------------------------------------------------------
+
+    async def _ticker(self) -> None:
+        """Once a tick, queue a breach job for every deadline that has just passed.
+
+        The tick is in real seconds: at demo speed N a breach is seen at most N ticks of hub
+        time late, which is what a person watching the screen can notice anyway.
+        """
+        while True:
+            await asyncio.sleep(self._settings.hub.tick_seconds)
+            now = self._clock.now()
+            for case in list(self._cases.values()):
+                if not case.is_open:
+                    continue
+                for deadline in sla.due_breaches(case, now):
+                    key = (case.id, deadline.step)
+                    if key in self._breach_pending:
+                        continue
+                    self._breach_pending.add(key)
+                    future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+                    future.add_done_callback(_consume)
+                    self._queue.put_nowait(
+                        _Job(actor=HUB_ACTOR, command=None, future=future, breach=key)
+                    )
+
+
+def _consume(future: asyncio.Future[Ack]) -> None:
+    """Breach jobs have no caller; read their outcome so asyncio does not warn."""
+    if not future.cancelled() and future.exception() is not None:
+        log.warning("breach job failed: %s", future.exception())
+
+
+def _digest(command: Command, actor: Actor) -> str:
+    """What makes a retried command the same command: its body and who sent it."""
+    return hashlib.sha256(actor.name.encode() + b"\0" + msgspec.json.encode(command)).hexdigest()

@@ -1,0 +1,362 @@
+"""The hub's websockets endpoint: greeting, resync, commands, and the live event fan-out.
+
+A connection says ``hello`` (token, protocol, last seen seq) first; an unknown token gets one
+``unauthenticated`` error and a 4001 close, nothing else. An operator gets ``welcome``, then
+either a chunked snapshot or the events it missed, then the live stream. Commands go to the
+engine; their events reach every client (the sender's own ones before its ack) through one
+engine listener that encodes each batch once and queues the same bytes for every client.
+Bad frames get a typed error and change nothing; floods are throttled, then closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Sequence
+from http import HTTPStatus
+from ssl import SSLContext
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from dispatch.config import HubSettings
+from dispatch.errors import ErrorCode, Refusal
+from dispatch.events import Event
+from dispatch.models import Actor
+from dispatch.protocol import (
+    PROTOCOL_VERSION,
+    CommandFrame,
+    Error,
+    Events,
+    Hello,
+    Ping,
+    Pong,
+    Snapshot,
+    Welcome,
+    command_id_of,
+    decode_client,
+    encode,
+)
+from hub.connection import Connection
+from hub.engine import Engine, HallSnapshot
+from hub.ratelimit import TokenBucket, Verdict
+from hub.store import Store
+
+log = logging.getLogger(__name__)
+
+CLOSE_UNAUTHENTICATED = 4001
+"""Close code after a bad, disabled or missing token (or no hello in time)."""
+CLOSE_PROTOCOL_VERSION = 4002
+"""Close code after a hello speaking another protocol version."""
+CLOSE_POLICY = 1008
+"""Close code for a client that keeps flooding after being told to slow down."""
+
+FLUSH_TIMEOUT = 1.0
+"""Seconds a client closed by the hub is given to receive the frames explaining why."""
+EVENTS_PER_FRAME = 500
+"""Events in one ``events`` frame at most (resync pages and live batches alike)."""
+MAX_RESUME_EVENTS = 100_000
+"""Further behind than this, a snapshot is cheaper than replaying the log."""
+
+
+class HubServer:
+    def __init__(
+        self,
+        engine: Engine,
+        store: Store,
+        settings: HubSettings,
+        *,
+        ssl: SSLContext | None = None,
+        hello_timeout: float = 10.0,
+        outbox_limit: int = 1000,
+        max_inflight: int = 64,
+    ) -> None:
+        self._engine = engine
+        self._store = store
+        self._settings = settings
+        self._ssl = ssl
+        self._hello_timeout = hello_timeout
+        self._outbox_limit = outbox_limit
+        self._max_inflight = max_inflight
+        self._clients: set[Connection] = set()
+        self._commands: set[asyncio.Task[None]] = set()
+        self._server: Server | None = None
+        self._unlisten = engine.listen(self._fan_out)
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    async def start(self, host: str, port: int) -> None:
+        s = self._settings
+        self._server = await serve(
+            self._handle,
+            host,
+            port,
+            ssl=self._ssl,
+            process_request=self._health,
+            compression=None,  # hall LAN: deflate triples the fan-out CPU (DESIGN §4)
+            max_size=s.max_frame_bytes,
+            ping_interval=s.ping_interval,
+            ping_timeout=s.ping_timeout,
+        )
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        sockname = next(iter(self._server.sockets)).getsockname()
+        return int(sockname[1])
+
+    @property
+    def clients(self) -> int:
+        """Authenticated connections now."""
+        return len(self._clients)
+
+    async def close(self) -> None:
+        """Stop accepting, close every connection (1001), let commands in flight finish."""
+        self._unlisten()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        if self._commands:
+            await asyncio.gather(*self._commands, return_exceptions=True)
+
+    # --- HTTP ------------------------------------------------------------------------------
+
+    def _health(self, connection: ServerConnection, request: Request) -> Response | None:
+        if request.path != "/healthz":
+            return None
+        return connection.respond(HTTPStatus.OK, f"ok seq={self._engine.seq}\n")
+
+    # --- one connection --------------------------------------------------------------------
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        actor, hello = await self._greet(ws)
+        if actor is None or hello is None:
+            return
+        conn = Connection(ws, actor, self._outbox_limit)
+        # Registering and reading the engine's seq with no await between: every event after
+        # that seq reaches this client through the listener (held until the resync is sent).
+        self._clients.add(conn)
+        seq = self._engine.seq
+        fresh = hello.last_seq is None or hello.last_seq > seq  # new, or confused: start over
+        snapshot = self._engine.snapshot() if fresh else None
+        sender = conn.start_sender()
+        consumer = asyncio.create_task(
+            self._consume(conn, hello.last_seq, seq, snapshot), name=f"recv-{actor.name}"
+        )
+        log.info("%s (%s) connected from %s", actor.name, actor.role, ws.remote_address)
+        try:
+            await asyncio.wait({sender, consumer}, return_when=asyncio.FIRST_COMPLETED)
+            if consumer.done() and conn.close_code is not None:
+                # Closed by the hub (flood): let the queued errors go out first, briefly.
+                await asyncio.wait({sender}, timeout=FLUSH_TIMEOUT)
+        finally:
+            self._clients.discard(conn)
+            for task in (sender, consumer):
+                task.cancel()
+            for task in (sender, consumer):
+                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                    await task
+        if conn.close_code is not None:
+            await _close_draining(ws, *conn.close_code)
+        log.info("%s disconnected (%s)", actor.name, ws.close_code)
+
+    async def _greet(self, ws: ServerConnection) -> tuple[Actor | None, Hello | None]:
+        """Read and check the hello; on failure send one error, close, and return Nones."""
+        try:
+            frame = await asyncio.wait_for(ws.recv(), self._hello_timeout)
+        except TimeoutError:
+            await self._refuse(ws, ErrorCode.UNAUTHENTICATED, "no hello in time")
+            return None, None
+        except ConnectionClosed:
+            return None, None
+        try:
+            hello = decode_client(frame, self._settings.max_frame_bytes)
+        except Refusal as refusal:
+            await self._refuse(ws, ErrorCode.UNAUTHENTICATED, f"hello expected: {refusal.message}")
+            return None, None
+        if not isinstance(hello, Hello):
+            await self._refuse(ws, ErrorCode.UNAUTHENTICATED, "the first frame must be hello")
+            return None, None
+        if hello.protocol != PROTOCOL_VERSION:
+            message = f"hub speaks protocol {PROTOCOL_VERSION}, not {hello.protocol}"
+            await self._refuse(ws, ErrorCode.PROTOCOL_VERSION, message, CLOSE_PROTOCOL_VERSION)
+            return None, None
+        actor = await self._store.authenticate(hello.token)
+        if actor is None:
+            await self._refuse(ws, ErrorCode.UNAUTHENTICATED, "unknown or disabled token")
+            return None, None
+        return actor, hello
+
+    async def _refuse(
+        self, ws: ServerConnection, code: ErrorCode, message: str, close: int = 4001
+    ) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(encode(Error(code=code, message=message)), text=True)
+            await ws.close(close, message[:120])
+        log.info("refused %s: %s", ws.remote_address, message)
+
+    async def _consume(
+        self, conn: Connection, last_seq: int | None, seq: int, snapshot: HallSnapshot | None
+    ) -> None:
+        await self._resync(conn, last_seq, seq, snapshot)
+        bucket = TokenBucket(self._settings.frames_per_second, self._settings.burst)
+        inflight = asyncio.Semaphore(self._max_inflight)
+        try:
+            async for frame in conn.ws:
+                verdict = bucket.check()
+                if verdict is Verdict.FLOOD:
+                    conn.abort(CLOSE_POLICY, "flooding", flush=True)
+                    return
+                if verdict is Verdict.LIMITED:
+                    # Naming the dropped command lets the client retry exactly that one.
+                    message = "too many frames: slow down"
+                    conn.put(_error(ErrorCode.RATE_LIMITED, message, command_id_of(frame)))
+                    continue
+                await self._dispatch(conn, frame, inflight)
+        except ConnectionClosed:
+            return
+
+    async def _dispatch(
+        self, conn: Connection, frame: str | bytes, inflight: asyncio.Semaphore
+    ) -> None:
+        try:
+            message = decode_client(frame, self._settings.max_frame_bytes)
+        except Refusal as refusal:
+            conn.put(_error(refusal.code, refusal.message, command_id_of(frame)))
+            return
+        if isinstance(message, Ping):
+            conn.put(encode(Pong(hub_time=self._engine.clock.now())))
+        elif isinstance(message, Hello):
+            conn.put(_error(ErrorCode.INVALID, "already authenticated: hello only comes first"))
+        elif isinstance(message, CommandFrame):
+            # A client may pipeline commands; past max_inflight it waits (its reads stop).
+            await inflight.acquire()
+            task = asyncio.create_task(self._run_command(conn, message, inflight))
+            self._commands.add(task)
+            task.add_done_callback(self._commands.discard)
+
+    async def _run_command(
+        self, conn: Connection, message: CommandFrame, inflight: asyncio.Semaphore
+    ) -> None:
+        command = message.command
+        try:
+            ack = await self._engine.execute(command, conn.actor)
+        except Refusal as refusal:
+            conn.put(_error(refusal.code, refusal.message, command.id))
+        except Exception:
+            log.exception("command %s from %s failed", command.id, conn.actor.name)
+            conn.put(_error(ErrorCode.UNAVAILABLE, "the hub failed on this command", command.id))
+        else:
+            conn.put(encode(ack))
+        finally:
+            inflight.release()
+
+    # --- resync ----------------------------------------------------------------------------
+
+    async def _resync(
+        self, conn: Connection, last_seq: int | None, seq: int, snapshot: HallSnapshot | None
+    ) -> None:
+        """Welcome, then the snapshot or the missed events ``last_seq+1 .. seq``, then release
+        the live stream (held since registration: everything after ``seq``)."""
+        missed: list[list[Event]] | None = None
+        if snapshot is None and last_seq is not None:
+            missed = await self._missed(last_seq, seq)
+            if missed is None:
+                # Taken now, so it includes whatever the listener held meanwhile.
+                conn.drop_held()
+                snapshot = self._engine.snapshot()
+        clock = self._engine.clock
+        welcome = Welcome(
+            protocol=PROTOCOL_VERSION,
+            operator=conn.actor.name,
+            role=conn.actor.role,
+            unit=conn.actor.unit,
+            hub_time=clock.now(),
+            seq=snapshot.seq if snapshot is not None else seq,
+            resync="snapshot" if snapshot is not None else "events",
+            speed=clock.speed,
+        )
+        conn.put(encode(welcome))
+        if snapshot is not None:
+            for chunk in _snapshot_chunks(snapshot, self._settings.snapshot_chunk):
+                conn.put(chunk)
+        else:
+            for page in missed or []:
+                conn.put(encode(Events(events=page)))
+        conn.go_live()
+
+    async def _missed(self, last_seq: int, seq: int) -> list[list[Event]] | None:
+        """Events ``last_seq+1 .. seq`` in pages, or None when the log cannot supply them all."""
+        if seq - last_seq > MAX_RESUME_EVENTS:
+            return None
+        pages: list[list[Event]] = []
+        cursor = last_seq
+        while cursor < seq:
+            page = await self._engine.events_after(cursor, EVENTS_PER_FRAME)
+            if not page or page[0].seq != cursor + 1:
+                return None
+            page = [e for e in page if e.seq <= seq]
+            pages.append(page)
+            cursor = page[-1].seq
+        return pages
+
+    # --- fan-out ---------------------------------------------------------------------------
+
+    def _fan_out(self, events: Sequence[Event]) -> None:
+        """Engine listener: encode each frame once, queue the same bytes for every client."""
+        if not self._clients:
+            return
+        frames = [
+            encode(Events(events=list(events[i : i + EVENTS_PER_FRAME])))
+            for i in range(0, len(events), EVENTS_PER_FRAME)
+        ]
+        for conn in list(self._clients):
+            for frame in frames:
+                conn.put_live(frame)
+
+
+async def _close_draining(ws: ServerConnection, code: int, reason: str) -> None:
+    """Close while discarding unread frames: a flooder's backlog stalls the library's reads
+    (flow control), and then the peer's closing frame would never be seen."""
+
+    async def drain() -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for _ in ws:
+                pass
+
+    draining = asyncio.create_task(drain())
+    try:
+        await ws.close(code, reason)
+    finally:
+        draining.cancel()
+
+
+def _error(code: ErrorCode, message: str, command: str | None = None) -> bytes:
+    return encode(Error(code=code, message=message, command=command))
+
+
+def _snapshot_chunks(snapshot: HallSnapshot, size: int) -> list[bytes]:
+    """Frames of ``size`` cases each (``chunk`` counts from 1); places and people go first."""
+    cases = snapshot.cases
+    count = max(1, math.ceil(len(cases) / size))
+    frames = []
+    for i in range(count):
+        first = i == 0
+        frames.append(
+            encode(
+                Snapshot(
+                    seq=snapshot.seq,
+                    chunk=i + 1,
+                    chunks=count,
+                    areas=snapshot.areas if first else [],
+                    units=snapshot.units if first else [],
+                    staff=snapshot.staff if first else [],
+                    cases=cases[i * size : (i + 1) * size],
+                )
+            )
+        )
+    return frames
