@@ -21,6 +21,9 @@ from dispatch.models import Actor
 
 log = logging.getLogger(__name__)
 
+BACKLOG_BYTES = 8 * 1024 * 1024
+"""Unsent bytes in a client's socket buffer beyond which it is too slow and is closed."""
+
 TRY_AGAIN_LATER = 1013
 """Close code for a client whose outbox overflowed (RFC 6455 "try again later")."""
 
@@ -40,6 +43,17 @@ class Connection:
     @property
     def live(self) -> bool:
         return self._held is None
+
+    @property
+    def writes_directly(self) -> bool:
+        """Live, with nothing queued: a frame written to the socket now keeps the order."""
+        return self._held is None and not self._outbox and self.close_code is None
+
+    def check_backlog(self) -> None:
+        """Close a client whose socket buffer keeps growing: it is not reading."""
+        transport = self.ws.transport
+        if transport is not None and transport.get_write_buffer_size() > BACKLOG_BYTES:
+            self.abort(TRY_AGAIN_LATER, "too slow: reconnect and resume")
 
     def put(self, frame: bytes) -> None:
         """Queue a reply or resync frame (never dropped: their volume is bounded elsewhere)."""

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from ssl import SSLContext
 
-from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
@@ -314,9 +314,17 @@ class HubServer:
             encode(Events(events=list(events[i : i + EVENTS_PER_FRAME])))
             for i in range(0, len(events), EVENTS_PER_FRAME)
         ]
-        for conn in list(self._clients):
-            for frame in frames:
+        # Clients with nothing queued are written straight to their sockets by broadcast(),
+        # which is what keeps fan-out near a bare websockets broadcast; the rest (resyncing,
+        # or with replies still queued) go through their ordered outbox.
+        direct = [c for c in self._clients if c.writes_directly]
+        queued = [c for c in self._clients if not c.writes_directly]
+        for frame in frames:
+            broadcast([c.ws for c in direct], frame, text=True)
+            for conn in queued:
                 conn.put_live(frame)
+        for conn in direct:
+            conn.check_backlog()
 
 
 async def _close_draining(ws: ServerConnection, code: int, reason: str) -> None:

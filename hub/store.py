@@ -10,7 +10,7 @@ NORMAL may drop the last transactions on power loss).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -285,7 +285,8 @@ class Store:
                         "at": item.events[0].at if item.events else datetime.now(UTC),
                     }
                 )
-        async with self._sessions() as session, session.begin():
+        # Core on one connection, not the ORM session: the write path is the hub's hot path.
+        async with self._engine.begin() as session:
             if event_rows:
                 await session.execute(insert(_EVENTS), event_rows)
             if needs_tail:
@@ -353,6 +354,36 @@ class Store:
         return AppliedRecord(
             command_id=row.id, digest=row.digest, seq=row.seq, case=row.case, version=row.version
         )
+
+    async def recent_commands(self, limit: int) -> tuple[dict[str, AppliedRecord], bool]:
+        """The last ``limit`` applied commands, and whether that is all of them (so an id not
+        among them was never applied)."""
+        async with self._sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(CommandRow).order_by(CommandRow.seq.desc()).limit(limit + 1)
+                )
+            )
+        complete = len(rows) <= limit
+        return {
+            r.id: AppliedRecord(
+                command_id=r.id, digest=r.digest, seq=r.seq, case=r.case, version=r.version
+            )
+            for r in rows[:limit]
+        }, complete
+
+    async def applied_many(self, command_ids: Collection[str]) -> dict[str, AppliedRecord]:
+        """The records of those ids that were applied: one query for a whole group."""
+        if not command_ids:
+            return {}
+        async with self._sessions() as session:
+            rows = await session.scalars(select(CommandRow).where(CommandRow.id.in_(command_ids)))
+            return {
+                r.id: AppliedRecord(
+                    command_id=r.id, digest=r.digest, seq=r.seq, case=r.case, version=r.version
+                )
+                for r in rows
+            }
 
     async def all_cases(self) -> list[Case]:
         """Every case in the database, open or not, by id."""
