@@ -1,0 +1,1 @@
+"""Benchmarks of the hub (run by ``make bench``, not by pytest)."""
