@@ -1,0 +1,41 @@
+"""What :meth:`HubClient.send` and :meth:`HubClient.wait_live` raise, by cause.
+
+A command either reached the hub and was refused (:class:`CommandRefused`, nothing changed),
+or its fate is unknown (:class:`CommandTimeout`, or :class:`NotConnected` when the connection
+dropped while waiting). An unknown fate is resolved by sending the *same* command object
+again (same id): the hub applies an id once and answers a repeat with a replayed ack.
+"""
+
+from __future__ import annotations
+
+from dispatch.errors import ErrorCode
+
+
+class ClientError(Exception):
+    """Base of the errors of this package."""
+
+
+class NotConnected(ClientError):
+    """Not live: the command was not sent (or the connection dropped while waiting)."""
+
+
+class CommandRefused(ClientError):
+    """The hub refused the command with an error frame; nothing changed on the hub."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class CommandTimeout(ClientError):
+    """Neither ack nor error arrived in time; the command may or may not have applied."""
+
+
+class AuthFailed(ClientError):
+    """The hub refused the token (or the protocol version): retrying will not help."""
+
+
+LOST_WHILE_WAITING = (
+    "connection lost; the command may or may not have applied — resend with the same id to be sure"
+)
