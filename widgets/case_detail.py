@@ -1,0 +1,154 @@
+"""The selected case's detail: its fields, its live deadlines and its audit history.
+
+The screen hands over a :class:`CaseView` of already-localised text; this widget only lays it
+out. ``now`` redraws the deadline lines alone (the fields and history do not change with time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources import files
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.reactive import Reactive, var
+from textual.widgets import Static
+
+from dispatch.models import Deadline
+from dispatch.sla import Light
+from widgets.countdown import format_countdown, wall_light
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One audit event: when (formatted), who, and what (with the reason, if any)."""
+
+    time: str
+    actor: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as the detail shows it, every string already localised."""
+
+    key: str
+    title: str
+    fields: tuple[tuple[str, str], ...]
+    """Label and value pairs, in display order."""
+    deadlines: tuple[tuple[str, Deadline], ...] = ()
+    """Each live deadline with its step's label."""
+    history: tuple[HistoryLine, ...] = ()
+    empty_text: str = ""
+
+
+class CaseDetail(VerticalScroll):
+    """Fields, deadlines (ticking) and history of one case; ``show(None)`` clears it."""
+
+    DEFAULT_CSS = (files("widgets") / "case_detail.tcss").read_text(encoding="utf-8")
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "case-detail--label",
+        "case-detail--green",
+        "case-detail--amber",
+        "case-detail--red",
+    }
+
+    now: Reactive[datetime] = var(lambda: datetime.now(UTC), init=False)
+    """Hub time; redraws the deadline lines only."""
+
+    def __init__(
+        self,
+        *,
+        placeholder: str = "",
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._view: CaseView | None = None
+        self._placeholder = placeholder
+        self._light: Callable[[Deadline, datetime], Light] = wall_light
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._placeholder, id="case-detail-fields")
+        yield Static("", id="case-detail-deadlines")
+        yield Static("", id="case-detail-history")
+
+    @property
+    def view(self) -> CaseView | None:
+        return self._view
+
+    def set_light(self, fn: Callable[[Deadline, datetime], Light]) -> None:
+        self._light = fn
+        self._draw_deadlines()
+
+    def show(self, view: CaseView | None) -> None:
+        """Show ``view``; ``None`` shows the placeholder."""
+        self._view = view
+        if not self.is_mounted:
+            return
+        self._draw_fields()
+        self._draw_deadlines()
+        self._draw_history()
+
+    def on_mount(self) -> None:
+        self.show(self._view)
+
+    def watch_now(self, now: datetime) -> None:
+        self._draw_deadlines()
+
+    def _draw_fields(self) -> None:
+        view = self._view
+        fields = self.query_one("#case-detail-fields", Static)
+        if view is None:
+            fields.update(self._placeholder)
+            return
+        label = self.get_component_rich_style("case-detail--label", partial=True)
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style=label, no_wrap=True)
+        grid.add_column(overflow="fold")
+        grid.title = view.title
+        for name, value in view.fields:
+            grid.add_row(name, value)
+        fields.update(grid)
+
+    def _draw_deadlines(self) -> None:
+        if not self.is_mounted:
+            return
+        box = self.query_one("#case-detail-deadlines", Static)
+        view = self._view
+        if view is None or not view.deadlines:
+            box.update("")
+            box.display = False
+            return
+        box.display = True
+        lines = Text()
+        for i, (label, deadline) in enumerate(view.deadlines):
+            light = self._light(deadline, self.now)
+            colour = self.get_component_rich_style(f"case-detail--{light.colour}", partial=True)
+            if i:
+                lines.append("\n")
+            lines.append(f"{label} ")
+            lines.append(f" {format_countdown(light.seconds_left)} ", colour)
+        box.update(lines)
+
+    def _draw_history(self) -> None:
+        box = self.query_one("#case-detail-history", Static)
+        view = self._view
+        if view is None or not view.history:
+            box.update("")
+            return
+        label = self.get_component_rich_style("case-detail--label", partial=True)
+        table = Table.grid(padding=(0, 1))
+        table.add_column(style=label, no_wrap=True)
+        table.add_column(no_wrap=True)
+        table.add_column(overflow="fold")
+        for line in view.history:
+            table.add_row(line.time, line.actor, line.text)
+        box.update(table)

@@ -1,0 +1,616 @@
+"""The case list: a line-API ``ScrollView`` that draws only the rows on screen.
+
+A hall can hold 20,000–100,000 open cases, so this is not a ``DataTable`` (which measures every
+cell): columns have fixed widths, rows live in a list kept sorted by ``(sort, key)`` and updated
+by bisection, and a frame costs only the visible rows. The countdown column is drawn from each
+row's deadline against ``now`` (hub time, set once a second by the app); a tick repaints only
+the countdown cells whose text or colour changed.
+
+New rows never move the highlighted case: rows inserted or removed above it shift the scroll
+offset by the same amount, so it stays on its screen line, and a "N new" count is posted for
+rows that arrived above the top of the view until the user goes back to the top.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources import files
+from typing import Any, ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import Reactive, var
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from dispatch.models import Deadline
+from dispatch.sla import Light
+from widgets.countdown import format_countdown, wall_light
+
+MARK = "✓"
+"""Drawn in the gutter of a marked row (a neutral-width glyph, one cell in CJK terminals too)."""
+
+_GUTTER = 2  # the mark glyph and a space
+
+_Entry = tuple[tuple[Any, ...], str]
+"""A row's place in the order: its sort key, then its case id so ties are stable."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A fixed-width column; ``width`` is in terminal cells (a Chinese character takes two)."""
+
+    key: str
+    title: str
+    width: int
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One case as the list shows it; the screen localises the text and decides the order."""
+
+    key: str
+    """The case id."""
+    cells: tuple[str, ...]
+    """Already-localised text, one per column (the countdown column is drawn, not given)."""
+    deadline: Deadline | None
+    """The row's next deadline; the countdown column is drawn from it."""
+    urgent: bool
+    sort: tuple[Any, ...]
+    """The row's sort key; ties are broken by ``key``."""
+
+
+class QueueList(ScrollView, can_focus=True):
+    """The case list; scales to 100,000 rows by drawing only what is on screen."""
+
+    DEFAULT_CSS = (files("widgets") / "queue_list.tcss").read_text(encoding="utf-8")
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "queue-list--header",
+        "queue-list--cursor",
+        "queue-list--urgent",
+        "queue-list--marked",
+        "queue-list--green",
+        "queue-list--amber",
+        "queue-list--red",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False),
+        Binding("down", "cursor_down", "Down", show=False),
+        Binding("pageup", "page_up", "Page up", show=False),
+        Binding("pagedown", "page_down", "Page down", show=False),
+        Binding("home", "first", "First case", show=False),
+        Binding("end", "last", "Last case", show=False),
+        Binding("enter", "select", "Open case", show=False),
+        Binding("space", "toggle_mark", "Mark", tooltip="Mark the case for a bulk action"),
+    ]
+
+    class Highlighted(Message):
+        """The cursor is on another case (``None``: the list is empty)."""
+
+        def __init__(self, queue_list: QueueList, key: str | None) -> None:
+            super().__init__()
+            self.queue_list = queue_list
+            self.key = key
+
+        @property
+        def control(self) -> QueueList:
+            return self.queue_list
+
+    class Selected(Message):
+        """The user pressed enter on (or clicked) the highlighted case."""
+
+        def __init__(self, queue_list: QueueList, key: str) -> None:
+            super().__init__()
+            self.queue_list = queue_list
+            self.key = key
+
+        @property
+        def control(self) -> QueueList:
+            return self.queue_list
+
+    class MarksChanged(Message):
+        """The set of marked cases changed (space, or marked rows left the list)."""
+
+        def __init__(self, queue_list: QueueList, keys: frozenset[str]) -> None:
+            super().__init__()
+            self.queue_list = queue_list
+            self.keys = keys
+
+        @property
+        def control(self) -> QueueList:
+            return self.queue_list
+
+    class NewRowsChanged(Message):
+        """How many rows arrived above the top of the view since the user was last at the top."""
+
+        def __init__(self, queue_list: QueueList, count: int) -> None:
+            super().__init__()
+            self.queue_list = queue_list
+            self.count = count
+
+        @property
+        def control(self) -> QueueList:
+            return self.queue_list
+
+    now: Reactive[datetime] = var(lambda: datetime.now(UTC), init=False)
+    """Hub time. Setting it repaints only the countdown cells whose text or colour changed."""
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._columns: tuple[Column, ...] = ()
+        self._countdown_title = ""
+        self._countdown_width = 0
+        self._countdown_index = 0
+        self._countdown_x = _GUTTER
+        self._line_width = _GUTTER
+        self._light: Callable[[Deadline, datetime], Light] = wall_light
+        self._rows: dict[str, QueueRow] = {}
+        self._order: list[_Entry] = []
+        # The filtered order; the very same list as ``_order`` while no filter is set.
+        self._view: list[_Entry] = self._order
+        self._filter = ""
+        self._haystacks: dict[str, str] = {}
+        self._cursor_key: str | None = None
+        self._marks: set[str] = set()
+        self._new_count = 0
+        # What each screen line's countdown cell shows, so a tick repaints only changed cells.
+        self._painted: dict[int, tuple[str, str, str]] = {}
+        # Countdown text and colour per case for the current ``now``.
+        self._countdowns: dict[str, tuple[str, str]] = {}
+
+    # --- what the screen calls -----------------------------------------------------------
+
+    def set_columns(
+        self,
+        columns: Sequence[Column],
+        countdown_title: str,
+        countdown_width: int,
+        countdown_index: int = 0,
+    ) -> None:
+        """Lay out the columns; the countdown column goes before ``columns[countdown_index]``
+        (0: first; ``len(columns)``: last)."""
+        self._columns = tuple(columns)
+        self._countdown_title = countdown_title
+        self._countdown_width = countdown_width
+        self._countdown_index = max(0, min(countdown_index, len(self._columns)))
+        widths = [c.width for c in self._columns[: self._countdown_index]]
+        self._countdown_x = _GUTTER + sum(w + 1 for w in widths)
+        self._line_width = _GUTTER + sum(c.width + 1 for c in self._columns) + countdown_width + 1
+        self._repaint_all()
+
+    def set_light(self, fn: Callable[[Deadline, datetime], Light]) -> None:
+        """The traffic light (``dispatch.sla.light`` bound to the hall's calendar)."""
+        self._light = fn
+        self._countdowns.clear()
+        self.refresh()
+
+    def replace_rows(self, rows: Iterable[QueueRow]) -> None:
+        """A full load (snapshot, tab switch); the highlighted case stays if it is still there."""
+        anchor = self._anchor()
+        self._rows = {row.key: row for row in rows}
+        self._order = sorted((row.sort, row.key) for row in self._rows.values())
+        self._haystacks.clear()
+        self._countdowns.clear()
+        self._view = self._filtered(self._order)
+        self._drop_missing_marks()
+        self._set_new_count(0)
+        self._restore(anchor, keep_top=False)
+
+    def update_rows(self, rows: Iterable[QueueRow], removed: Iterable[str] = ()) -> None:
+        """Apply a batch: rows added or changed, and case ids that left the list.
+
+        A row whose sort key is unchanged costs a dictionary update. Moved, new and removed
+        rows are found by bisection and the list is rebuilt from slices between them, so a
+        batch of k rows costs O(k log n) comparisons and one copy of the list, never a sort.
+        """
+        anchor = self._anchor()
+        gone: list[_Entry] = []  # entries that leave the order (moved or removed rows)
+        added: list[_Entry] = []  # entries that join it (moved or new rows)
+        stale: list[_Entry] = []  # every old entry of a touched row (for the filtered view)
+        fresh: list[_Entry] = []  # every new entry of a touched row
+        arrived: list[_Entry] = []
+        for key in removed:
+            old = self._rows.pop(key, None)
+            if old is not None:
+                gone.append((old.sort, key))
+                stale.append((old.sort, key))
+        # The last version of a case wins if a batch carries it twice.
+        for row in {row.key: row for row in rows}.values():
+            key = row.key
+            old = self._rows.get(key)
+            self._rows[key] = row
+            entry = (row.sort, key)
+            fresh.append(entry)
+            if old is None:
+                added.append(entry)
+                arrived.append(entry)
+                continue
+            stale.append((old.sort, key))
+            if old.sort != row.sort:
+                gone.append((old.sort, key))
+                added.append(entry)
+        for _, key in stale:
+            self._countdowns.pop(key, None)
+            self._haystacks.pop(key, None)
+        if gone or added:
+            self._order = _splice(self._order, gone, added)
+        if self._filter:
+            # A changed row joins or leaves the filtered view by its new text.
+            matching = [entry for entry in fresh if self._matches(entry[1])]
+            self._view = _splice(self._view, stale, matching)
+        else:
+            self._view = self._order
+        self._drop_missing_marks()
+        top = self._restore(anchor, keep_top=True)
+        above = sum(1 for entry in arrived if self._index(entry, below=top) is not None)
+        if above:
+            self._set_new_count(self._new_count + above)
+
+    def set_filter(self, text: str) -> None:
+        """Show only rows whose cells contain ``text`` (case-insensitive); ``""`` shows all."""
+        text = text.strip().casefold()
+        if text == self._filter:
+            return
+        anchor = self._anchor()
+        self._filter = text
+        self._view = self._filtered(self._order)
+        self._restore(anchor, keep_top=False)
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    @property
+    def highlighted_key(self) -> str | None:
+        """The case under the cursor, or ``None`` when the list is empty."""
+        return self._cursor_key
+
+    @property
+    def marked(self) -> frozenset[str]:
+        return frozenset(self._marks)
+
+    def clear_marks(self) -> None:
+        if self._marks:
+            self._marks.clear()
+            self.post_message(self.MarksChanged(self, frozenset()))
+            self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        """Rows shown (after the filter)."""
+        return len(self._view)
+
+    @property
+    def total_count(self) -> int:
+        """Rows held (before the filter)."""
+        return len(self._rows)
+
+    @property
+    def new_count(self) -> int:
+        return self._new_count
+
+    def row(self, key: str) -> QueueRow | None:
+        return self._rows.get(key)
+
+    @property
+    def visible_keys(self) -> list[str]:
+        """Case ids on screen, top to bottom (what a test or a screen reader would read)."""
+        top = round(self.scroll_y)
+        return [key for _, key in self._view[top : top + self._page]]
+
+    def move_to(self, key: str) -> bool:
+        """Highlight ``key`` and scroll it into view; False when it is not shown."""
+        index = self._index_of(key)
+        if index is None:
+            return False
+        self._move_cursor(index)
+        return True
+
+    # --- bindings --------------------------------------------------------------------------
+
+    def action_cursor_up(self) -> None:
+        self._move_by(-1)
+
+    def action_cursor_down(self) -> None:
+        self._move_by(1)
+
+    def action_page_up(self) -> None:
+        self._move_by(-self._page)
+
+    def action_page_down(self) -> None:
+        self._move_by(self._page)
+
+    def action_first(self) -> None:
+        self._move_cursor(0)
+
+    def action_last(self) -> None:
+        self._move_cursor(len(self._view) - 1)
+
+    def action_select(self) -> None:
+        if self._cursor_key is not None:
+            self.post_message(self.Selected(self, self._cursor_key))
+
+    def action_toggle_mark(self) -> None:
+        key = self._cursor_key
+        if key is None:
+            return
+        if key in self._marks:
+            self._marks.discard(key)
+        else:
+            self._marks.add(key)
+        self.post_message(self.MarksChanged(self, frozenset(self._marks)))
+        self._refresh_key(key)
+
+    async def _on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return
+        index = round(self.scroll_y) + offset.y - 1
+        if index >= len(self._view):
+            return
+        if self._view[index][1] == self._cursor_key and event.chain > 1:
+            self.action_select()
+        else:
+            self._move_cursor(index)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(new_value) == 0:
+            self._set_new_count(0)
+
+    # --- the tick --------------------------------------------------------------------------
+
+    def watch_now(self, now: datetime) -> None:
+        self._countdowns.clear()
+        width = self._countdown_width
+        x = self._countdown_x - round(self.scroll_x)
+        if not self._view or width == 0 or x + width <= 0 or x >= self.size.width:
+            return
+        top = round(self.scroll_y)
+        screen = Region(0, 0, self.size.width, self.size.height)
+        dirty: list[Region] = []
+        for y, (_, key) in enumerate(self._view[top : top + self._page], start=1):
+            text, colour = self._countdown(self._rows[key])
+            if self._painted.get(y) != (key, text, colour):
+                dirty.append(Region(x, y, width, 1).intersection(screen))
+        if dirty:
+            self.refresh(*dirty)
+
+    # --- drawing ---------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            strip = self._header_strip(base)
+        else:
+            index = scroll_y + y - 1
+            if index >= len(self._view):
+                self._painted.pop(y, None)
+                return Strip.blank(width, base)
+            strip = self._row_strip(self._rows[self._view[index][1]], y, base)
+        return strip.crop_extend(scroll_x, scroll_x + width, base)
+
+    def _header_strip(self, base: Style) -> Strip:
+        style = base + self.get_component_rich_style("queue-list--header")
+        parts = [" " * _GUTTER]
+        for i, column in enumerate(self._columns):
+            if i == self._countdown_index:
+                parts.append(_right(self._countdown_title, self._countdown_width) + " ")
+            parts.append(set_cell_size(column.title, column.width) + " ")
+        if self._countdown_index == len(self._columns):
+            parts.append(_right(self._countdown_title, self._countdown_width) + " ")
+        return Strip([Segment("".join(parts), style)], self._line_width)
+
+    def _row_strip(self, row: QueueRow, y: int, base: Style) -> Strip:
+        marked = row.key in self._marks
+        style = base
+        if row.urgent:
+            style += self.get_component_rich_style("queue-list--urgent", partial=True)
+        if marked:
+            style += self.get_component_rich_style("queue-list--marked")
+        if row.key == self._cursor_key:
+            style += self.get_component_rich_style("queue-list--cursor")
+        text, colour = self._countdown(row)
+        self._painted[y] = (row.key, text, colour)
+        countdown = _right(text, self._countdown_width) + " "
+        cd_style = style
+        if colour:
+            cd_style += self.get_component_rich_style(f"queue-list--{colour}", partial=True)
+        cells = row.cells
+        before = [MARK + " " if marked else "  "]
+        after: list[str] = []
+        for i, column in enumerate(self._columns):
+            out = before if i < self._countdown_index else after
+            out.append(set_cell_size(_one_line(cells[i]) if i < len(cells) else "", column.width))
+            out.append(" ")
+        segments = [
+            Segment("".join(before), style),
+            Segment(countdown, cd_style),
+            Segment("".join(after), style),
+        ]
+        return Strip(segments, self._line_width)
+
+    def _countdown(self, row: QueueRow) -> tuple[str, str]:
+        shown = self._countdowns.get(row.key)
+        if shown is None:
+            if row.deadline is None or self._countdown_width == 0:
+                shown = ("", "")
+            else:
+                light = self._light(row.deadline, self.now)
+                shown = (format_countdown(light.seconds_left), light.colour)
+            self._countdowns[row.key] = shown
+        return shown
+
+    # --- cursor, scroll and order bookkeeping --------------------------------------------
+
+    @property
+    def _page(self) -> int:
+        """Rows that fit under the header."""
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _anchor(self) -> tuple[str | None, int, int]:
+        """The highlighted case, its index, and its screen line before a change."""
+        top = round(self.scroll_y)
+        key = self._cursor_key
+        index = self._index_of(key) if key is not None else None
+        if key is None or index is None:
+            return None, 0, 0
+        return key, index, index - top
+
+    def _restore(self, anchor: tuple[str | None, int, int], *, keep_top: bool) -> int:
+        """After the rows changed: keep the highlighted case on its screen line if it is still
+        shown, else highlight the row now at its old index; returns the new scroll offset."""
+        key, old_index, line = anchor
+        count = len(self._view)
+        self.virtual_size = Size(self._line_width, count + 1)
+        index = self._index_of(key) if key is not None else None
+        if index is None:
+            # The highlighted case left: a batch highlights the row that took its place, a
+            # reload or a new filter starts from the top.
+            index, line = (max(0, min(old_index, count - 1)), line) if keep_top else (0, 0)
+        new_key = self._view[index][1] if count else None
+        top = max(0, min(index - line, max(0, count - self._page)))
+        self._set_cursor(new_key)
+        self.scroll_to(y=top, animate=False)
+        self._painted.clear()
+        self.refresh()
+        return top
+
+    def _move_by(self, delta: int) -> None:
+        index = self._index_of(self._cursor_key) if self._cursor_key is not None else None
+        self._move_cursor((index or 0) + delta)
+
+    def _move_cursor(self, index: int) -> None:
+        count = len(self._view)
+        if not count:
+            return
+        index = max(0, min(index, count - 1))
+        old = self._cursor_key
+        self._set_cursor(self._view[index][1])
+        top = round(self.scroll_y)
+        page = self._page
+        if index < top:
+            top = index
+        elif index >= top + page:
+            top = index - page + 1
+        if top != round(self.scroll_y):
+            self.scroll_to(y=top, animate=False)
+        else:
+            if old is not None:
+                self._refresh_key(old)
+            self._refresh_key(self._view[index][1])
+        if top == 0:
+            self._set_new_count(0)
+
+    def _set_cursor(self, key: str | None) -> None:
+        if key != self._cursor_key:
+            self._cursor_key = key
+            self.post_message(self.Highlighted(self, key))
+
+    def _set_new_count(self, count: int) -> None:
+        if count != self._new_count:
+            self._new_count = count
+            self.post_message(self.NewRowsChanged(self, count))
+
+    def _refresh_key(self, key: str) -> None:
+        index = self._index_of(key)
+        if index is None:
+            return
+        line = index - round(self.scroll_y) + 1
+        if 1 <= line <= self._page:
+            self.refresh(Region(0, line, self.size.width, 1))
+
+    def _repaint_all(self) -> None:
+        self.virtual_size = Size(self._line_width, len(self._view) + 1)
+        self._painted.clear()
+        self.refresh()
+
+    def _index_of(self, key: str | None) -> int | None:
+        row = self._rows.get(key) if key is not None else None
+        if row is None:
+            return None
+        return self._index((row.sort, row.key))
+
+    def _index(self, entry: _Entry, below: int | None = None) -> int | None:
+        """The entry's index in the view, or None if it is not shown (or not above ``below``)."""
+        view = self._view
+        hi = len(view) if below is None else min(below, len(view))
+        index = bisect_left(view, entry, hi=hi)
+        if index < hi and view[index] == entry:
+            return index
+        return None
+
+    def _drop_missing_marks(self) -> None:
+        missing = {key for key in self._marks if key not in self._rows}
+        if missing:
+            self._marks -= missing
+            self.post_message(self.MarksChanged(self, frozenset(self._marks)))
+
+    def _matches(self, key: str) -> bool:
+        haystack = self._haystacks.get(key)
+        if haystack is None:
+            row = self._rows[key]
+            haystack = "\x00".join((row.key, *row.cells)).casefold()
+            self._haystacks[key] = haystack
+        return self._filter in haystack
+
+    def _filtered(self, order: list[_Entry]) -> list[_Entry]:
+        if not self._filter:
+            return order
+        return [entry for entry in order if self._matches(entry[1])]
+
+
+def _splice(order: list[_Entry], gone: list[_Entry], added: list[_Entry]) -> list[_Entry]:
+    """``order`` without ``gone`` and with ``added``, still sorted: each entry is placed by
+    bisection and the rest is copied in slices (a memory copy, not comparisons)."""
+    cut = set()
+    for entry in gone:
+        index = bisect_left(order, entry)
+        if index < len(order) and order[index] == entry:
+            cut.add(index)
+    kept: list[_Entry] = []
+    start = 0
+    for index in sorted(cut):
+        kept += order[start:index]
+        start = index + 1
+    kept += order[start:]
+    if not added:
+        return kept
+    out: list[_Entry] = []
+    lo = 0
+    for entry in sorted(added):
+        index = bisect_left(kept, entry, lo)
+        out += kept[lo:index]
+        out.append(entry)
+        lo = index
+    out += kept[lo:]
+    return out
+
+
+def _right(text: str, width: int) -> str:
+    """``text`` right-aligned in ``width`` cells, so countdown digits line up."""
+    gap = width - cell_len(text)
+    return " " * gap + text if gap >= 0 else set_cell_size(text, width)
+
+
+def _one_line(text: str) -> str:
+    return text.replace("\n", " ").replace("\t", " ") if "\n" in text or "\t" in text else text
