@@ -1,0 +1,418 @@
+"""``griddesk ctl``: one command against a hub, from a script or a shell, then exit.
+
+It speaks the same verbs as the console's ``:`` line (``console.verbs``): it connects with
+:meth:`HubClient.connected`, resolves names against the hub's snapshot, sends the command and
+prints the result as plain text or, with ``--json``, as JSON. Read verbs (``list``, ``show``,
+``roster``) are answered from the snapshot without sending anything.
+
+Exit codes: 0 done, 1 the hub refused the command (its code and message on stderr, nothing
+changed), 2 bad usage (an unknown verb, an unknown name, no token), 3 the hub could not be
+reached, refused the token, or did not answer in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shlex
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from rich.cells import cell_len
+
+from backend_client import (
+    AuthFailed,
+    CommandRefused,
+    CommandTimeout,
+    HubClient,
+    NotConnected,
+)
+from console.board_model import Queue, in_queue
+from console.ctl_args import TOKEN_ENV
+from console.ctl_args import add_ctl_parser as add_ctl_parser
+from console.settings_loader import ConfigError, load_settings
+from console.verbs import Lookup, ReadVerb, VerbError, parse, usage, verb_named
+from dispatch.calendar import WorkingCalendar
+from dispatch.catalog import Catalog
+from dispatch.commands import CaseCommand, Command, op_of
+from dispatch.config import Settings
+from dispatch.models import Case, Staff, Status, Urgency
+from dispatch.protocol import Ack
+from dispatch.sla import light, next_deadline
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+
+STATUS_LABELS: Mapping[Status, str] = {
+    Status.REPORTED: "待受理",
+    Status.VERIFIED: "已核实",
+    Status.ACCEPTED: "待派遣",
+    Status.DISPATCHED: "已派遣",
+    Status.ACKNOWLEDGED: "已签收",
+    Status.ON_SCENE: "已到场",
+    Status.REPORTED_BACK: "已反馈",
+    Status.CHECKED: "已核查",
+    Status.CLOSED: "已结案",
+    Status.REJECTED: "不予立案",
+    Status.VOIDED: "已作废",
+    Status.PARKED: "挂账",
+    Status.MERGED: "已合并",
+}
+URGENCY_LABELS: Mapping[Urgency, str] = {Urgency.URGENT: "紧急", Urgency.GENERAL: "一般"}
+
+
+BOARD_QUEUES: Mapping[str, Queue] = {
+    "urgent": Queue.URGENT,
+    "accept": Queue.TO_ACCEPT,
+    "dispatch": Queue.TO_DISPATCH,
+    "progress": Queue.IN_PROGRESS,
+    "verify": Queue.TO_VERIFY,
+    "overdue": Queue.OVERDUE,
+    "all": Queue.ALL,
+}
+"""``list``'s queue words (``verbs.QUEUES``) → the board's tabs, so both show the same cases."""
+
+
+# --- the command line ----------------------------------------------------------------------
+
+
+def run_ctl(args: argparse.Namespace) -> int:
+    """Run ``griddesk ctl`` with parsed arguments; the exit code."""
+    return asyncio.run(ctl_async(args))
+
+
+async def ctl_async(args: argparse.Namespace) -> int:
+    """:func:`run_ctl` for a caller already inside an event loop (tests)."""
+    words: list[str] = list(args.words)
+    if not words:
+        _say("griddesk ctl: say a verb, e.g. `griddesk ctl list urgent`; verbs:\n" + usage())
+        return EXIT_USAGE
+    try:
+        verb_named(words[0])  # an unknown verb needs no hub to be told so
+        settings = load_settings(getattr(args, "config", None), os.environ, {})
+        token = _token(args, settings)
+    except (VerbError, ConfigError) as exc:
+        _say(f"griddesk ctl: {exc}")
+        return EXIT_USAGE
+    url = args.hub or settings.console.hub_url
+    try:
+        async with HubClient.connected(
+            url,
+            token,
+            timeout=args.timeout,
+            client_name="griddesk-ctl",
+            command_timeout=args.timeout,
+        ) as client:
+            return await _one_verb(client, words, settings, as_json=args.json)
+    except AuthFailed as exc:
+        _say(f"griddesk ctl: {exc}")
+        return EXIT_UNREACHABLE
+    except NotConnected as exc:
+        _say(f"griddesk ctl: {exc}")
+        return EXIT_UNREACHABLE
+
+
+def _token(args: argparse.Namespace, settings: Settings) -> str:
+    """The token from --token-file, else $GRIDDESK_TOKEN, else console.token_file."""
+    file: Path | None = args.token_file
+    if file is None and os.environ.get(TOKEN_ENV, "").strip():
+        return os.environ[TOKEN_ENV].strip()
+    if file is None and settings.console.token_file:
+        file = Path(settings.console.token_file).expanduser()
+    if file is None:
+        raise ConfigError(f"no token: give --token-file FILE or set ${TOKEN_ENV}")
+    try:
+        token = file.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the token file {file}: {exc.strerror or exc}") from None
+    if not token:
+        raise ConfigError(f"the token file {file} is empty")
+    return token
+
+
+def _lookup(client: HubClient, catalog: Catalog) -> Lookup:
+    """The mirror as it is now (a resync replaces its dicts, so never keep one for long)."""
+    mirror = client.mirror
+    return Lookup(
+        cases=mirror.cases,
+        units=mirror.units,
+        staff=mirror.staff,
+        areas=mirror.areas,
+        catalog=catalog,
+    )
+
+
+async def _one_verb(
+    client: HubClient, words: list[str], settings: Settings, *, as_json: bool
+) -> int:
+    catalog = Catalog.default()
+    try:
+        what = parse(shlex.join(words), _lookup(client, catalog), client.new_id)
+    except VerbError as exc:
+        _say(f"griddesk ctl: {exc}")
+        return EXIT_USAGE
+    if isinstance(what, ReadVerb):
+        view = _View(_lookup(client, catalog), settings, client.hub_now())
+        print(view.read_json(what) if as_json else view.read_text(what))
+        return EXIT_OK
+    try:
+        ack = await client.send(what)
+    except CommandRefused as exc:
+        _say(f"griddesk ctl: refused by the hub: {exc.code}: {exc.message}")
+        return EXIT_REFUSED
+    except (CommandTimeout, NotConnected) as exc:
+        _say(f"griddesk ctl: {exc}")
+        return EXIT_UNREACHABLE
+    if as_json:
+        print(msgspec.json.encode(ack).decode())
+    else:  # the command's events arrived before its ack: the mirror shows the result
+        print(_View(_lookup(client, catalog), settings, client.hub_now()).ack_text(what, ack))
+    return EXIT_OK
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+# --- what is printed -----------------------------------------------------------------------
+
+
+class _View:
+    """Plain-text and JSON renderings of the mirror, at one hub time."""
+
+    def __init__(self, lookup: Lookup, settings: Settings, now: datetime) -> None:
+        self.lookup = lookup
+        self.now = now
+        self.tz = ZoneInfo(settings.clock.timezone)
+        self.calendar = WorkingCalendar.from_settings(settings)
+        self.amber_at = settings.sla.amber_at
+
+    # reads
+
+    def read_json(self, read: ReadVerb) -> str:
+        value: Any
+        if read.name == "list":
+            value = self.queue(read.args[0])
+        elif read.name == "show":
+            value = self.lookup.cases[read.args[0]]
+        else:
+            value = self.roster(read.args[0] if read.args else None)
+        return msgspec.json.encode(value).decode()
+
+    def read_text(self, read: ReadVerb) -> str:
+        if read.name == "list":
+            return self.list_text(read.args[0])
+        if read.name == "show":
+            return self.show_text(self.lookup.cases[read.args[0]])
+        return self.roster_text(read.args[0] if read.args else None)
+
+    def queue(self, queue: str) -> list[Case]:
+        tab = BOARD_QUEUES[queue]
+        cases = [c for c in self.lookup.cases.values() if c.is_open and in_queue(c, tab, self.now)]
+
+        def order(case: Case) -> tuple[bool, datetime, str]:
+            due = next_deadline(case)
+            return (due is None, due.due if due else self.now, case.id)
+
+        return sorted(cases, key=order)
+
+    def roster(self, unit: str | None) -> list[Staff]:
+        people = (s for s in self.lookup.staff.values() if unit is None or s.unit == unit)
+        return sorted(people, key=lambda s: (s.unit, s.id))
+
+    def list_text(self, queue: str) -> str:
+        cases = self.queue(queue)
+        header = ("案件编号", "状态", "紧急", "类别", "网格", "承办", "下一时限")
+        rows = [
+            (
+                c.id,
+                STATUS_LABELS[c.status],
+                URGENCY_LABELS[c.urgency],
+                self.category(c.category),
+                self.grid(c.grid),
+                self.owner(c),
+                self.next_due(c),
+            )
+            for c in cases
+        ]
+        return _table(header, rows) + f"\n{len(cases)} open case(s) in {queue}"
+
+    def roster_text(self, unit: str | None) -> str:
+        header = ("编号", "姓名", "单位", "岗位", "班次", "在岗", "状态", "在办")
+        load: dict[str, int] = {}
+        for case in self.lookup.cases.values():
+            if case.is_open and case.owner_staff:
+                load[case.owner_staff] = load.get(case.owner_staff, 0) + 1
+        rows = [
+            (
+                s.id,
+                s.name,
+                self.unit(s.unit),
+                s.role,
+                str(s.shift),
+                str(s.duty),
+                str(s.field),
+                str(load.get(s.id, 0)),
+            )
+            for s in self.roster(unit)
+        ]
+        return _table(header, rows)
+
+    def show_text(self, case: Case) -> str:
+        fields: list[tuple[str, str]] = [
+            ("案件编号 id", case.id),
+            ("标题 title", case.title),
+            ("描述 description", case.description or "-"),
+            ("状态 status", f"{STATUS_LABELS[case.status]} ({case.status})"),
+            ("紧急程度 urgency", f"{URGENCY_LABELS[case.urgency]} ({case.urgency})"),
+            ("类型 kind", str(case.kind)),
+            ("类别 category", self.category(case.category)),
+            ("来源 source", str(case.source)),
+            ("网格 grid", self.grid(case.grid)),
+            ("地址 address", case.address or "-"),
+            ("位置 position", _point(case)),
+            ("上报人 reporter", case.reporter or "-"),
+            ("层级 level", str(case.level)),
+            ("承办单位 owner", self.owner(case)),
+            ("协办 supporting", ", ".join(self.unit(u) for u in case.supporting_units) or "-"),
+            ("待批申请 request", self.request(case)),
+            ("上报 reported", self.time(case.reported_at)),
+            ("立案 accepted", self.time(case.accepted_at)),
+            ("派遣 dispatched", self.time(case.dispatched_at)),
+            ("结案 closed", self.time(case.closed_at)),
+            ("按期 on time", _yes_no(case.on_time)),
+            ("回访 callback", case.callback or "-"),
+            ("挂账 parked", self.parked(case)),
+            ("合并 merged into", case.merged_into or "-"),
+            ("疑似重复 duplicate of", case.duplicate_of or "-"),
+            (
+                "计数 counters",
+                f"returns {case.returns}, urges {case.urges}, reworks {case.reworks}, "
+                f"extensions {case.extensions}, breaches {case.breaches}",
+            ),
+            ("版本 version", str(case.version)),
+        ]
+        width = max(cell_len(k) for k, _ in fields)
+        lines = [k + " " * (width - cell_len(k)) + "  " + v for k, v in fields]
+        lines.append("")
+        lines.append("时限 deadlines:")
+        if not case.deadlines:
+            lines.append("  -")
+        deadline_rows = []
+        for d in case.deadlines:
+            lit = light(d, self.now, self.calendar, self.amber_at)
+            state = "breached" if d.breached else lit.colour
+            deadline_rows.append(
+                (
+                    str(d.step),
+                    self.time(d.due),
+                    f"{d.limit_minutes} min {d.basis}",
+                    state,
+                    _left(lit.seconds_left),
+                )
+            )
+        if deadline_rows:
+            header = ("步骤 step", "到期 due", "时限 limit", "灯 light", "剩余 left")
+            lines += ["  " + line for line in _table(header, deadline_rows).splitlines()]
+        lines.append("")
+        lines.append("(history: not available to ctl; the hub's snapshot carries no events)")
+        return "\n".join(lines)
+
+    def ack_text(self, command: Command, ack: Ack) -> str:
+        replayed = " (replayed: applied before, nothing new)" if ack.replayed else ""
+        head = f"ok {op_of(command)}{replayed}"
+        case = self.lookup.cases.get(ack.case) if ack.case else None
+        if case is None:
+            return head
+        verb_case = command.case if isinstance(command, CaseCommand) else case.id
+        return (
+            f"{head}: case {verb_case} version {ack.version}\n"
+            f"{case.id}  {STATUS_LABELS[case.status]}  {URGENCY_LABELS[case.urgency]}  "
+            f"{self.category(case.category)}  {self.owner(case)}  {self.next_due(case)}"
+        )
+
+    # one field
+
+    def category(self, code: str) -> str:
+        category = self.lookup.catalog.by_code.get(code)
+        return f"{code} {category.name}" if category else code
+
+    def grid(self, code: str | None) -> str:
+        if code is None:
+            return "-"
+        area = self.lookup.areas.get(code)
+        return f"{area.name} {code}" if area else code
+
+    def unit(self, unit_id: str) -> str:
+        unit = self.lookup.units.get(unit_id)
+        return unit.name if unit else unit_id
+
+    def owner(self, case: Case) -> str:
+        if case.owner_unit is None:
+            return "-"
+        owner = self.unit(case.owner_unit)
+        if case.owner_staff:
+            person = self.lookup.staff.get(case.owner_staff)
+            owner += f" {person.name if person else case.owner_staff}"
+        return owner
+
+    def parked(self, case: Case) -> str:
+        if case.parked_from is None:
+            return "-"
+        return f"from {case.parked_from} at {self.time(case.parked_at)}"
+
+    def request(self, case: Case) -> str:
+        r = case.request
+        if r is None:
+            return "-"
+        minutes = f" {r.minutes} min" if r.minutes else ""
+        return f"{r.kind}{minutes} by {r.by} at {self.time(r.at)}: {r.reason}"
+
+    def next_due(self, case: Case) -> str:
+        d = next_deadline(case)
+        if d is None:
+            return "-"
+        return f"{d.step} {_left((d.due - self.now).total_seconds())}"
+
+    def time(self, at: datetime | None) -> str:
+        return at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if at else "-"
+
+
+def _left(seconds: float) -> str:
+    """``in 1h05m`` or ``overdue 12m``: numbers, never only a colour."""
+    span = timedelta(seconds=abs(int(seconds)))
+    hours, rest = divmod(int(span.total_seconds()), 3600)
+    text = f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m"
+    return f"in {text}" if seconds >= 0 else f"overdue {text}"
+
+
+def _point(case: Case) -> str:
+    p = case.position
+    return f"{p.lon:.6f}, {p.lat:.6f}" if p else "-"
+
+
+def _yes_no(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "no")
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Columns padded by terminal cells (a CJK character takes two)."""
+    table = [tuple(header), *rows]
+    widths = [max(cell_len(row[i]) for row in table) for i in range(len(table[0]))]
+
+    def pad(text: str, width: int) -> str:
+        return text + " " * (width - cell_len(text))
+
+    return "\n".join(
+        "  ".join(pad(text, width) for text, width in zip(row, widths, strict=True)).rstrip()
+        for row in table
+    )

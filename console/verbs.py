@@ -1,0 +1,870 @@
+"""The command verbs: one grammar shared by the console's ``:`` line and ``griddesk ctl``.
+
+``parse`` turns a line such as ``assign 0042 城管一中队 张伟`` into the typed command the hub
+takes (with a fresh id and the case version the mirror holds), or into a :class:`ReadVerb`
+(``list``, ``show``, ``roster``) that the caller answers from its mirror. ``complete`` offers
+the words that may come next, ``usage`` prints the table behind ``?``.
+
+Names are resolved against a :class:`Lookup` (the mirror): units and staff by id or name,
+exact match first, then a unique prefix; cases by id or a unique suffix of the id among open
+cases (``0042``). Pure: it imports ``dispatch`` only, so it is tested without a hub or a UI.
+
+Free text (REASON…, NOTE…) is the rest of the line. Two verbs need a rule to tell an optional
+word from the start of the text:
+
+- ``reassign ID UNIT [STAFF] REASON…``: the word after UNIT is STAFF only if it is exactly the
+  id or the full name of a person of that unit; otherwise it starts the reason. ``--`` after
+  UNIT (or after STAFF) ends the names explicitly: ``reassign 0042 城管一中队 -- 张伟不在岗``.
+- ``joint ID LEAD SUPPORT[,SUPPORT…] [REASON…]``: supporting units are one comma-separated
+  word (``,``, ``，`` or ``、``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import shlex
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import TypedDict, TypeVar
+
+from dispatch.catalog import Catalog, Category
+from dispatch.commands import (
+    Accept,
+    Acknowledge,
+    Approve,
+    Arrive,
+    Callback,
+    Check,
+    Close,
+    Command,
+    Dispatch,
+    Escalate,
+    Intake,
+    Joint,
+    Merge,
+    Note,
+    Reassign,
+    Refuse,
+    Reject,
+    ReportBack,
+    RequestExtension,
+    RequestPark,
+    RequestReturn,
+    RequestVoid,
+    Resume,
+    Rework,
+    ShiftChange,
+    StaffStatus,
+    Urge,
+    Verify,
+)
+from dispatch.models import (
+    Area,
+    AreaKind,
+    Case,
+    Duty,
+    Field,
+    Kind,
+    RequestKind,
+    Shift,
+    Source,
+    Staff,
+    Unit,
+    Urgency,
+)
+
+MAX_CANDIDATES = 5
+"""How many candidates an ambiguous or unknown name lists."""
+
+QUEUES: tuple[str, ...] = ("urgent", "accept", "dispatch", "progress", "verify", "overdue", "all")
+"""The board's queue tabs, by the names ``list`` takes."""
+
+_QUEUE_WORDS: Mapping[str, str] = {
+    **{q: q for q in QUEUES},
+    "to_accept": "accept",
+    "to_dispatch": "dispatch",
+    "in_progress": "progress",
+    "to_verify": "verify",
+    "紧急": "urgent",
+    "待受理": "accept",
+    "待派遣": "dispatch",
+    "处置中": "progress",
+    "待核查": "verify",
+    "超时": "overdue",
+    "全部": "all",
+}
+
+_URGENCY_WORDS: Mapping[str, Urgency] = {
+    "urgent": Urgency.URGENT,
+    "general": Urgency.GENERAL,
+    "紧急": Urgency.URGENT,
+    "一般": Urgency.GENERAL,
+}
+_YES_WORDS: Mapping[str, bool] = {
+    "yes": True,
+    "y": True,
+    "是": True,
+    "no": False,
+    "n": False,
+    "否": False,
+}
+_PASS_WORDS: Mapping[str, bool] = {
+    "pass": True,
+    "passed": True,
+    "通过": True,
+    "fail": False,
+    "failed": False,
+    "不通过": False,
+}
+_DUTY_WORDS: Mapping[str, Duty] = {
+    "on": Duty.ON_DUTY,
+    "on_duty": Duty.ON_DUTY,
+    "在岗": Duty.ON_DUTY,
+    "off": Duty.OFF,
+    "下班": Duty.OFF,
+    "standby": Duty.STANDBY,
+    "备勤": Duty.STANDBY,
+}
+_FIELD_WORDS: Mapping[str, Field] = {
+    **{f.value: f for f in Field},
+    "空闲": Field.AVAILABLE,
+    "途中": Field.EN_ROUTE,
+    "现场": Field.ON_SCENE,
+    "忙碌": Field.BUSY,
+    "离线": Field.OFFLINE,
+}
+_SHIFT_WORDS: Mapping[str, Shift] = {
+    "day": Shift.DAY,
+    "白班": Shift.DAY,
+    "standby": Shift.STANDBY,
+    "备勤": Shift.STANDBY,
+}
+_SOURCE_WORDS: Mapping[str, Source] = {
+    **{s.value: s for s in Source},
+    "巡查": Source.PATROL,
+    "随手拍": Source.PHOTO,
+    "12345": Source.HOTLINE,
+    "视频": Source.VIDEO,
+    "警情": Source.POLICE,
+}
+_KIND_WORDS: Mapping[str, Kind] = {
+    **{k.value: k for k in Kind},
+    "部件": Kind.COMPONENT,
+    "事件": Kind.EVENT,
+}
+_REQUEST_WORDS: Mapping[str, str] = {
+    **{k.value: k.value for k in RequestKind},
+    "退单": "return",
+    "延期": "extension",
+    "挂账": "park",
+    "作废": "void",
+}
+_MAX_MINUTES = 60 * 24 * 30
+_UNIT_SEPARATORS = re.compile(r"[,，、]")
+_END_OF_NAMES = "--"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What names are resolved against: the client's mirror and the category catalog."""
+
+    cases: Mapping[str, Case]
+    units: Mapping[str, Unit]
+    staff: Mapping[str, Staff]
+    areas: Mapping[str, Area]
+    catalog: Catalog
+
+
+class VerbError(Exception):
+    """A line that cannot become a command; ``str()`` says why in plain words."""
+
+
+@dataclass(frozen=True)
+class Verb:
+    """One verb of the grammar. ``slots`` name what each word after the verb is, for
+    completion: ``case``, ``unit``, ``units`` (comma list), ``staff`` (of the unit before it),
+    ``person`` (anyone), ``category``, ``text``, or a choice set ``a|b|c``; ``x/y`` offers
+    both kinds (an optional word)."""
+
+    name: str
+    aliases: tuple[str, ...]
+    usage: str
+    help: str
+    op: str | None  # the command op, or None for a read verb
+    slots: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReadVerb:
+    """A verb answered from the mirror, with its arguments resolved to ids.
+
+    ``list``: (queue,); ``show``: (case id,); ``roster``: () or (unit id,)."""
+
+    name: str
+    args: tuple[str, ...] = ()
+
+
+VERBS: tuple[Verb, ...] = (
+    Verb("accept", ("立案",), "accept ID [CATEGORY] [urgent|general]",
+         "立案 accept a reported case, optionally correcting category and urgency",
+         "accept", ("case", "category/urgency", "urgent|general")),
+    Verb("reject", ("不予立案",), "reject ID REASON…", "不予立案 reject a reported case",
+         "reject", ("case", "text")),
+    Verb("verify", ("核实",), "verify ID yes|no [NOTE…]",
+         "核实 on-site verification of a public report (no voids it)",
+         "verify", ("case", "yes|no", "text")),
+    Verb("assign", ("dispatch", "派遣"), "assign ID UNIT [STAFF]",
+         "派遣 dispatch an accepted case to a unit and optionally a person",
+         "dispatch", ("case", "unit", "staff")),
+    Verb("reassign", ("改派",), "reassign ID UNIT [STAFF] [--] REASON…",
+         "改派 to another unit/person; STAFF only if it is the exact name or id of a "
+         "person of UNIT, `--` ends the names",
+         "reassign", ("case", "unit", "staff", "text")),
+    Verb("ack", ("acknowledge", "签收"), "ack ID", "签收 the unit signs for the case",
+         "acknowledge", ("case",)),
+    Verb("arrive", ("到场",), "arrive ID", "到场 on scene", "arrive", ("case",)),
+    Verb("report", ("反馈",), "report ID RESULT…", "处置反馈 the unit reports the result",
+         "report_back", ("case", "text")),
+    Verb("check", ("核查",), "check ID pass|fail [NOTE…]",
+         "核查 on-site check of the result (fail sends it back: note required)",
+         "check", ("case", "pass|fail", "text")),
+    Verb("rework", ("返工",), "rework ID REASON…", "返工 back to the same unit",
+         "rework", ("case", "text")),
+    Verb("close", ("结案",), "close ID [NOTE…]", "结案 close a checked case",
+         "close", ("case", "text")),
+    Verb("callback", ("回访",), "callback ID yes|no [NOTE…]",
+         "回访 the reporter satisfied (yes) or not (no)", "callback",
+         ("case", "yes|no", "text")),
+    Verb("escalate", ("上报",), "escalate ID REASON…", "上报 one level up",
+         "escalate", ("case", "text")),
+    Verb("urge", ("督办", "催办"), "urge ID [REASON…]", "督办 urge the owning unit",
+         "urge", ("case", "text")),
+    Verb("joint", ("联合执法",), "joint ID LEAD SUPPORT[,SUPPORT…] [REASON…]",
+         "联合执法 a lead unit plus supporting units", "joint",
+         ("case", "unit", "units", "text")),
+    Verb("note", ("备注",), "note ID TEXT…", "备注 a note in the case history",
+         "note", ("case", "text")),
+    Verb("return", ("退单",), "return ID REASON…", "退单 the unit asks to return the case",
+         "request_return", ("case", "text")),
+    Verb("extend", ("extension", "延期"), "extend ID MINUTES REASON…",
+         "延期 the unit asks for more time (240, 90m, 4h, 2d)",
+         "request_extension", ("case", "minutes", "text")),
+    Verb("park", ("挂账",), "park ID REASON…", "挂账 the unit asks to park the case",
+         "request_park", ("case", "text")),
+    Verb("void", ("作废",), "void ID REASON…", "作废 the unit asks to void the case",
+         "request_void", ("case", "text")),
+    Verb("approve", ("批准",), "approve ID return|extension|park|void",
+         "批准 approve the unit's pending request", "approve",
+         ("case", "return|extension|park|void")),
+    Verb("refuse", ("驳回",), "refuse ID return|extension|park|void REASON…",
+         "驳回 refuse the unit's pending request", "refuse",
+         ("case", "return|extension|park|void", "text")),
+    Verb("resume", ("恢复",), "resume ID", "恢复 take a parked case back",
+         "resume", ("case",)),
+    Verb("merge", ("合并",), "merge ID INTO", "合并 merge a duplicate into an open case",
+         "merge", ("case", "case")),
+    Verb("intake", ("登记",),
+         "intake --category C --source S --title T [--kind K] [--grid G] [--description D] "
+         "[--address A] [--reporter R] [--urgent|--general]",
+         "登记 register a new case", "intake", ()),
+    Verb("staff", ("人员",),
+         "staff STAFF [on|off|standby] [available|en_route|on_scene|busy|offline]",
+         "a person's duty and/or field status", "staff_status",
+         ("person", "on|off|standby|available|en_route|on_scene|busy|offline",
+          "available|en_route|on_scene|busy|offline")),
+    Verb("shift", ("交班",), "shift day|standby", "交班 hand over to the day or standby shift",
+         "shift_change", ("day|standby",)),
+    Verb("list", ("ls", "列表"), "list [urgent|accept|dispatch|progress|verify|overdue|all]",
+         "open cases in a queue (default all)", None, ("|".join(QUEUES),)),
+    Verb("show", ("案件",), "show ID", "a case's fields and deadlines", None, ("case",)),
+    Verb("roster", ("值班表",), "roster [UNIT]", "staff, all or of one unit", None, ("unit",)),
+)  # fmt: skip
+
+_BY_WORD: Mapping[str, Verb] = {w: v for v in VERBS for w in (v.name, *v.aliases)}
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+def split(line: str) -> list[str]:
+    """Shell-like words (quotes group words; Chinese text and the ideographic space work)."""
+    try:
+        return shlex.split(line.replace("\u3000", " "))
+    except ValueError as exc:  # an unclosed quote
+        raise VerbError(f"cannot read the line: {exc}") from None
+
+
+def verb_named(word: str) -> Verb:
+    try:
+        return _BY_WORD[word.lower()]
+    except KeyError:
+        near = difflib.get_close_matches(word.lower(), list(_BY_WORD), n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else "; type ? for the list"
+        raise VerbError(f"unknown verb {word!r}{hint}") from None
+
+
+def parse(line: str, lookup: Lookup, new_id: Callable[[], str]) -> Command | ReadVerb:
+    """The command (or read verb) that ``line`` asks for; :class:`VerbError` if it cannot be."""
+    words = split(line)
+    if not words:
+        raise VerbError("empty command; type ? for the list of verbs")
+    verb = verb_named(words[0])
+    return _Parser(verb, words[1:], lookup, new_id).run()
+
+
+class _Base(TypedDict):
+    """The fields every case command has, keyword-ready."""
+
+    id: str
+    case: str
+    version: int
+
+
+class _Parser:
+    """Reads one verb's words left to right."""
+
+    def __init__(
+        self, verb: Verb, words: list[str], lookup: Lookup, new_id: Callable[[], str]
+    ) -> None:
+        self.verb = verb
+        self.words = words
+        self.lookup = lookup
+        self.new_id = new_id
+
+    # word readers
+
+    def _fail(self, why: str) -> VerbError:
+        return VerbError(f"{self.verb.name}: {why} (usage: {self.verb.usage})")
+
+    def take(self, what: str) -> str:
+        if not self.words:
+            raise self._fail(f"missing {what}")
+        return self.words.pop(0)
+
+    def peek(self) -> str | None:
+        return self.words[0] if self.words else None
+
+    def rest(self) -> str:
+        text = " ".join(self.words)
+        self.words = []
+        return text
+
+    def text(self, what: str) -> str:
+        text = self.rest()
+        if not text.strip():
+            raise self._fail(f"{what} is required")
+        return text
+
+    def done(self) -> None:
+        if self.words:
+            raise self._fail(f"unexpected {' '.join(self.words)!r}")
+
+    def choice(self, words: Mapping[str, _T], what: str) -> _T:
+        word = self.take(what)
+        try:
+            return words[word.lower()]
+        except KeyError:
+            allowed = "|".join(dict.fromkeys(k for k in words if k.isascii()))
+            raise self._fail(f"{what} must be {allowed}, not {word!r}") from None
+
+    def case(self) -> Case:
+        return resolve_case(self.take("case ID"), self.lookup)
+
+    def unit(self) -> Unit:
+        return resolve_unit(self.take("UNIT"), self.lookup)
+
+    # the verbs
+
+    def run(self) -> Command | ReadVerb:
+        if self.verb.op is None:
+            return self.read_verb()
+        if self.verb.op == "intake":
+            return self.intake()
+        if self.verb.op == "staff_status":
+            return self.staff_status()
+        if self.verb.op == "shift_change":
+            shift = self.choice(_SHIFT_WORDS, "the shift")
+            self.done()
+            return ShiftChange(id=self.new_id(), to=shift)
+        return self.case_command()
+
+    def case_command(self) -> Command:
+        op = self.verb.op
+        case = self.case()
+        base = _Base(id=self.new_id(), case=case.id, version=case.version)
+        command: Command
+        match op:
+            case "accept":
+                command = self.accept(base)
+            case "reject":
+                command = Reject(**base, reason=self.text("a reason"))
+            case "verify":
+                confirmed = self.choice(_YES_WORDS, "the answer")
+                command = Verify(**base, confirmed=confirmed, reason=self.rest())
+            case "dispatch":
+                unit = self.unit()
+                staff = self.staff_of(unit)
+                self.done()
+                command = Dispatch(**base, unit=unit.id, staff=staff)
+            case "reassign":
+                command = self.reassign(base)
+            case "acknowledge":
+                self.done()
+                command = Acknowledge(**base)
+            case "arrive":
+                self.done()
+                command = Arrive(**base)
+            case "report_back":
+                command = ReportBack(**base, reason=self.text("the result"))
+            case "check":
+                passed = self.choice(_PASS_WORDS, "the result")
+                note = self.rest()
+                if not passed and not note.strip():
+                    raise self._fail("a failed check needs a reason")
+                command = Check(**base, passed=passed, reason=note)
+            case "rework":
+                command = Rework(**base, reason=self.text("a reason"))
+            case "close":
+                command = Close(**base, reason=self.rest())
+            case "callback":
+                satisfied = self.choice(_YES_WORDS, "the answer")
+                command = Callback(**base, satisfied=satisfied, reason=self.rest())
+            case "escalate":
+                command = Escalate(**base, reason=self.text("a reason"))
+            case "urge":
+                command = Urge(**base, reason=self.rest())
+            case "joint":
+                lead = self.unit()
+                supporting = tuple(
+                    resolve_unit(name, self.lookup).id
+                    for name in _UNIT_SEPARATORS.split(self.take("SUPPORT units"))
+                    if name
+                )
+                if not supporting:
+                    raise self._fail("name at least one supporting unit")
+                command = Joint(**base, lead=lead.id, supporting=supporting, reason=self.rest())
+            case "note":
+                command = Note(**base, reason=self.text("the note text"))
+            case "request_return":
+                command = RequestReturn(**base, reason=self.text("a reason"))
+            case "request_extension":
+                minutes = parse_minutes(self.take("MINUTES"))
+                command = RequestExtension(**base, minutes=minutes, reason=self.text("a reason"))
+            case "request_park":
+                command = RequestPark(**base, reason=self.text("a reason"))
+            case "request_void":
+                command = RequestVoid(**base, reason=self.text("a reason"))
+            case "approve":
+                kind = self.choice(_REQUEST_WORDS, "the request kind")
+                self.done()
+                command = Approve(**base, request=kind)
+            case "refuse":
+                kind = self.choice(_REQUEST_WORDS, "the request kind")
+                command = Refuse(**base, request=kind, reason=self.text("a reason"))
+            case "resume":
+                self.done()
+                command = Resume(**base)
+            case "merge":
+                into = resolve_case(self.take("INTO case"), self.lookup)
+                self.done()
+                if into.id == case.id:
+                    raise self._fail("a case cannot be merged into itself")
+                command = Merge(**base, into=into.id)
+            case _:  # pragma: no cover - every op in VERBS has a branch (a test checks)
+                raise AssertionError(op)
+        return command
+
+    def accept(self, base: _Base) -> Accept:
+        category: str | None = None
+        urgency: Urgency | None = None
+        while (word := self.peek()) is not None:
+            self.words.pop(0)
+            if word.lower() in _URGENCY_WORDS and urgency is None:
+                urgency = _URGENCY_WORDS[word.lower()]
+            elif category is None and urgency is None:
+                category = resolve_category(word, self.lookup.catalog).code
+            else:
+                raise self._fail(f"unexpected {word!r}")
+        return Accept(**base, category=category, urgency=urgency)
+
+    def staff_of(self, unit: Unit) -> str | None:
+        word = self.peek()
+        if word is None:
+            return None
+        self.words.pop(0)
+        return resolve_staff(word, self.lookup, unit).id
+
+    def reassign(self, base: _Base) -> Reassign:
+        unit = self.unit()
+        staff: str | None = None
+        word = self.peek()
+        if word is not None and word != _END_OF_NAMES:
+            exact = [s for s in _members(unit, self.lookup) if word in (s.id, s.name)]
+            if len(exact) == 1:  # a reason word that is a colleague's full name is unlikely
+                staff = exact[0].id
+                self.words.pop(0)
+        if self.peek() == _END_OF_NAMES:
+            self.words.pop(0)
+        reason = self.text("a reason")
+        return Reassign(**base, unit=unit.id, staff=staff, reason=reason)
+
+    def staff_status(self) -> StaffStatus:
+        person = resolve_staff(self.take("STAFF"), self.lookup)
+        duty: Duty | None = None
+        field: Field | None = None
+        if not self.words:
+            raise self._fail("say the new duty or field status")
+        for word in self.rest().split():
+            w = word.lower()  # the two word sets do not overlap
+            if w in _DUTY_WORDS and duty is None:
+                duty = _DUTY_WORDS[w]
+            elif w in _FIELD_WORDS and field is None:
+                field = _FIELD_WORDS[w]
+            else:
+                raise self._fail(f"unexpected {word!r}")
+        return StaffStatus(id=self.new_id(), staff=person.id, duty=duty, field=field)
+
+    def intake(self) -> Intake:
+        flags = _intake_flags(self.words, self._fail)
+        self.words = []
+        for name in ("category", "source", "title"):
+            if not flags.get(name):
+                raise self._fail(f"--{name} is required")
+        category = resolve_category(flags["category"], self.lookup.catalog)
+        kind = category.kind
+        if "kind" in flags:
+            kind = _word(flags["kind"], _KIND_WORDS, "--kind", self._fail)
+            if kind != category.kind:
+                raise self._fail(
+                    f"category {category.code} {category.name} is a {category.kind}, not a {kind}"
+                )
+        grid = resolve_area(flags["grid"], self.lookup).code if "grid" in flags else None
+        urgency = {"urgent": Urgency.URGENT, "general": Urgency.GENERAL}.get(
+            flags.get("urgency", "")
+        )
+        title = flags["title"]
+        if len(title) > 200:
+            raise self._fail("the title is longer than 200 characters")
+        return Intake(
+            id=self.new_id(),
+            kind=kind,
+            category=category.code,
+            source=_word(flags["source"], _SOURCE_WORDS, "--source", self._fail),
+            title=title,
+            description=flags.get("description", ""),
+            urgency=urgency,
+            grid=grid,
+            address=flags.get("address", ""),
+            reporter=flags.get("reporter") or None,
+        )
+
+    def read_verb(self) -> ReadVerb:
+        name = self.verb.name
+        if name == "list":
+            queue = "all" if not self.words else self.choice(_QUEUE_WORDS, "the queue")
+            self.done()
+            return ReadVerb("list", (queue,))
+        if name == "show":
+            case = self.case()
+            self.done()
+            return ReadVerb("show", (case.id,))
+        unit = None if not self.words else self.unit()
+        self.done()
+        return ReadVerb("roster", () if unit is None else (unit.id,))
+
+
+_T = TypeVar("_T")
+
+_INTAKE_VALUE_FLAGS: tuple[str, ...] = (
+    "category", "source", "title", "kind", "grid", "description", "address", "reporter",
+)  # fmt: skip
+
+
+def _intake_flags(words: list[str], fail: Callable[[str], VerbError]) -> dict[str, str]:
+    """``--name value`` / ``--name=value`` pairs, and ``--urgent`` / ``--general``."""
+    flags: dict[str, str] = {}
+    queue = list(words)
+    while queue:
+        word = queue.pop(0)
+        name, eq, value = word.removeprefix("--").partition("=")
+        if not word.startswith("--"):
+            raise fail(f"unexpected {word!r} (intake takes --flags)")
+        if name in ("urgent", "general") and not eq:
+            flags["urgency"] = name
+        elif name in _INTAKE_VALUE_FLAGS:
+            if not eq:
+                if not queue:
+                    raise fail(f"--{name} needs a value")
+                value = queue.pop(0)
+            flags[name] = value
+        else:
+            raise fail(f"unknown flag --{name}")
+    return flags
+
+
+def _word(word: str, words: Mapping[str, _T], what: str, fail: Callable[[str], VerbError]) -> _T:
+    try:
+        return words[word.lower()]
+    except KeyError:
+        allowed = "|".join(dict.fromkeys(k for k in words if k.isascii()))
+        raise fail(f"{what} must be {allowed}, not {word!r}") from None
+
+
+def parse_minutes(word: str) -> int:
+    """``240``, ``90m``, ``4h`` or ``2d`` (calendar hours and days) as minutes, 1–43200."""
+    m = re.fullmatch(r"(\d+)([mhd]?)", word.strip().lower())
+    if m is None:
+        raise VerbError(f"{word!r} is not a number of minutes (240, 90m, 4h, 2d)")
+    minutes = int(m.group(1)) * {"": 1, "m": 1, "h": 60, "d": 24 * 60}[m.group(2)]
+    if not 1 <= minutes <= _MAX_MINUTES:
+        raise VerbError(f"an extension is 1 to {_MAX_MINUTES} minutes (30 days), not {minutes}")
+    return minutes
+
+
+# --- names ---------------------------------------------------------------------------------
+
+_V = TypeVar("_V")
+
+
+def _resolve(
+    word: str,
+    items: Iterable[_V],
+    key: Callable[[_V], str],
+    name: Callable[[_V], str],
+    what: tuple[str, str],
+) -> _V:
+    """By id, then exact name, then unique prefix of either; else a VerbError with candidates."""
+    pool = list(items)
+    for matches in (
+        [i for i in pool if key(i) == word],
+        [i for i in pool if name(i) == word],
+        [i for i in pool if key(i).startswith(word) or name(i).startswith(word)],
+    ):
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise VerbError(f"{word!r} matches several {what[1]}: {_listing(matches, key, name)}")
+    near = [i for i in pool if word in name(i) or word in key(i)]
+    if not near:
+        names = {name(i): i for i in pool}
+        near = [names[n] for n in difflib.get_close_matches(word, list(names), n=5, cutoff=0.4)]
+    hint = f"; did you mean {_listing(near, key, name)}?" if near else ""
+    raise VerbError(f"no {what[0]} {word!r}{hint}")
+
+
+def _listing(items: list[_V], key: Callable[[_V], str], name: Callable[[_V], str]) -> str:
+    shown = ", ".join(
+        key(i) if key(i) == name(i) else f"{name(i)} ({key(i)})" for i in items[:MAX_CANDIDATES]
+    )
+    more = len(items) - MAX_CANDIDATES
+    return shown + (f" and {more} more" if more > 0 else "")
+
+
+def resolve_unit(word: str, lookup: Lookup) -> Unit:
+    return _resolve(
+        word, lookup.units.values(), lambda u: u.id, lambda u: u.name, ("unit", "units")
+    )
+
+
+def resolve_staff(word: str, lookup: Lookup, unit: Unit | None = None) -> Staff:
+    """A person by id or name; with ``unit``, only among that unit's people."""
+    pool = lookup.staff.values() if unit is None else _members(unit, lookup)
+    try:
+        return _resolve(word, pool, lambda s: s.id, lambda s: s.name, ("person", "people"))
+    except VerbError:
+        if unit is not None:
+            elsewhere = [s for s in lookup.staff.values() if word in (s.id, s.name)]
+            if elsewhere:
+                units = ", ".join(_unit_name(s.unit, lookup) for s in elsewhere[:MAX_CANDIDATES])
+                raise VerbError(f"{word} is not in {unit.name} but in {units}") from None
+        raise
+
+
+def resolve_area(word: str, lookup: Lookup) -> Area:
+    """A grid or cell by code or name."""
+    places = [a for a in lookup.areas.values() if a.kind in (AreaKind.GRID, AreaKind.CELL)]
+    return _resolve(word, places, lambda a: a.code, lambda a: a.name, ("grid", "grids"))
+
+
+def resolve_category(word: str, catalog: Catalog) -> Category:
+    """A small category by code or Chinese or English name."""
+    if word in catalog:
+        return catalog.by_code[word]
+    lower = word.lower()
+    english = [c for c in catalog if c.name_en.lower() == lower]
+    if len(english) == 1:
+        return english[0]
+    return _resolve(word, catalog, lambda c: c.code, lambda c: c.name, ("category", "categories"))
+
+
+def resolve_case(word: str, lookup: Lookup) -> Case:
+    """A case by id, or by a unique id suffix among open cases (then among all)."""
+    if word in lookup.cases:
+        return lookup.cases[word]
+    cases = [c for c in lookup.cases.values() if c.id.endswith(word)]
+    for matches in ([c for c in cases if c.is_open], cases):
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            ids = sorted((c.id for c in matches), reverse=True)
+            more = f" and {len(ids) - MAX_CANDIDATES} more" if len(ids) > MAX_CANDIDATES else ""
+            raise VerbError(
+                f"{word!r} matches several cases: {', '.join(ids[:MAX_CANDIDATES])}{more}"
+            )
+    raise VerbError(f"no case {word!r}")
+
+
+def _members(unit: Unit, lookup: Lookup) -> list[Staff]:
+    return [s for s in lookup.staff.values() if s.unit == unit.id]
+
+
+def _unit_name(unit_id: str, lookup: Lookup) -> str:
+    unit = lookup.units.get(unit_id)
+    return unit.name if unit else unit_id
+
+
+# --- completion ----------------------------------------------------------------------------
+
+
+def complete(line: str, lookup: Lookup, *, limit: int = 50) -> list[str]:
+    """Words that may replace the word under the cursor at the end of ``line`` (the whole
+    word, not only its missing tail), best first, at most ``limit``."""
+    try:
+        words = shlex.split(line.replace("\u3000", " "))
+    except ValueError:  # an open quote: complete nothing rather than guess
+        return []
+    if not line or line[-1].isspace():
+        words.append("")
+    current = words[-1]
+    if len(words) == 1:
+        return [w for w in _BY_WORD if w.startswith(current.lower())][:limit]
+    verb = _BY_WORD.get(words[0].lower())
+    if verb is None:
+        return []
+    position = len(words) - 2
+    if verb.op == "intake":
+        return _complete_intake(words, lookup, limit)
+    if position >= len(verb.slots):
+        return []
+    out: list[str] = []
+    for slot in verb.slots[position].split("/"):
+        if slot == "staff":
+            unit = _try(lambda: resolve_unit(words[-2], lookup))
+            out += _complete_staff(current, lookup, unit)
+        else:
+            out += _complete_slot(slot, current, lookup)
+        if len(out) >= limit:
+            break
+    return list(dict.fromkeys(out))[:limit]
+
+
+def _complete_slot(slot: str, current: str, lookup: Lookup) -> list[str]:
+    if slot == "case":
+        return _complete_cases(current, lookup)
+    if slot == "unit":
+        return _names(current, lookup.units.values(), lambda u: u.id, lambda u: u.name)
+    if slot == "units":
+        head, sep, tail = current.rpartition(",")
+        prefix = head + sep
+        names = _names(tail, lookup.units.values(), lambda u: u.id, lambda u: u.name)
+        return [prefix + n for n in names]
+    if slot == "person":
+        return _complete_staff(current, lookup, None)
+    if slot == "category":
+        return _complete_categories(current, lookup.catalog)
+    if slot == "urgency":
+        return [w for w in ("urgent", "general") if w.startswith(current.lower())]
+    if "|" in slot:
+        return [w for w in slot.split("|") if w.startswith(current.lower())]
+    return []  # text, minutes: nothing to offer
+
+
+def _complete_cases(current: str, lookup: Lookup) -> list[str]:
+    hits = [c for c in lookup.cases.values() if c.id.startswith(current) or c.id.endswith(current)]
+    hits.sort(key=lambda c: (not c.is_open, not c.id.startswith(current), c.id))
+    return [c.id for c in hits]
+
+
+def _complete_staff(current: str, lookup: Lookup, unit: Unit | None) -> list[str]:
+    pool = lookup.staff.values() if unit is None else _members(unit, lookup)
+    return _names(current, pool, lambda s: s.id, lambda s: s.name)
+
+
+def _complete_categories(current: str, catalog: Catalog) -> list[str]:
+    by_code = [c.code for c in catalog if c.code.lower().startswith(current.lower())]
+    by_name = [c.name for c in catalog if current in c.name and c.code not in by_code]
+    return by_name + by_code if current and not current[0].isascii() else by_code + by_name
+
+
+def _names(
+    current: str, items: Iterable[_V], key: Callable[[_V], str], name: Callable[[_V], str]
+) -> list[str]:
+    """Names (or ids, where a name is shared) of the items whose name or id starts with
+    ``current``."""
+    pool = list(items)
+    counts: dict[str, int] = {}
+    for i in pool:
+        counts[name(i)] = counts.get(name(i), 0) + 1
+    return [
+        name(i) if counts[name(i)] == 1 else key(i)
+        for i in pool
+        if name(i).startswith(current) or key(i).startswith(current)
+    ]
+
+
+def _complete_intake(words: list[str], lookup: Lookup, limit: int) -> list[str]:
+    current, previous = words[-1], words[-2]
+    wants_value = previous.startswith("--") and previous[2:] in _INTAKE_VALUE_FLAGS
+    if not wants_value:
+        flags = [f"--{f}" for f in (*_INTAKE_VALUE_FLAGS, "urgent", "general")]
+        return [f for f in flags if f.startswith(current) and f not in words[:-1]][:limit]
+    values: Mapping[str, Callable[[], list[str]]] = {
+        "--category": lambda: _complete_categories(current, lookup.catalog),
+        "--source": lambda: [s.value for s in Source if s.value.startswith(current)],
+        "--kind": lambda: [k.value for k in Kind if k.value.startswith(current)],
+        "--grid": lambda: _names(
+            current,
+            (a for a in lookup.areas.values() if a.kind in (AreaKind.GRID, AreaKind.CELL)),
+            lambda a: a.code,
+            lambda a: a.name,
+        ),
+    }
+    offer = values.get(previous)
+    return offer()[:limit] if offer else []
+
+
+def _try(get: Callable[[], _V]) -> _V | None:
+    try:
+        return get()
+    except VerbError:
+        return None
+
+
+# --- help ----------------------------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    """Terminal cells: East Asian wide and full-width characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _also(verb: Verb) -> str:
+    """Aliases the help text does not already start with."""
+    extra = [a for a in verb.aliases if not verb.help.startswith(a)]
+    return f" (also: {', '.join(extra)})" if extra else ""
+
+
+def usage() -> str:
+    """The verb table shown by ``?`` and ``griddesk ctl --help``: usage, then what it does."""
+    rows = [(v.usage, v.help + _also(v)) for v in VERBS]
+    width = min(max(_width(u) for u, _ in rows), 48)
+    lines = []
+    for use, text in rows:
+        if _width(use) > width:
+            lines.append(use)
+            lines.append(" " * (width + 2) + text)
+        else:
+            lines.append(use + " " * (width - _width(use) + 2) + text)
+    return "\n".join(lines)
