@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo hub test lint typecheck pytest bench clean
+.PHONY: demo hub test lint typecheck pytest bench clean i18n
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -39,3 +39,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Compile the gettext catalogs (console/locale/*/LC_MESSAGES/griddesk.po → .mo).
+i18n: $(STAMP)
+	$(BIN)/python -m console.i18n

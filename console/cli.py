@@ -93,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
         _add_db(sub)
         sub.set_defaults(run=_run_operator_enabled, enabled=enabled)
 
+    console = commands.add_parser("console", help="open the operator console on a hub")
+    _add_config(console)
+    console.add_argument("--hub", metavar="URL", help="hub address (default: console.hub_url)")
+    console.add_argument(
+        "--token-file", metavar="FILE", help="file holding the operator token (else asked for)"
+    )
+    console.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
+    console.set_defaults(run=_run_console)
+
+    from console.ctl_args import add_ctl_parser
+
+    add_ctl_parser(commands)
+
     version = commands.add_parser("version", help="print the version and the protocol version")
     version.set_defaults(run=_run_version)
     return parser
@@ -116,6 +129,17 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 
 # --- hub -----------------------------------------------------------------------------------
+
+
+def _run_console(args: argparse.Namespace) -> int:
+    overrides = _overrides(
+        args,
+        {"hub": "console.hub_url", "token_file": "console.token_file", "lang": "console.locale"},
+    )
+    settings = load_settings(args.config, os.environ, overrides)
+    from console.app import run_console
+
+    return run_console(settings, settings.console.hub_url, None)
 
 
 def _run_hub(args: argparse.Namespace) -> int:

@@ -1,0 +1,130 @@
+"""The console against a real hub on loopback: keys change the hub, the hub's events change
+the screen, refusals change nothing, and a hub restart is survived with an exact resync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console_fixtures import TestClient, console_for, running_hub, sqlite_url_in, until
+from textual.widgets import Input
+
+from dispatch.commands import Accept
+from dispatch.models import Role, Status, Urgency
+from dispatch.routing import suggest_unit
+from widgets.queue_list import QueueList
+from widgets.status_bar import StatusBar
+
+
+def cells_of(app: object, case_id: str) -> tuple[str, ...]:
+    row = app.screen.query_one(QueueList).row(case_id)  # type: ignore[attr-defined]
+    return row.cells if row is not None else ()
+
+
+async def test_a_case_accepted_by_key_changes_the_hub_and_the_screen(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, ack = await other.execute(hub.intake(1))
+        case_id = ack.case
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: app.live and case_id in app.view.cases)
+            await pilot.press("2")  # the "to accept" queue
+            await until(pilot, lambda: cells_of(app, case_id))
+            assert app.screen.query_one(QueueList).highlighted_key == case_id
+            await pilot.press("a")
+            await until(pilot, lambda: hub.engine.cases[case_id].status is Status.ACCEPTED)
+            await until(pilot, lambda: app.view.cases[case_id].status is Status.ACCEPTED)
+            # It left "to accept"; in "to dispatch" it reads accepted.
+            await until(pilot, lambda: not cells_of(app, case_id))
+            await pilot.press("3")
+            await until(pilot, lambda: "accepted" in cells_of(app, case_id))
+
+
+async def test_dispatch_offers_the_routing_suggestion_first(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, ack = await other.execute(hub.intake(1))
+            await other.execute(Accept(id="acc-1", case=ack.case, version=1))
+        case_id = ack.case
+        expected = suggest_unit(hub.engine.cases[case_id], hub.engine.hall)
+        assert expected is not None
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("3")
+            await until(pilot, lambda: cells_of(app, case_id))
+            await pilot.press("d", "enter", "enter")  # the suggested unit, then "unit only"
+            await until(pilot, lambda: hub.engine.cases[case_id].status is Status.DISPATCHED)
+            assert hub.engine.cases[case_id].owner_unit == expected.id
+
+
+async def test_a_second_clients_change_appears_on_the_board(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.live)
+            bells: list[None] = []
+            app.bell = lambda: bells.append(None)  # type: ignore[method-assign]
+            async with TestClient.connect(hub.url) as other:
+                await other.hello(hub.tokens[Role.DISPATCHER])
+                _, ack = await other.execute(hub.intake(7, urgency=Urgency.URGENT))
+            await until(pilot, lambda: cells_of(app, ack.case))  # the urgent queue is the default
+            assert bells, "a new urgent case rings the bell"
+
+
+async def test_a_refused_command_shows_the_error_and_changes_nothing(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, ack = await other.execute(hub.intake(1))
+        case_id = ack.case
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("7")
+            await until(pilot, lambda: cells_of(app, case_id))
+            before = cells_of(app, case_id)
+            await pilot.press("z", "y")  # close a case that was never handled
+            await until(pilot, lambda: any(n.severity == "error" for n in app._notifications))
+            error = next(n for n in app._notifications if n.severity == "error")
+            assert "illegal_step" in error.title
+            assert hub.engine.cases[case_id].status is Status.REPORTED
+            assert app.view.cases[case_id].version == 1
+            assert cells_of(app, case_id) == before
+
+
+async def test_observer_sees_actions_greyed_out(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, ack = await other.execute(hub.intake(1))
+        app = console_for(hub.url, hub.tokens[Role.OBSERVER], tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("7")
+            await until(pilot, lambda: cells_of(app, ack.case))
+            assert app.screen.check_action("accept", ()) is None
+            assert app.screen.check_action("roster", ()) is True
+            await pilot.press("a")
+            await pilot.pause(0.2)
+            assert hub.engine.cases[ack.case].status is Status.REPORTED
+
+
+async def test_filter_and_queue_persist_per_operator(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        token = hub.tokens[Role.COMMANDER]
+        app = console_for(hub.url, token, tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("4", "slash")
+            await pilot.press(*"abc", "enter")
+            assert app.screen.query_one(QueueList).filter_text == "abc"
+        again = console_for(hub.url, token, tmp_path)
+        async with again.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: again.live)
+            await pilot.pause(0.1)
+            assert again.screen.query_one(QueueList).filter_text == "abc"
+            assert again.screen.query_one(StatusBar).filter_text == "abc"
+            assert again.screen.query_one("#filter", Input).has_class("-open") is False

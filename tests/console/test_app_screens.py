@@ -1,0 +1,73 @@
+"""The other screens against a real hub: help lists every key, the case screen shows the
+history it saw, the roster filters, intake registers a case, the palette runs actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from console_fixtures import TestClient, console_for, running_hub, sqlite_url_in, until
+
+from dispatch.commands import Note
+from dispatch.models import Role, Status
+from screens.case import CaseScreen
+from screens.help import HelpScreen
+from screens.intake import IntakeScreen
+from screens.roster import RosterScreen
+from widgets.case_detail import CaseDetail
+from widgets.queue_list import QueueList
+from widgets.roster_table import RosterTable
+
+
+async def test_case_screen_help_and_roster(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("7")
+            async with TestClient.connect(hub.url) as other:
+                await other.hello(hub.tokens[Role.DISPATCHER])
+                _, ack = await other.execute(hub.intake(1))
+                await other.execute(Note(id="n1", case=ack.case, version=1, reason="路面塌陷"))
+            await until(pilot, lambda: app.screen.query_one(QueueList).row(ack.case))
+            await pilot.press("enter")
+            assert isinstance(app.screen, CaseScreen)
+            view = app.screen.query_one(CaseDetail).view
+            assert view is not None and any("路面塌陷" in h.text for h in view.history)
+            await pilot.press("escape", "question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape", "R")
+            assert isinstance(app.screen, RosterScreen)
+            everyone = app.screen.query_one(RosterTable).row_count
+            assert everyone == len(hub.engine.hall.staff)
+            await pilot.press("u", "down", "enter")  # the first unit
+            assert 0 < app.screen.query_one(RosterTable).row_count < everyone
+
+
+async def test_intake_screen_registers_a_case(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        app = console_for(hub.url, hub.tokens[Role.DISPATCHER], tmp_path)
+        async with app.run_test(size=(120, 45)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("i")
+            assert isinstance(app.screen, IntakeScreen)
+            app.screen.query_one("#search").focus()
+            await pilot.press(*"0101")
+            await pilot.pause(0.1)
+            app.screen.query_one("#categories").focus()
+            await pilot.press("enter")
+            app.screen.query_one("#title").focus()
+            await pilot.press(*"manhole", "ctrl+s")
+            await until(pilot, lambda: len(hub.engine.cases) == 1)
+            case = next(iter(hub.engine.cases.values()))
+            assert case.category == "0101" and case.status is Status.REPORTED
+
+
+async def test_command_palette_runs_board_actions(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("ctrl+p", *"Roster")
+            await pilot.pause(0.3)
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, RosterScreen))
