@@ -5,19 +5,37 @@ engine is its only writer: it hands over each group of applied commands as one b
 acknowledges them once :meth:`Store.commit` returns, so a batch is one transaction and a kill
 at any moment loses nothing acknowledged (SQLite runs with ``synchronous=FULL``: WAL with
 NORMAL may drop the last transactions on power loss).
+
+On a SQLite file the commit runs on a synchronous engine in one writer thread of its own, the
+whole transaction in one hop off the event loop: through the async driver every statement is
+a round trip that waits for a loop busy fanning frames out. PostgreSQL stays on asyncpg.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import msgspec
-from sqlalchemy import Connection, Table, event, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Table,
+    create_engine,
+    event,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +79,9 @@ _STAFF: Table = _TABLES["staff"]
 _CASES: Table = _TABLES["cases"]
 _EVENTS: Table = _TABLES["events"]
 _COMMANDS: Table = _TABLES["commands"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 _encoder = msgspec.json.Encoder()
 _area_decoder = msgspec.json.Decoder(Area)
@@ -137,17 +158,26 @@ class Store:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._postgres = engine.dialect.name == "postgresql"
+        # On a SQLite file, commits go through a synchronous engine on one thread of their
+        # own: the whole transaction is one hop off the event loop instead of one per
+        # statement, each of which waits for the loop while it fans frames out.
+        self._writer: _SqliteWriter | None = None
+        if _sqlite_file(engine.url) is not None:
+            self._writer = _SqliteWriter(engine.url)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
         engine = _make_engine(async_url(url))
         store = cls(engine)
-        if migrate:
-            try:
+        try:
+            if migrate:
                 await store._migrate()
-            except BaseException:
-                await engine.dispose()
-                raise
+            # Only now, with the schema at head, does the writer open its connection.
+            if store._writer is not None:
+                await store._writer.run(store._writer.connect)
+        except BaseException:
+            await store.close()
+            raise
         return store
 
     async def _migrate(self) -> None:
@@ -161,7 +191,11 @@ class Store:
             await conn.run_sync(migrations.upgrade)
 
     async def close(self) -> None:
-        await self._engine.dispose()
+        try:
+            if self._writer is not None:
+                await self._writer.close()
+        finally:
+            await self._engine.dispose()
 
     @property
     def engine(self) -> AsyncEngine:
@@ -285,35 +319,24 @@ class Store:
                         "at": item.events[0].at if item.events else datetime.now(UTC),
                     }
                 )
+        rows = _BatchRows(
+            events=event_rows,
+            cases=list(case_rows.values()),
+            staff=list(staff_rows.values()),
+            commands=command_rows,
+            needs_tail=needs_tail,
+        )
+        if self._writer is not None:
+            await self._writer.run(self._writer.write, rows)
+            return
         # Core on one connection, not the ORM session: the write path is the hub's hot path.
-        async with self._engine.begin() as session:
-            if event_rows:
-                await session.execute(insert(_EVENTS), event_rows)
-            if needs_tail:
-                # A command that wrote no event before any other in the batch is acknowledged
-                # at the log's tail as it was before this batch.
-                first = min((r["seq"] for r in event_rows), default=None)
-                query = select(EventRow.seq).order_by(EventRow.seq.desc()).limit(1)
-                if first is not None:
-                    query = query.where(EventRow.seq < first)
-                tail = await session.scalar(query) or 0
-                for row in command_rows:
-                    if row["seq"] is None:
-                        row["seq"] = tail
-            if case_rows:
-                await session.execute(self._upsert(_CASES, "id"), list(case_rows.values()))
-            if staff_rows:
-                await session.execute(self._upsert(_STAFF, "id"), list(staff_rows.values()))
-            if command_rows:
-                await session.execute(insert(_COMMANDS), command_rows)
+        # One run_sync for the whole transaction: the same statements on the same asyncpg
+        # connection, without a greenlet round trip per statement.
+        async with self._engine.begin() as conn:
+            await conn.run_sync(_write_batch, rows)
 
     def _upsert(self, table: Table, key: str) -> Any:
-        """``INSERT … ON CONFLICT (key) DO UPDATE`` setting every other column."""
-        stmt: postgresql.Insert | sqlite.Insert = (
-            postgresql.insert(table) if self._postgres else sqlite.insert(table)
-        )
-        columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
-        return stmt.on_conflict_do_update(index_elements=[key], set_=columns)
+        return _upsert(table, key, postgres=self._postgres)
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -465,6 +488,92 @@ class Store:
         return Actor(name=row.name, role=Role(row.role), unit=row.unit)
 
 
+# --- the write transaction ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _BatchRows:
+    """The rows of one batch, ready to write."""
+
+    events: list[dict[str, Any]]
+    cases: list[dict[str, Any]]
+    staff: list[dict[str, Any]]
+    commands: list[dict[str, Any]]  # "seq" None: acknowledged at the log's tail (needs_tail)
+    needs_tail: bool
+
+
+def _write_batch(conn: Connection, rows: _BatchRows) -> None:
+    """The statements of :meth:`Store.commit`, inside the caller's transaction on ``conn``."""
+    postgres = conn.dialect.name == "postgresql"
+    if rows.events:
+        conn.execute(insert(_EVENTS), rows.events)
+    if rows.needs_tail:
+        # A command that wrote no event before any other in the batch is acknowledged
+        # at the log's tail as it was before this batch.
+        first = min((r["seq"] for r in rows.events), default=None)
+        query = select(EventRow.seq).order_by(EventRow.seq.desc()).limit(1)
+        if first is not None:
+            query = query.where(EventRow.seq < first)
+        tail = conn.scalar(query) or 0
+        for row in rows.commands:
+            if row["seq"] is None:
+                row["seq"] = tail
+    if rows.cases:
+        conn.execute(_upsert(_CASES, "id", postgres=postgres), rows.cases)
+    if rows.staff:
+        conn.execute(_upsert(_STAFF, "id", postgres=postgres), rows.staff)
+    if rows.commands:
+        conn.execute(insert(_COMMANDS), rows.commands)
+
+
+def _upsert(table: Table, key: str, *, postgres: bool) -> Any:
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` setting every other column."""
+    stmt: postgresql.Insert | sqlite.Insert = (
+        postgresql.insert(table) if postgres else sqlite.insert(table)
+    )
+    columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
+    return stmt.on_conflict_do_update(index_elements=[key], set_=columns)
+
+
+class _SqliteWriter:
+    """A synchronous engine on the store's SQLite file with the same pragmas, driven from
+    one thread of its own: the hub's single writer, so statements keep their order and
+    commits never race each other for the file's write lock."""
+
+    def __init__(self, url: URL) -> None:
+        self._engine = _make_sync_sqlite_engine(url)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="griddesk-writer")
+        self._closed = False
+
+    async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        """``fn`` on the writer thread, after everything handed over before it.
+
+        A caller cancelled meanwhile stops waiting, not the work: a transaction already
+        handed over commits or rolls back whole, like one cut off by a kill.
+        """
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, functools.partial(fn, *args, **kwargs))
+
+    def connect(self) -> None:
+        """Open the connection (pragmas and all) ahead of the first commit."""
+        with self._engine.connect():
+            pass
+
+    def write(self, rows: _BatchRows) -> None:
+        with self._engine.begin() as conn:
+            _write_batch(conn, rows)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        # Queued behind any commit still running, so none is cut off by the dispose.
+        try:
+            await self.run(self._engine.dispose)
+        finally:
+            self._thread.shutdown(wait=False)
+
+
 # --- engine set-up ------------------------------------------------------------------------
 
 
@@ -484,9 +593,27 @@ def _make_engine(url: URL) -> AsyncEngine:
         options["poolclass"] = StaticPool
     ensure_sqlite_dir(url)
     engine = create_async_engine(url, **options)
-    event.listen(engine.sync_engine, "connect", _sqlite_on_connect)
-    event.listen(engine.sync_engine, "begin", _sqlite_on_begin)
+    _listen_sqlite(engine.sync_engine)
     return engine
+
+
+def _make_sync_sqlite_engine(url: URL) -> Engine:
+    """A pysqlite engine on the same file as the async ``url``, set up the same way."""
+    # One connection for the one writer thread; pysqlite's default pool would allow more.
+    engine = create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        json_serializer=_json_dumps,
+        json_deserializer=msgspec.json.decode,
+        pool_size=1,
+        max_overflow=0,
+    )
+    _listen_sqlite(engine)
+    return engine
+
+
+def _listen_sqlite(engine: Engine) -> None:
+    event.listen(engine, "connect", _sqlite_on_connect)
+    event.listen(engine, "begin", _sqlite_on_begin)
 
 
 def _sqlite_file(url: URL) -> Path | None:

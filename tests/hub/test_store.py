@@ -479,3 +479,92 @@ async def _everything_stored(store: Store) -> str:
         for path in Path(database).parent.glob(Path(database).name + "*"):
             stored += path.read_bytes().decode("latin-1")
     return stored
+
+
+async def test_sqlite_commits_are_written_with_the_same_durable_pragmas(tmp_path: Path) -> None:
+    # Commits on a SQLite file go through the store's own writer connection, not the async
+    # engine's: it must be just as durable (WAL, synchronous=FULL) and wait on a busy file.
+    store = await Store.open(f"sqlite:///{tmp_path / 'hub.db'}")
+    try:
+        writer = store._writer
+        assert writer is not None
+
+        def pragmas() -> tuple[Any, ...]:
+            with writer._engine.connect() as conn:
+                return tuple(
+                    conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                    for name in ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+                )
+
+        assert await writer.run(pragmas) == ("wal", 2, 10_000, 1)
+    finally:
+        await store.close()
+
+
+async def test_commits_and_other_writes_at_once_all_land(store: Store) -> None:
+    cases = [make_case(f"26112301{n:02}") for n in range(1, 21)]
+    batches = [[applied(f"c{i}", [created(i, c, f"c{i}")], [c])] for i, c in enumerate(cases, 1)]
+
+    await asyncio.gather(
+        *(store.commit(batch) for batch in batches),
+        store.seed(AREAS, UNITS, STAFF),
+        store.add_operator("alice", Role.COMMANDER),
+    )
+
+    assert await store.all_cases() == cases
+    assert [e.seq for e in await store.events_after(0)] == list(range(1, 21))
+    assert len(await store.applied_many([f"c{i}" for i in range(1, 21)])) == 20
+    assert await store.all_staff() == STAFF
+    assert [o.name for o in await store.list_operators()] == ["alice"]
+
+
+async def test_closing_waits_for_a_commit_in_flight(db_url: str) -> None:
+    store = await Store.open(db_url)
+    case = make_case("2611230200")
+    writing = asyncio.create_task(store.commit([applied("c1", [created(1, case, "c1")], [case])]))
+    await asyncio.sleep(0)  # let the commit start; close must not cut it off
+
+    await store.close()
+    await writing
+
+    reopened = await Store.open(db_url)
+    try:
+        assert await reopened.all_cases() == [case]
+        assert await reopened.applied("c1") is not None
+    finally:
+        await reopened.close()
+
+
+async def test_a_cancelled_commit_is_stored_whole_or_not_at_all(db_url: str) -> None:
+    store = await Store.open(db_url)
+    cases = [make_case(f"26112303{n:02}") for n in range(1, 6)]
+    batch = [applied(f"c{i}", [created(i, c, f"c{i}")], [c]) for i, c in enumerate(cases, 1)]
+    writing = asyncio.create_task(store.commit(batch))
+    await asyncio.sleep(0)
+
+    writing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    await store.close()
+
+    reopened = await Store.open(db_url)
+    try:
+        stored = await reopened.all_cases()
+        assert stored in ([], cases)
+        assert await reopened.last_seq() == (5 if stored else 0)
+        assert len(await reopened.applied_many([f"c{i}" for i in range(1, 6)])) == len(stored)
+    finally:
+        await reopened.close()
+
+
+async def test_a_memory_database_commits_and_reads_back() -> None:
+    store = await Store.open("sqlite://")
+    try:
+        case = make_case("2611230400")
+        await store.commit([applied("c1", [created(1, case, "c1")], [case]), applied("c2", [], [])])
+
+        assert await store.all_cases() == [case]
+        record = await store.applied("c2")
+        assert record is not None and record.seq == 1
+    finally:
+        await store.close()
