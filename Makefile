@@ -12,10 +12,16 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Until the demo mode lands (issue 4), the demo is the hub with the demo city loaded.
+# Until the scripted demo lands (issue 4): a hub with the demo city on a fresh SQLite file in
+# the background and a commander's console on it; quitting the console stops the hub and
+# removes the files. The console reconnects by itself, so it may start before the hub listens.
+DEMO_LISTEN ?= 127.0.0.1:8765
 demo: $(STAMP)
-	@echo "griddesk demo: hub with the demo city on a fresh SQLite file (console arrives with issue 3)"
-	$(BIN)/griddesk hub --demo-city --db "sqlite+aiosqlite:///$$(mktemp -d)/demo.db"
+	@d=$$(mktemp -d) && db="sqlite:///$$d/demo.db" && \
+	$(BIN)/griddesk operator add 值班指挥长 --role commander --db "$$db" > "$$d/token" 2>/dev/null && \
+	{ $(BIN)/griddesk hub --demo-city --db "$$db" --listen $(DEMO_LISTEN) 2> "$$d/hub.log" & hub=$$!; } && \
+	trap 'kill $$hub 2>/dev/null; wait $$hub 2>/dev/null; rm -rf "$$d"' EXIT INT TERM && \
+	$(BIN)/griddesk console --hub ws://$(DEMO_LISTEN) --token-file "$$d/token"
 
 hub: $(STAMP)
 	$(BIN)/griddesk hub
@@ -34,8 +40,10 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/commands_sqlite.py
-	$(BIN)/python bench/fanout.py
+	$(BIN)/python -m bench.commands_sqlite
+	$(BIN)/python -m bench.fanout
+	$(BIN)/python -m bench.resync
+	$(BIN)/python -m bench.console_list
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
