@@ -171,9 +171,13 @@ class BoardScreen(Screen[None]):
 
     def tick(self, now: datetime) -> None:
         self._now = now
-        self.query_one(QueueList).now = now
-        self.query_one(CountdownStrip).now = now
-        self.query_one(CaseDetail).now = now
+        # The app's tick can land while this screen is still composing or already tearing
+        # down (at exit): a widget that is not there simply has nothing to redraw.
+        widgets = [*self.query(QueueList), *self.query(CountdownStrip), *self.query(CaseDetail)]
+        if len(widgets) < 3 or not self.query(StatusBar):
+            return
+        for widget in widgets:
+            widget.now = now
         self._refresh_status()
 
     # --- building what is shown ----------------------------------------------------------------
