@@ -90,6 +90,12 @@ def allowed(role: Role, op: str) -> bool:
     return op in ALLOWED[role]
 
 
+def require(role: Role, op: str) -> None:
+    """Refuse (``forbidden``) an op the role may not send."""
+    if not allowed(role, op):
+        raise Refusal(ErrorCode.FORBIDDEN, f"a {role} may not {op}")
+
+
 def _own_units(actor: Actor, hall: Hall) -> frozenset[str]:
     """The operator's unit and the units that report to it."""
     if actor.unit is None:

@@ -70,7 +70,7 @@ from dispatch.models import (
     Step,
     Urgency,
 )
-from dispatch.roles import allowed, check_scope, check_staff_scope
+from dispatch.roles import check_scope, check_staff_scope, require
 from dispatch.routing import find_duplicate
 
 S = Status
@@ -147,8 +147,7 @@ def decide(
     ``others`` holds the open cases an intake checks for duplicates and a merge targets.
     """
     op = op_of(command)
-    if not allowed(actor.role, op):
-        raise Refusal(ErrorCode.FORBIDDEN, f"a {actor.role} may not {op}")
+    require(actor.role, op)
     if isinstance(command, Intake):
         if new_id is None:
             raise Refusal(ErrorCode.INVALID, "intake needs a new case id")
@@ -176,8 +175,7 @@ def decide_staff(
     staff: Staff, command: StaffStatus, actor: Actor, now: datetime, hall: Hall
 ) -> list[Event]:
     """A person's duty, field status or position changed (also a heartbeat: ``seen_at``)."""
-    if not allowed(actor.role, "staff_status"):
-        raise Refusal(ErrorCode.FORBIDDEN, f"a {actor.role} may not staff_status")
+    require(actor.role, "staff_status")
     if command.staff != staff.id:
         raise Refusal(ErrorCode.INVALID, f"command is for {command.staff}, not {staff.id}")
     check_staff_scope(actor, staff, hall)
@@ -203,8 +201,7 @@ def decide_staff(
 
 def decide_shift(command: ShiftChange, actor: Actor, now: datetime, hall: Hall) -> list[Event]:
     """Hand over: the named shift goes on duty, the other off (day staff) or to standby."""
-    if not allowed(actor.role, "shift_change"):
-        raise Refusal(ErrorCode.FORBIDDEN, f"a {actor.role} may not shift_change")
+    require(actor.role, "shift_change")
     events = []
     for person in sorted(hall.staff.values(), key=lambda s: s.id):
         if command.to is Shift.STANDBY:

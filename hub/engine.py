@@ -23,10 +23,18 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from dispatch import escalation, sla, workflow
+from dispatch import escalation, roles, sla, workflow
 from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
-from dispatch.commands import CaseCommand, Command, Intake, Merge, ShiftChange, StaffStatus
+from dispatch.commands import (
+    CaseCommand,
+    Command,
+    Intake,
+    Merge,
+    ShiftChange,
+    StaffStatus,
+    op_of,
+)
 from dispatch.config import Settings
 from dispatch.errors import ErrorCode, Refusal
 from dispatch.events import Event, EventType, apply_case_event, apply_staff_event
@@ -236,6 +244,9 @@ class Engine:
         replay = self._replayed(command.id, digest, group)
         if replay is not None:
             return replay
+        # The role first, before any lookup: an operator who may not act must not learn
+        # from not_found vs forbidden which cases exist.
+        roles.require(job.actor.role, op_of(command))
         hall = dataclasses.replace(self.hall, staff=ChainMap(group.staff, self._staff))
         case_id: str | None = None
         if isinstance(command, Intake):

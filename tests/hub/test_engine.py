@@ -215,3 +215,17 @@ async def test_a_missed_urgent_deadline_escalates_on_the_hub_clock(sqlite_url: s
 def test_settings_defaults_are_design_md() -> None:
     sla = SlaSettings()
     assert (sla.urgent_on_scene_minutes, sla.urgent_result_minutes) == (15, 60)
+
+
+async def test_a_role_that_may_not_act_learns_nothing_about_which_cases_exist(
+    running: tuple[Engine, Store],
+) -> None:
+    engine, _ = running
+    observer = Actor(name="wall", role=Role.OBSERVER)
+    ack = await engine.execute(_intake(engine, 1), COMMANDER)
+    codes = set()
+    for case in (ack.case or "", "0000000000"):
+        with pytest.raises(Refusal) as refused:
+            await engine.execute(Urge(id=f"u-{case}", case=case, version=1), observer)
+        codes.add(refused.value.code)
+    assert codes == {ErrorCode.FORBIDDEN}
