@@ -46,6 +46,7 @@ from backend_client.mirror import Change, Diverged, Gap, Mirror
 from backend_client.state import FINAL_STATES, ConnectionState
 from dispatch.commands import Command
 from dispatch.errors import ErrorCode
+from dispatch.events import Event
 from dispatch.models import Role
 from dispatch.protocol import (
     PROTOCOL_VERSION,
@@ -53,6 +54,8 @@ from dispatch.protocol import (
     Error,
     Events,
     Hello,
+    History,
+    HistoryRequest,
     HubMessage,
     Ping,
     Pong,
@@ -120,6 +123,7 @@ class HubClient:
         self._clock = HubClock()
         self._ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future[Ack]] = {}
+        self._histories: dict[str, asyncio.Future[History]] = {}
         self._ping_sent: float | None = None
         self._changed = asyncio.Event()  # set and replaced at every state change
         self._stop = asyncio.Event()
@@ -291,11 +295,43 @@ class HubClient:
         finally:
             self._forget(command.id, future)
 
+    async def history(self, case_id: str) -> list[Event]:
+        """The case's stored events, oldest first — its whole audit trail, including what
+        happened before this client connected (the mirror keeps cases, not events).
+
+        Raises :class:`NotConnected` when not LIVE or when the connection drops while waiting,
+        :class:`CommandRefused` (``not_found`` for an unknown case) and :class:`CommandTimeout`,
+        as :meth:`send`; asking again is always safe: nothing changes on the hub."""
+        ws = self._ws
+        if self.state is not ConnectionState.LIVE or ws is None:
+            raise NotConnected(f"not connected to the hub ({self.state}): history not asked")
+        request_id = self.new_id()
+        future: asyncio.Future[History] = asyncio.get_running_loop().create_future()
+        self._histories[request_id] = future
+        try:
+            try:
+                await ws.send(encode(HistoryRequest(id=request_id, case=case_id)), text=True)
+            except ConnectionClosed:
+                raise NotConnected(LOST_WHILE_WAITING) from None
+            async with asyncio.timeout(self._command_timeout):
+                return (await future).events
+        except TimeoutError:
+            raise CommandTimeout(
+                f"no history from the hub in {self._command_timeout:g} s"
+            ) from None
+        finally:
+            self._histories.pop(request_id, None)
+
     def _forget(self, command_id: str, future: asyncio.Future[Ack]) -> None:
         if self._pending.get(command_id) is future:
             del self._pending[command_id]
 
     def _fail_pending(self) -> None:
+        histories, self._histories = self._histories, {}
+        for history in histories.values():
+            if not history.done():
+                history.set_exception(NotConnected(LOST_WHILE_WAITING))
+                history.exception()
         pending, self._pending = self._pending, {}
         for future in pending.values():
             if not future.done():
@@ -424,10 +460,15 @@ class HubClient:
             future = self._pending.get(message.command)
             if future is not None and not future.done():
                 future.set_result(message)
+        elif isinstance(message, History):
+            history = self._histories.get(message.id)
+            if history is not None and not history.done():
+                history.set_result(message)
         elif isinstance(message, Error):
-            future = self._pending.get(message.command) if message.command else None
-            if future is not None and not future.done():
-                future.set_exception(CommandRefused(message.code, message.message))
+            key = message.command or ""
+            waiting: asyncio.Future[Any] | None = self._pending.get(key) or self._histories.get(key)
+            if waiting is not None and not waiting.done():
+                waiting.set_exception(CommandRefused(message.code, message.message))
             else:
                 log.warning("hub error: %s: %s", message.code, message.message)
         elif isinstance(message, Pong):

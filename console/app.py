@@ -16,9 +16,10 @@ from typing import Any
 
 from textual import work
 from textual.app import App
+from textual.message_pump import MessagePump
 
 from backend_client.client import HubClient
-from backend_client.errors import ClientError, CommandRefused
+from backend_client.errors import ClientError, CommandRefused, NotConnected
 from backend_client.state import ConnectionState
 from console import prefs as prefs_store
 from console.actions import ActionsProvider
@@ -33,6 +34,7 @@ from dispatch.config import Settings
 from dispatch.hall import Hall
 from dispatch.models import Area, Case, Role, Staff, Unit
 from screens.board import BoardScreen
+from screens.case import HistoryLoaded
 from screens.login import LoginScreen
 
 ClientFactory = Callable[[str, str], Any]
@@ -191,6 +193,19 @@ class GriddeskApp(App[int]):
             self.notify(str(exc), title=self.tr("Not sent"), severity="error")
             return False
         return True
+
+    @work(group="history", exit_on_error=False)
+    async def fetch_history(self, case_id: str, reply_to: MessagePump) -> None:
+        """Ask the hub for the case's whole audit history; post :class:`HistoryLoaded` (the
+        events, or why not) to ``reply_to`` — a worker never touches the screen itself."""
+        try:
+            if self.client is None:
+                raise NotConnected("not connected to the hub")
+            events = await self.client.history(case_id)
+        except ClientError as exc:
+            reply_to.post_message(HistoryLoaded(case_id, None, str(exc)))
+        else:
+            reply_to.post_message(HistoryLoaded(case_id, tuple(events)))
 
     # --- language ------------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@
 It speaks the same verbs as the console's ``:`` line (``console.verbs``): it connects with
 :meth:`HubClient.connected`, resolves names against the hub's snapshot, sends the command and
 prints the result as plain text or, with ``--json``, as JSON. Read verbs (``list``, ``show``,
-``roster``) are answered from the snapshot without sending anything.
+``roster``) are answered from the snapshot without sending a command; ``show`` (as text) also
+asks the hub for the case's audit history.
 
 Exit codes: 0 done, 1 the hub refused the command (its code and message on stderr, nothing
 changed), 2 bad usage (an unknown verb, an unknown name, no token), 3 the hub could not be
@@ -28,6 +29,7 @@ from rich.cells import cell_len
 
 from backend_client import (
     AuthFailed,
+    ClientError,
     CommandRefused,
     CommandTimeout,
     HubClient,
@@ -42,6 +44,7 @@ from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
 from dispatch.commands import CaseCommand, Command, op_of
 from dispatch.config import Settings
+from dispatch.events import Event
 from dispatch.models import Case, Staff, Status, Urgency
 from dispatch.protocol import Ack
 from dispatch.sla import light, next_deadline
@@ -162,6 +165,11 @@ async def _one_verb(
         return EXIT_USAGE
     if isinstance(what, ReadVerb):
         view = _View(_lookup(client, catalog), settings, client.hub_now())
+        if what.name == "show" and not as_json:
+            try:
+                view.history = await client.history(what.args[0])
+            except ClientError as exc:  # the fields are still worth printing
+                view.history_error = str(exc)
         print(view.read_json(what) if as_json else view.read_text(what))
         return EXIT_OK
     try:
@@ -195,6 +203,9 @@ class _View:
         self.tz = ZoneInfo(settings.clock.timezone)
         self.calendar = WorkingCalendar.from_settings(settings)
         self.amber_at = settings.sla.amber_at
+        self.history: list[Event] = []
+        """``show``'s audit history, asked of the hub (the mirror keeps no events)."""
+        self.history_error = ""
 
     # reads
 
@@ -324,7 +335,23 @@ class _View:
             header = ("步骤 step", "到期 due", "时限 limit", "灯 light", "剩余 left")
             lines += ["  " + line for line in _table(header, deadline_rows).splitlines()]
         lines.append("")
-        lines.append("(history: not available to ctl; the hub's snapshot carries no events)")
+        lines.append("历史 history:")
+        if self.history_error:
+            lines.append(f"  (not available: {self.history_error})")
+        elif not self.history:
+            lines.append("  -")
+        rows = [
+            (
+                e.at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M:%S"),
+                e.actor,
+                str(e.type),
+                e.reason or "-",
+            )
+            for e in self.history
+        ]
+        if rows:
+            columns = ("时间 time", "操作人 actor", "事件 event", "原因 reason")
+            lines += ["  " + line for line in _table(columns, rows).splitlines()]
         return "\n".join(lines)
 
     def ack_text(self, command: Command, ack: Ack) -> str:

@@ -1,7 +1,9 @@
 """The wire protocol: JSON text frames, one typed message per frame (docs/PROTOCOL.md).
 
-Client → hub: ``hello`` (first frame: token, protocol, last seen seq), ``command``, ``ping``.
-Hub → client: ``welcome``, ``snapshot`` (chunked), ``events``, ``ack``, ``error``, ``pong``.
+Client → hub: ``hello`` (first frame: token, protocol, last seen seq), ``command``, ``ping``,
+``history`` (the stored events of one case).
+Hub → client: ``welcome``, ``snapshot`` (chunked), ``events``, ``ack``, ``error``, ``pong``,
+``history``.
 Decoding is strict: a wrong type, a missing or unknown field, an unknown message or op, or an
 oversize frame is a :class:`~dispatch.errors.Refusal` with its code — never an exception of
 another kind.
@@ -50,7 +52,14 @@ class Ping(Message, frozen=True, kw_only=True, tag="ping"):
     pass
 
 
-ClientMessage = Hello | CommandFrame | Ping
+class HistoryRequest(Message, frozen=True, kw_only=True, tag="history"):
+    """Ask for the stored events of one case; any authenticated operator may (read-only)."""
+
+    id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]  # echoed in the reply
+    case: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+ClientMessage = Hello | CommandFrame | Ping | HistoryRequest
 
 # --- hub → client --------------------------------------------------------------------------
 
@@ -102,7 +111,15 @@ class Pong(Message, frozen=True, kw_only=True, tag="pong"):
     hub_time: datetime
 
 
-HubMessage = Welcome | Snapshot | Events | Ack | Error | Pong
+class History(Message, frozen=True, kw_only=True, tag="history"):
+    """The answer to a ``history`` request: the case's events, oldest first (seq order)."""
+
+    id: str  # the request id
+    case: str
+    events: list[Event]
+
+
+HubMessage = Welcome | Snapshot | Events | Ack | Error | Pong | History
 
 _client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 _hub_decoder: msgspec.json.Decoder[HubMessage] = msgspec.json.Decoder(HubMessage)
@@ -135,6 +152,9 @@ def command_id_of(frame: bytes | str) -> str | None:
     if isinstance(raw, dict) and isinstance(raw.get("command"), dict):
         cid = raw["command"].get("id")
         return cid if isinstance(cid, str) and len(cid) <= 64 else None
+    if isinstance(raw, dict) and raw.get("type") == "history":
+        rid = raw.get("id")
+        return rid if isinstance(rid, str) and len(rid) <= 64 else None
     return None
 
 
@@ -143,7 +163,7 @@ def _classify(frame: bytes | str, exc: msgspec.ValidationError) -> Refusal:
     if not isinstance(raw, dict):
         return Refusal(ErrorCode.MALFORMED, "a frame must be a JSON object")
     kind = raw.get("type")
-    if kind not in ("hello", "command", "ping"):
+    if kind not in ("hello", "command", "ping", "history"):
         return Refusal(ErrorCode.UNKNOWN_MESSAGE, f"unknown message type {kind!r}")
     if kind == "command":
         body = raw.get("command")

@@ -5,6 +5,7 @@ A connection says ``hello`` (token, protocol, last seen seq) first; an unknown t
 either a chunked snapshot or the events it missed, then the live stream. Commands go to the
 engine; their events reach every client (the sender's own ones before its ack) through one
 engine listener that encodes each batch once and queues the same bytes for every client.
+A ``history`` request reads one case's events from the store and answers that client alone.
 Bad frames get a typed error and change nothing; floods are throttled, then closed.
 """
 
@@ -32,6 +33,8 @@ from dispatch.protocol import (
     Error,
     Events,
     Hello,
+    History,
+    HistoryRequest,
     Ping,
     Pong,
     Snapshot,
@@ -60,6 +63,8 @@ EVENTS_PER_FRAME = 500
 """Events in one ``events`` frame at most (resync pages and live batches alike)."""
 MAX_RESUME_EVENTS = 100_000
 """Further behind than this, a snapshot is cheaper than replaying the log."""
+HISTORY_LIMIT = 1000
+"""Events in a ``history`` reply at most (the oldest ones; a case has dozens, not thousands)."""
 
 
 class HubServer:
@@ -238,6 +243,12 @@ class HubServer:
             task = asyncio.create_task(self._run_command(conn, message, inflight))
             self._commands.add(task)
             task.add_done_callback(self._commands.discard)
+        elif isinstance(message, HistoryRequest):
+            # A read, but it waits on the database: run it like a command, under the same cap.
+            await inflight.acquire()
+            task = asyncio.create_task(self._run_history(conn, message, inflight))
+            self._commands.add(task)
+            task.add_done_callback(self._commands.discard)
 
     async def _run_command(
         self, conn: Connection, message: CommandFrame, inflight: asyncio.Semaphore
@@ -252,6 +263,27 @@ class HubServer:
             conn.put(_error(ErrorCode.UNAVAILABLE, "the hub failed on this command", command.id))
         else:
             conn.put(encode(ack))
+        finally:
+            inflight.release()
+
+    async def _run_history(
+        self, conn: Connection, request: HistoryRequest, inflight: asyncio.Semaphore
+    ) -> None:
+        """Any operator may read any case's history (read-only, like the snapshot it has)."""
+        try:
+            events = await self._store.case_events(request.case, HISTORY_LIMIT)
+        except Exception:
+            log.exception("history of %s for %s failed", request.case, conn.actor.name)
+            conn.put(
+                _error(ErrorCode.UNAVAILABLE, "the hub failed to read the history", request.id)
+            )
+        else:
+            # Every case starts with a case_created event: no events means no such case.
+            if events:
+                conn.put(encode(History(id=request.id, case=request.case, events=events)))
+            else:
+                message = f"unknown case {request.case!r}"
+                conn.put(_error(ErrorCode.NOT_FOUND, message, request.id))
         finally:
             inflight.release()
 

@@ -27,6 +27,7 @@ import msgspec
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     Table,
     create_engine,
     event,
@@ -343,6 +344,14 @@ class Store:
     async def events_after(self, seq: int, limit: int = 10_000) -> list[Event]:
         """Events with a seq above ``seq``, oldest first, at most ``limit``."""
         query = select(_EVENTS).where(EventRow.seq > seq).order_by(EventRow.seq).limit(limit)
+        return await self._events(query)
+
+    async def case_events(self, case_id: str, limit: int = 1000) -> list[Event]:
+        """The events of one case (its audit history), oldest first, at most ``limit``."""
+        query = select(_EVENTS).where(EventRow.case == case_id).order_by(EventRow.seq).limit(limit)
+        return await self._events(query)
+
+    async def _events(self, query: Select[Any]) -> list[Event]:
         async with self._sessions() as session:
             rows = (await session.execute(query)).all()
         return [

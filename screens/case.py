@@ -1,19 +1,25 @@
-"""The case screen: every field, each deadline with its light and numbers, and the history
-of the case as this console saw it (the mirror keeps cases, not their past events), drawn by
-the ``CaseDetail`` widget from a :class:`CaseView` built here."""
+"""The case screen: every field, each deadline with its light and numbers, and the case's full
+audit history, drawn by the ``CaseDetail`` widget from a :class:`CaseView` built here.
+
+The mirror keeps cases, not their past events, so on opening the screen asks the hub for the
+history (through the app's ``fetch_history`` worker); until it arrives, or if it cannot, the
+screen shows the events this console saw itself and says so."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 
 from console.labels import LEVEL, SOURCE, STATUS, STEP, URGENCY, label
+from dispatch.events import Event
 from dispatch.models import Case
 from dispatch.sla import light
 from widgets.case_detail import CaseDetail, CaseView, HistoryLine
@@ -22,9 +28,32 @@ if TYPE_CHECKING:
     from console.app import GriddeskApp
 
 
-def case_view(app: GriddeskApp, case: Case | None, *, full: bool) -> CaseView | None:
+class HistoryLoaded(Message):
+    """The hub answered a history request: the case's events, or (``events`` None) why not."""
+
+    def __init__(
+        self, case_id: str, events: tuple[Event, ...] | None, error: str | None = None
+    ) -> None:
+        super().__init__()
+        self.case_id = case_id
+        self.events = events
+        self.error = error
+
+
+@dataclass(frozen=True)
+class HubHistory:
+    """Where the case screen's history request stands: ``events`` once it arrived."""
+
+    events: tuple[Event, ...] | None = None
+    error: str | None = None
+
+
+def case_view(
+    app: GriddeskApp, case: Case | None, *, full: bool, hub: HubHistory | None = None
+) -> CaseView | None:
     """What the detail shows of ``case``, in the operator's language (``full``: every field
-    and the history, for the case screen)."""
+    and the history, for the case screen; ``hub``: the history request's state, None when
+    nothing was asked)."""
     tr = app.tr
     if case is None:
         return None
@@ -59,16 +88,30 @@ def case_view(app: GriddeskApp, case: Case | None, *, full: bool) -> CaseView | 
     history: tuple[HistoryLine, ...] = ()
     if full:
         tz = app.calendar.tz
-        seen = [
-            HistoryLine(
-                e.at.astimezone(tz).strftime("%m-%d %H:%M:%S"),
-                e.actor,
-                f"{tr(str(e.type))} {e.reason}".strip(),
-            )
-            for e in app.view.history.of(case.id)
-        ]
-        note = tr("Events since this console connected; older history is on the hub.")
-        history = (*seen, HistoryLine("", "", note))
+        seen = app.view.history.of(case.id)
+        notes: list[str] = []
+        if hub is not None and hub.events is not None:
+            # Live events that arrived after the hub read the log follow the fetched ones.
+            last = max((e.seq for e in hub.events), default=0)
+            events = (*hub.events, *(e for e in seen if e.seq > last))
+        else:
+            events = seen
+            if hub is not None and hub.error is None:
+                notes.append(tr("Loading the full history…"))
+            elif hub is not None:
+                notes.append(tr("Full history unavailable: {error}").format(error=hub.error))
+            notes.append(tr("Events since this console connected; older history is on the hub."))
+        history = (
+            *(
+                HistoryLine(
+                    e.at.astimezone(tz).strftime("%m-%d %H:%M:%S"),
+                    e.actor,
+                    f"{tr(str(e.type))} {e.reason}".strip(),
+                )
+                for e in events
+            ),
+            *(HistoryLine("", "", note) for note in notes),
+        )
     return CaseView(
         key=case.id,
         title=f"{case.id}  {case.title}",
@@ -91,6 +134,7 @@ class CaseScreen(Screen[None]):
     def __init__(self, case_id: str) -> None:
         super().__init__()
         self.case_id = case_id
+        self._hub = HubHistory()
 
     @property
     def console(self) -> GriddeskApp:
@@ -104,7 +148,20 @@ class CaseScreen(Screen[None]):
         bind_light(self.console, self.query_one(CaseDetail))
         if self.console.client is not None:
             self.query_one(CaseDetail).now = self.console.hub_now()
+        self.console.fetch_history(self.case_id, self)
         self._draw()
+
+    def connection_changed(self) -> None:
+        # A request that failed while disconnected is asked again once the link is back.
+        if self._hub.error is not None and self.console.live:
+            self._hub = HubHistory()
+            self.console.fetch_history(self.case_id, self)
+            self._draw()
+
+    def on_history_loaded(self, message: HistoryLoaded) -> None:
+        if message.case_id == self.case_id:
+            self._hub = HubHistory(message.events, message.error)
+            self._draw()
 
     def tick(self, now: datetime) -> None:
         self.query_one(CaseDetail).now = now
@@ -120,4 +177,5 @@ class CaseScreen(Screen[None]):
 
     def _draw(self) -> None:
         case = self.console.view.cases.get(self.case_id)
-        self.query_one(CaseDetail).show(case_view(self.console, case, full=True))
+        view = case_view(self.console, case, full=True, hub=self._hub)
+        self.query_one(CaseDetail).show(view)

@@ -275,3 +275,19 @@ async def test_hub_now_runs_at_the_demo_hubs_speed(tmp_path: Path) -> None:
         elapsed_local = time.monotonic() - local
         assert elapsed_hub == pytest.approx(elapsed_local * 60, rel=0.05)
         assert abs((client.hub_now() - clock.now()).total_seconds()) < 1.0
+
+
+async def test_history_brings_events_from_before_the_client_connected(tmp_path: Path) -> None:
+    async with hub_at(sqlite_url_in(tmp_path)) as hub:
+        ack = await hub.engine.execute(hub.intake(1), COMMANDER)
+        assert ack.case is not None
+        async with running_client(hub.url, hub.tokens[Role.OBSERVER]) as (client, _, _):
+            await client.wait_live(UNIT * 5)
+            events = await client.history(ack.case)
+            assert events == await hub.store.case_events(ack.case)
+            assert events[0].type == "case_created" and events[0].actor == "op-commander"
+            with pytest.raises(CommandRefused) as refused:
+                await client.history("no-such-case")
+            assert refused.value.code is ErrorCode.NOT_FOUND
+        with pytest.raises(NotConnected):
+            await client.history(ack.case)

@@ -1,5 +1,6 @@
 """The other screens against a real hub: help lists every key, the case screen shows the
-history it saw, the roster filters, intake registers a case, the palette runs actions."""
+case's whole history (from before the console connected, too), the roster filters, intake
+registers a case, the palette runs actions."""
 
 from __future__ import annotations
 
@@ -20,19 +21,32 @@ from widgets.roster_table import RosterTable
 
 async def test_case_screen_help_and_roster(tmp_path: Path) -> None:
     async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        # Before the console connects: only the hub's log can tell the case screen about it.
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, ack = await other.execute(hub.intake(1))
+            await other.execute(Note(id="n0", case=ack.case, version=1, reason="井盖缺失"))
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(160, 45)) as pilot:
             await until(pilot, lambda: app.live)
             await pilot.press("7")
             async with TestClient.connect(hub.url) as other:
                 await other.hello(hub.tokens[Role.DISPATCHER])
-                _, ack = await other.execute(hub.intake(1))
-                await other.execute(Note(id="n1", case=ack.case, version=1, reason="路面塌陷"))
+                await other.execute(Note(id="n1", case=ack.case, version=2, reason="路面塌陷"))
             await until(pilot, lambda: app.screen.query_one(QueueList).row(ack.case))
+            await until(pilot, lambda: app.view.history.of(ack.case or ""))
             await pilot.press("enter")
             assert isinstance(app.screen, CaseScreen)
-            view = app.screen.query_one(CaseDetail).view
-            assert view is not None and any("路面塌陷" in h.text for h in view.history)
+            detail = app.screen.query_one(CaseDetail)
+
+            def texts() -> list[str]:
+                return [h.text for h in detail.view.history] if detail.view else []
+
+            await until(pilot, lambda: any("井盖缺失" in t for t in texts()))
+            # In log order, each once: the live event is not repeated after the fetched ones.
+            notes = [t.split()[-1] for t in texts() if "井盖缺失" in t or "路面塌陷" in t]
+            assert notes == ["井盖缺失", "路面塌陷"]
+            assert not any("older history is on the hub" in t for t in texts())
             await pilot.press("escape", "question_mark")
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("escape", "R")

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
@@ -18,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
 from server_fixtures import RunningHub, running_hub, sqlite_url_in
 
 from console.ctl import add_ctl_parser, ctl_async, run_ctl
+from dispatch.config import Settings
 from dispatch.models import Case, Role, Staff, Status
 from dispatch.protocol import Ack
 
@@ -119,6 +121,13 @@ async def test_intake_list_accept_assign_show(ctl: Ctl) -> None:
     assert "已派遣 (dispatched)" in shown
     assert "路边堆放垃圾" in shown
     assert "时限 deadlines:" in shown and "result" in shown
+    # The intake happened on an earlier connection: the history comes from the hub's log.
+    history = shown.split("历史 history:")[1].splitlines()
+    hall = ZoneInfo(Settings().clock.timezone)
+    for event in await ctl.hub.store.case_events(case_id):
+        line = next(line for line in history if str(event.type) in line.split())
+        assert event.at.astimezone(hall).strftime("%Y-%m-%d %H:%M:%S") in line
+        assert "op-commander" in line
 
     case = await ctl.case(case_id)
     assert (case.status, case.owner_unit, case.owner_staff, case.version) == (

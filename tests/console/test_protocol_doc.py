@@ -21,6 +21,8 @@ from dispatch.protocol import (
     Error,
     Events,
     Hello,
+    History,
+    HistoryRequest,
     HubMessage,
     Ping,
     Pong,
@@ -30,8 +32,10 @@ from dispatch.protocol import (
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
 EXAMPLES = re.findall(r"```json\n(.*?)\n```", DOC, flags=re.DOTALL)
-CLIENT_TYPES = {str(t.__struct_config__.tag) for t in (Hello, CommandFrame, Ping)}
-HUB_TYPES = {str(t.__struct_config__.tag) for t in (Welcome, Snapshot, Events, Ack, Error, Pong)}
+CLIENT_TYPES = {str(t.__struct_config__.tag) for t in (Hello, CommandFrame, Ping, HistoryRequest)}
+HUB_TYPES = {
+    str(t.__struct_config__.tag) for t in (Welcome, Snapshot, Events, Ack, Error, Pong, History)
+}
 
 
 @pytest.mark.parametrize("op", sorted(OPS))
@@ -56,6 +60,8 @@ def _shown_type(example: dict[str, Any]) -> Any:
         return AnyCommand
     if "actor" in example:
         return Event
+    if example.get("type") == "history":  # both ways: the answer is the one with events
+        return HubMessage if "events" in example else ClientMessage
     if example.get("type") in CLIENT_TYPES:
         return ClientMessage
     if example.get("type") in HUB_TYPES:
