@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.resync
 	$(BIN)/python -m bench.console_list
+	$(BIN)/python -m bench.console_start
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
