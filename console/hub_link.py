@@ -14,6 +14,8 @@ from typing import Any
 
 from textual.message import Message
 
+from backend_client.client import HubClient
+from backend_client.mirror import Change, Mirror
 from backend_client.state import ConnectionState
 from console.messages import CasesChanged, ConnectionChanged, RosterChanged, Synced
 from dispatch.events import Event
@@ -26,13 +28,16 @@ class _Pending:
     """Changes not yet posted; the latest value of each case and person wins."""
 
     def __init__(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
         self.cases: dict[str, Case] = {}
         self.new: list[str] = []
         self.urgent: list[str] = []
         self.events: list[Event] = []
         self.staff: dict[str, Staff] = {}
 
-    def add(self, change: Any) -> None:
+    def add(self, change: Change) -> None:
         self.cases.update((c.id, c) for c in change.cases)
         self.new.extend(change.new_cases)
         self.urgent.extend(change.urgent_new)
@@ -52,11 +57,11 @@ class _Pending:
             )
         if self.staff:
             out.append(RosterChanged(tuple(self.staff.values())))
-        self.__init__()  # type: ignore[misc]
+        self._clear()
         return out
 
 
-async def run_link(client: Any, post: Post, interval: float = 0.1) -> None:
+async def run_link(client: HubClient, post: Post, interval: float = 0.1) -> None:
     """Run ``client`` until it stops, posting what happens; returns when the client does."""
     pending = _Pending()
     wake = asyncio.Event()
@@ -64,7 +69,7 @@ async def run_link(client: Any, post: Post, interval: float = 0.1) -> None:
     def on_state(state: ConnectionState, detail: str = "") -> None:
         post(ConnectionChanged(state, detail))
 
-    def on_snapshot(mirror: Any) -> None:
+    def on_snapshot(mirror: Mirror) -> None:
         pending.take()  # the snapshot supersedes whatever was waiting
         post(
             Synced(
@@ -76,7 +81,7 @@ async def run_link(client: Any, post: Post, interval: float = 0.1) -> None:
             )
         )
 
-    def on_change(change: Any) -> None:
+    def on_change(change: Change) -> None:
         pending.add(change)
         wake.set()
 
