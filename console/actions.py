@@ -8,7 +8,7 @@ The board's bindings (footer), the help screen and the command palette are all b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -16,8 +16,9 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from console.i18n import Translate
-from dispatch.models import Role
+from dispatch.models import Case, Role
 from dispatch.roles import ALLOWED
+from dispatch.workflow import TRANSITIONS
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ def _ops(*names: str) -> frozenset[str]:
 
 
 ACTIONS: tuple[Action, ...] = (
+    # Help first: however narrow the terminal, the footer always says where every key is.
+    Action("question_mark", "help", "Help"),
     Action("a", "accept", "Accept", _ops("accept"), case=True, live=True),
     Action("x", "reject", "Reject", _ops("reject"), case=True, live=True),
     Action("d", "dispatch", "Dispatch", _ops("dispatch"), case=True, live=True),
@@ -73,10 +76,11 @@ ACTIONS: tuple[Action, ...] = (
     Action("p", "approve", "Approve request", _ops("approve"), case=True, live=True, footer=False),
     Action("P", "refuse", "Refuse request", _ops("refuse"), case=True, live=True, footer=False),
     Action("n", "note", "Note", _ops("note"), case=True, live=True, footer=False),
-    Action("space", "mark", "Mark", case=True, footer=False),
+    Action("space", "mark", "Mark", case=True),
     Action("enter", "open_case", "Open case", case=True, footer=False),
     Action("colon", "command_line", "Command line", live=True),
     Action("slash", "filter", "Filter"),
+    Action("f", "quick_filter", "Quick filter"),
     Action("s", "sort", "Sort", footer=False),
     Action("1", "queue('urgent')", "Urgent queue", footer=False),
     Action("2", "queue('to_accept')", "To accept queue", footer=False),
@@ -88,7 +92,6 @@ ACTIONS: tuple[Action, ...] = (
     Action("R", "roster", "Roster"),
     Action("i", "intake", "Intake", _ops("intake"), live=True),
     Action("L", "language", "中文/English"),
-    Action("question_mark", "help", "Help"),
     Action("q", "quit", "Quit"),
 )
 
@@ -100,6 +103,19 @@ def role_may(role: Role | None, action: Action) -> bool:
     if not action.ops:
         return True
     return role is not None and action.ops <= ALLOWED[role]
+
+
+BULK: frozenset[str] = frozenset({"accept", "dispatch", "urge"})
+"""The actions that act on every marked case (the others on the highlighted one)."""
+
+
+def status_may(action: Action, cases: Iterable[Case]) -> bool:
+    """Whether the action's ops may start from the status of at least one of ``cases`` (the
+    workflow's :data:`~dispatch.workflow.TRANSITIONS`); an action without case ops always may."""
+    starts = [TRANSITIONS[op] for op in action.ops if op in TRANSITIONS]
+    if not action.case or not starts:
+        return True
+    return any(all(case.status in s for s in starts) for case in cases)
 
 
 def bindings(tr: Translate) -> list[Binding]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -17,6 +17,8 @@ from console.labels import FIELD, LEVEL, SHIFT, SOURCE, STATUS, label
 from dispatch.catalog import Catalog
 from dispatch.events import Event
 from dispatch.models import (
+    Area,
+    AreaKind,
     Case,
     Deadline,
     Duty,
@@ -80,10 +82,14 @@ def in_queue(case: Case, queue: Queue, now: datetime) -> bool:
     return case.status in _BY_STATUS[queue]
 
 
-def counts(cases: Iterable[Case], now: datetime) -> dict[Queue, int]:
-    """How many cases each tab holds."""
+def counts(
+    cases: Iterable[Case], now: datetime, quick: QuickFilter | None = None
+) -> dict[Queue, int]:
+    """How many cases each tab holds (of those the quick filter admits)."""
     out = dict.fromkeys(QUEUES, 0)
     for case in cases:
+        if quick is not None and not quick.admits(case):
+            continue
         for queue in QUEUES:
             if in_queue(case, queue, now):
                 out[queue] += 1
@@ -112,6 +118,32 @@ class QuickFilter:
             and (self.source is None or case.source is self.source)
             and (self.grid is None or case.grid == self.grid)
         )
+
+    @property
+    def active(self) -> bool:
+        return self != QuickFilter()
+
+    def with_value(self, kind: str, value: str | None) -> QuickFilter:
+        """This filter with ``kind`` ("level", "unit", "source" or "grid") set to ``value``
+        (``None``: any)."""
+        if kind == "level":
+            return replace(self, level=None if value is None else Level(value))
+        if kind == "source":
+            return replace(self, source=None if value is None else Source(value))
+        if kind == "unit":
+            return replace(self, unit=value)
+        if kind == "grid":
+            return replace(self, grid=value)
+        raise ValueError(f"unknown quick filter {kind!r}")
+
+
+QUICK_KINDS: Mapping[str, str] = {
+    "level": "Level",
+    "unit": "Unit",
+    "source": "Source",
+    "grid": "Grid",
+}
+"""The quick filters' kinds, in pick order, with their gettext titles."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +186,7 @@ class Names:
     catalog: Catalog
     units: Mapping[str, Unit]
     english: bool
+    areas: Mapping[str, Area] = field(default_factory=dict)
 
     def category(self, code: str) -> str:
         c = self.catalog.by_code.get(code)
@@ -166,6 +199,43 @@ class Names:
             return ""
         u = self.units.get(unit_id)
         return u.name if u is not None else unit_id
+
+    def grid(self, code: str) -> str:
+        a = self.areas.get(code)
+        return a.name if a is not None else code
+
+
+def quick_values(kind: str, names: Names, cases: Iterable[Case]) -> list[tuple[str, str]]:
+    """The values a quick filter of ``kind`` can take, as (key, label) pairs: levels and
+    sources in their enum order, units and grids by name (grids: the hall's and any a case
+    names)."""
+    tr = names.tr
+    if kind == "level":
+        return [(v.value, label(v, tr, LEVEL)) for v in Level]  # type: ignore[arg-type]
+    if kind == "source":
+        return [(v.value, label(v, tr, SOURCE)) for v in Source]  # type: ignore[arg-type]
+    if kind == "unit":
+        return sorted(((u.id, u.name) for u in names.units.values()), key=lambda x: (x[1], x[0]))
+    if kind == "grid":
+        codes = {a.code for a in names.areas.values() if a.kind is AreaKind.GRID}
+        codes |= {c.grid for c in cases if c.grid}
+        return sorted(((g, names.grid(g)) for g in codes), key=lambda x: (x[1], x[0]))
+    raise ValueError(f"unknown quick filter {kind!r}")
+
+
+def quick_text(quick: QuickFilter, names: Names) -> str:
+    """The active quick filter in words, for the status bar ("" when none is set)."""
+    tr = names.tr
+    parts = []
+    if quick.level is not None:
+        parts.append((QUICK_KINDS["level"], label(quick.level, tr, LEVEL)))  # type: ignore[arg-type]
+    if quick.unit is not None:
+        parts.append((QUICK_KINDS["unit"], names.unit(quick.unit)))
+    if quick.source is not None:
+        parts.append((QUICK_KINDS["source"], label(quick.source, tr, SOURCE)))  # type: ignore[arg-type]
+    if quick.grid is not None:
+        parts.append((QUICK_KINDS["grid"], names.grid(quick.grid)))
+    return " ".join(f"{tr(title)}:{value}" for title, value in parts)
 
 
 def shown_deadline(case: Case) -> Deadline | None:

@@ -20,7 +20,7 @@ from textual.widgets import Footer, Input, Static
 from backend_client.state import ConnectionState
 from console import board_model as bm
 from console import prefs as prefs_store
-from console.actions import BY_METHOD, bindings, role_may
+from console.actions import BULK, BY_METHOD, bindings, role_may, status_may
 from console.labels import ROLE, label
 from console.messages import CasesChanged
 from console.verbs import VERBS, Lookup, ReadVerb, VerbError, parse
@@ -64,6 +64,7 @@ NARROW = 120
 """Below this many columns the side panel (detail, roster) gives way to the list."""
 
 NONE = "-"
+"""The pick key for "nobody" (dispatch to the unit only) or "any" (a quick filter)."""
 
 CONNECTION = {
     ConnectionState.CONNECTING: "connecting",
@@ -73,7 +74,13 @@ CONNECTION = {
     ConnectionState.AUTH_FAILED: "login refused",
     ConnectionState.CLOSED: "closed",
 }
-"""The pick key for "nobody" (dispatch to the unit only)."""
+
+DONE = "*done"
+"""The pick key that ends a multi-pick (joint enforcement's supporting units)."""
+CLEAR = "*clear"
+"""The pick key that clears every quick filter."""
+JOINT_MAX = 10
+"""The most supporting units a joint command takes (dispatch.commands.Joint)."""
 
 
 class BoardScreen(Screen[None]):
@@ -98,7 +105,8 @@ class BoardScreen(Screen[None]):
         yield CountdownStrip(id="strip")
         yield Static(id="tabs")
         with Horizontal(id="main"):
-            yield QueueList(id="cases")
+            # The board binds space and enter itself, so their footer text is translated.
+            yield QueueList(id="cases", outer_keys=frozenset({"select", "toggle_mark"}))
             with Vertical(id="side"):
                 yield CaseDetail(id="detail")
                 yield RosterTable(id="roster")
@@ -160,6 +168,7 @@ class BoardScreen(Screen[None]):
         if message.urgent:
             self.query_one(CountdownStrip).flash()
         self._refresh_summary()
+        self.refresh_bindings()  # a changed status enables other actions
 
     def roster_changed(self) -> None:
         self._refresh_side()
@@ -193,7 +202,7 @@ class BoardScreen(Screen[None]):
 
     def _names(self) -> bm.Names:
         c = self.console
-        return bm.Names(c.tr, c.catalog, c.view.units, english=c.locale == "en")
+        return bm.Names(c.tr, c.catalog, c.view.units, english=c.locale == "en", areas=c.view.areas)
 
     def _view_cases(self) -> list[Case]:
         now = self._now_or_hub() if self.console.client is not None else None
@@ -216,7 +225,9 @@ class BoardScreen(Screen[None]):
 
     def _refresh_summary(self) -> None:
         if self.console.client is not None:
-            self._counts = bm.counts(self.console.view.cases.values(), self._now_or_hub())
+            self._counts = bm.counts(
+                self.console.view.cases.values(), self._now_or_hub(), self._quick()
+            )
         self._refresh_tabs()
         self._refresh_strip()
         self._refresh_side()
@@ -272,7 +283,9 @@ class BoardScreen(Screen[None]):
         bar.hub_time = self._now.astimezone(c.calendar.tz).strftime("%H:%M:%S") if self._now else ""
         role = label(c.role, tr, ROLE) if c.role else ""  # type: ignore[arg-type]
         bar.operator = f"{c.operator} {role}".strip()
-        bar.filter_text = self._prefs.filter
+        bar.filter_text = " ".join(
+            t for t in (self._prefs.filter, bm.quick_text(self._quick(), self._names())) if t
+        )
         bar.speed = c.client.speed if c.client is not None and c.live else 1.0
         bar.demo = bar.speed != 1.0
 
@@ -301,6 +314,7 @@ class BoardScreen(Screen[None]):
     @on(QueueList.MarksChanged)
     def _marks(self, event: QueueList.MarksChanged) -> None:
         self._marked = event.keys
+        self.refresh_bindings()
 
     @on(QueueList.NewRowsChanged)
     def _new_rows(self, event: QueueList.NewRowsChanged) -> None:
@@ -319,6 +333,9 @@ class BoardScreen(Screen[None]):
         if spec.live and not c.live:
             return None
         if spec.case and self._case() is None:
+            return None
+        cases = self._targets() if spec.method in BULK else [self._case()]
+        if not status_may(spec, (c for c in cases if c is not None)):
             return None
         return True
 
@@ -445,13 +462,27 @@ class BoardScreen(Screen[None]):
         case = self._case()
         if case is None:
             return
+        tr = self.console.tr
         choices = self._unit_choices(case)
         lead = await self._pick("Lead unit?", choices)
         if lead is None:
             return
-        support = await self._pick("Supporting unit?", [x for x in choices if x[0] != lead])
-        if support is not None:
-            self._send(Joint, case, lead=lead, supporting=(support,))
+        # Supporting units one pick at a time until "done" (offered once there is one).
+        support: list[str] = []
+        while True:
+            rest = [x for x in choices if x[0] != lead and x[0] not in support]
+            chosen = ", ".join(self.console.view.units[u].name for u in support)
+            prompt = tr("Supporting unit?") + (f"  ({chosen})" if support else "")
+            done = [(DONE, "✓ " + tr("Done: send"))] if support else []
+            picked = await self.app.push_screen_wait(PickScreen(prompt, done + rest))
+            if picked is None:
+                return
+            if picked == DONE:
+                break
+            support.append(picked)
+            if not rest[1:] or len(support) == JOINT_MAX:
+                break
+        self._send(Joint, case, lead=lead, supporting=tuple(support))
 
     @work(group="prompt")
     async def action_verify(self) -> None:
@@ -537,6 +568,23 @@ class BoardScreen(Screen[None]):
         self.notify(
             self.console.tr("Sorted by {sort}").format(sort=self.console.tr(self._prefs.sort))
         )
+        self.hall_replaced()
+
+    @work(group="prompt")
+    async def action_quick_filter(self) -> None:
+        tr = self.console.tr
+        kinds = [(k, tr(title)) for k, title in bm.QUICK_KINDS.items()]
+        kind = await self._pick("Quick filter by?", [*kinds, (CLEAR, tr("Clear quick filters"))])
+        if kind is None:
+            return
+        quick = bm.QuickFilter()
+        if kind != CLEAR:
+            values = bm.quick_values(kind, self._names(), self.console.view.cases.values())
+            value = await self._pick(tr(bm.QUICK_KINDS[kind]), [(NONE, tr("(any)")), *values])
+            if value is None:
+                return
+            quick = self._quick().with_value(kind, None if value == NONE else value)
+        self._set_prefs(level=quick.level, unit=quick.unit, source=quick.source, grid=quick.grid)
         self.hall_replaced()
 
     def action_filter(self) -> None:

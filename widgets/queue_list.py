@@ -152,8 +152,13 @@ class QueueList(ScrollView, can_focus=True):
         id: str | None = None,
         classes: str | None = None,
         disabled: bool = False,
+        outer_keys: frozenset[str] = frozenset(),
     ) -> None:
+        """``outer_keys``: actions of this list ("select", "toggle_mark") whose keys the
+        enclosing screen binds itself, with its own (translated) descriptions: here they are
+        disabled and hidden, so the key reaches the screen."""
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._outer_keys = outer_keys
         self._columns: tuple[Column, ...] = ()
         self._countdown_title = ""
         self._countdown_width = 0
@@ -342,6 +347,9 @@ class QueueList(ScrollView, can_focus=True):
 
     def action_last(self) -> None:
         self._move_cursor(len(self._view) - 1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in self._outer_keys
 
     def action_select(self) -> None:
         if self._cursor_key is not None:

@@ -6,11 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from console_fixtures import TestClient, console_for, running_hub, sqlite_url_in, until
-from textual.widgets import Input
+from textual.pilot import Pilot
+from textual.widgets import Input, OptionList
 
-from dispatch.commands import Accept
+from console.board_model import Queue
+from dispatch.commands import Accept, Dispatch
 from dispatch.models import Role, Status, Urgency
 from dispatch.routing import suggest_unit
+from screens.pick import PickScreen
 from widgets.queue_list import QueueList
 from widgets.status_bar import StatusBar
 
@@ -86,7 +89,9 @@ async def test_a_refused_command_shows_the_error_and_changes_nothing(tmp_path: P
             await pilot.press("7")
             await until(pilot, lambda: cells_of(app, case_id))
             before = cells_of(app, case_id)
-            await pilot.press("z", "y")  # close a case that was never handled
+            # The "z" key is greyed out for a reported case; the command line still sends.
+            assert app.screen.check_action("close_case", ()) is None
+            await pilot.press("colon", *f"close {case_id}", "enter")
             await until(pilot, lambda: any(n.severity == "error" for n in app._notifications))
             error = next(n for n in app._notifications if n.severity == "error")
             assert "illegal_step" in error.title
@@ -128,3 +133,125 @@ async def test_filter_and_queue_persist_per_operator(tmp_path: Path) -> None:
             assert again.screen.query_one(QueueList).filter_text == "abc"
             assert again.screen.query_one(StatusBar).filter_text == "abc"
             assert again.screen.query_one("#filter", Input).has_class("-open") is False
+
+
+async def test_case_actions_follow_the_highlighted_cases_status(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, ack = await other.execute(hub.intake(1))
+        case_id = ack.case
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("7")
+            await until(pilot, lambda: cells_of(app, case_id))
+            screen = app.screen
+            assert screen.check_action("dispatch", ()) is None
+            assert screen.check_action("close_case", ()) is None
+            assert screen.check_action("accept", ()) is True
+            await pilot.press("a")
+            await until(pilot, lambda: app.view.cases[case_id].status is Status.ACCEPTED)
+            await until(pilot, lambda: screen.check_action("accept", ()) is None)
+            assert screen.check_action("dispatch", ()) is True
+            assert screen.check_action("joint", ()) is True
+            # The footer shows the disabled key greyed out, not hidden.
+            accept = next(
+                b for b in screen.active_bindings.values() if b.binding.action == "accept"
+            )
+            assert accept.enabled is False
+
+
+async def test_bulk_action_is_enabled_if_any_marked_case_allows_it(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, first = await other.execute(hub.intake(1))
+            _, second = await other.execute(hub.intake(2))
+            await other.execute(Accept(id="acc-1", case=first.case, version=1))
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("7")
+            await until(pilot, lambda: cells_of(app, first.case) and cells_of(app, second.case))
+            listing = app.screen.query_one(QueueList)
+            await pilot.press("home")
+            await until(pilot, lambda: listing.highlighted_key is not None)
+            reported = listing.highlighted_key
+            await pilot.press("space")
+            await until(pilot, lambda: app.screen._marked == {reported})
+            await pilot.press("down", "space")
+            await until(pilot, lambda: app.screen._marked == {first.case, second.case})
+            # One marked case is accepted, one reported: both dispatch and accept may start.
+            assert app.screen.check_action("dispatch", ()) is True
+            assert app.screen.check_action("accept", ()) is True
+
+
+async def test_joint_enforcement_sends_every_supporting_unit(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, ack = await other.execute(hub.intake(1))
+            await other.execute(Accept(id="acc-1", case=ack.case, version=1))
+        case_id = ack.case
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("3")
+            await until(pilot, lambda: cells_of(app, case_id))
+            # Lead: the first choice; supporting: the first of the rest, then (below "done")
+            # the first of what is left; then done.
+            await pilot.press("j", "enter", "enter", "down", "enter", "enter")
+            await until(pilot, lambda: hub.engine.cases[case_id].supporting_units)
+            case = hub.engine.cases[case_id]
+            assert len(case.supporting_units) == 2
+            assert case.owner_unit not in case.supporting_units
+            assert len(set(case.supporting_units)) == 2
+
+
+async def test_a_unit_quick_filter_lists_only_that_unit_and_persists(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        unit = hub.first_locality()
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, mine = await other.execute(hub.intake(1))
+            _, theirs = await other.execute(hub.intake(2))
+            await other.execute(Accept(id="acc-1", case=mine.case, version=1))
+            await other.execute(Dispatch(id="dsp-1", case=mine.case, version=2, unit=unit))
+        unit_name = hub.engine.hall.units[unit].name
+        token = hub.tokens[Role.COMMANDER]
+        app = console_for(hub.url, token, tmp_path)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: app.live)
+            await pilot.press("7")
+            await until(pilot, lambda: cells_of(app, mine.case) and cells_of(app, theirs.case))
+            assert app.screen._counts[Queue.ALL] == 2
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(app.screen, PickScreen))
+            await pick(pilot, "unit")
+            await pick(pilot, unit)
+            await until(pilot, lambda: not cells_of(app, theirs.case))
+            assert cells_of(app, mine.case)
+            assert app.screen._counts[Queue.ALL] == 1
+            assert app.screen._counts[Queue.TO_ACCEPT] == 0
+            assert f"Unit:{unit_name}" in app.screen.query_one(StatusBar).filter_text
+        again = console_for(hub.url, token, tmp_path)
+        async with again.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: again.live and cells_of(again, mine.case))
+            assert not cells_of(again, theirs.case)
+            assert f"Unit:{unit_name}" in again.screen.query_one(StatusBar).filter_text
+            await pilot.press("f")
+            await until(pilot, lambda: isinstance(again.screen, PickScreen))
+            await pick(pilot, "*clear")
+            await until(pilot, lambda: cells_of(again, theirs.case))
+            assert again.screen.query_one(StatusBar).filter_text == ""
+
+
+async def pick(pilot: Pilot[int], key: str) -> None:
+    """Choose the option ``key`` of the pick screen on top, by keyboard."""
+    screen = pilot.app.screen
+    assert isinstance(screen, PickScreen)
+    options = screen.query_one(OptionList)
+    index = options.get_option_index(key)
+    await pilot.press("home", *["down"] * index, "enter")
+    await until(pilot, lambda: pilot.app.screen is not screen)

@@ -11,11 +11,14 @@ from console.i18n import translator
 from dispatch.catalog import Catalog
 from dispatch.events import Event, EventType
 from dispatch.models import (
+    Area,
+    AreaKind,
     Basis,
     Case,
     Deadline,
     Duty,
     Kind,
+    Level,
     Shift,
     Source,
     Staff,
@@ -158,3 +161,26 @@ def test_an_overdue_case_keeps_its_countdown_red_not_blank() -> None:
     row = bm.line(breached, names())
     assert row.deadline is not None and row.deadline.breached
     assert [c.id for c in bm.strip_cases([breached], 3)] == ["a"]
+
+
+def test_quick_filter_values_and_status_text_speak_the_operators_language() -> None:
+    grid = Area(code="110101001", name="东华门网格", kind=AreaKind.GRID)
+    zh = bm.Names(
+        translator("zh_CN"), CATALOG, names().units, english=False, areas={grid.code: grid}
+    )
+    cases = [case("1", grid="110101001"), case("2", grid="999")]
+    assert ("u1", "城管一中队") in bm.quick_values("unit", zh, cases)
+    assert ("patrol", "巡查") in bm.quick_values("source", zh, cases)
+    assert [g for g, _ in bm.quick_values("grid", zh, cases)] == ["999", "110101001"]
+    quick = bm.QuickFilter().with_value("unit", "u1").with_value("level", "street")
+    assert quick == bm.QuickFilter(unit="u1", level=Level.STREET)
+    assert bm.quick_text(quick, zh) == "层级:街道 单位:城管一中队"
+    assert bm.quick_text(quick.with_value("unit", None), names("en")) == "Level:street"
+    assert bm.quick_text(bm.QuickFilter(), zh) == ""
+
+
+def test_counts_follow_the_quick_filter() -> None:
+    cases = [case("1", Status.REPORTED, owner_unit="u1"), case("2", Status.REPORTED)]
+    counts = bm.counts(cases, NOW, bm.QuickFilter(unit="u1"))
+    assert counts[bm.Queue.ALL] == 1
+    assert counts[bm.Queue.TO_ACCEPT] == 1

@@ -74,7 +74,7 @@ class Tmux:
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=UNIT * 2,
+            timeout=UNIT * 5,
             check=check,
         )
 
@@ -89,7 +89,7 @@ class Tmux:
 
 
 def wait_until(what: str, ready: Callable[[], bool], detail: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 5 * UNIT
+    deadline = time.monotonic() + 10 * UNIT
     while not ready():
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting until {what}; now:\n{detail()}")
