@@ -38,6 +38,8 @@ from backend_client import (
 from console.board_model import Queue, in_queue
 from console.ctl_args import TOKEN_ENV
 from console.ctl_args import add_ctl_parser as add_ctl_parser
+from console.i18n import translator
+from console.labels import label
 from console.settings_loader import ConfigError, load_settings
 from console.verbs import Lookup, ReadVerb, VerbError, parse, usage, verb_named
 from dispatch.calendar import WorkingCalendar
@@ -45,7 +47,7 @@ from dispatch.catalog import Catalog
 from dispatch.commands import CaseCommand, Command, op_of
 from dispatch.config import Settings
 from dispatch.events import Event
-from dispatch.models import Case, Staff, Status, Urgency
+from dispatch.models import Case, Staff
 from dispatch.protocol import Ack
 from dispatch.sla import light, next_deadline
 
@@ -53,24 +55,6 @@ EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_USAGE = 2
 EXIT_UNREACHABLE = 3
-
-
-STATUS_LABELS: Mapping[Status, str] = {
-    Status.REPORTED: "待受理",
-    Status.VERIFIED: "已核实",
-    Status.ACCEPTED: "待派遣",
-    Status.DISPATCHED: "已派遣",
-    Status.ACKNOWLEDGED: "已签收",
-    Status.ON_SCENE: "已到场",
-    Status.REPORTED_BACK: "已反馈",
-    Status.CHECKED: "已核查",
-    Status.CLOSED: "已结案",
-    Status.REJECTED: "不予立案",
-    Status.VOIDED: "已作废",
-    Status.PARKED: "挂账",
-    Status.MERGED: "已合并",
-}
-URGENCY_LABELS: Mapping[Urgency, str] = {Urgency.URGENT: "紧急", Urgency.GENERAL: "一般"}
 
 
 BOARD_QUEUES: Mapping[str, Queue] = {
@@ -206,6 +190,7 @@ class _View:
         self.history: list[Event] = []
         """``show``'s audit history, asked of the hub (the mirror keeps no events)."""
         self.history_error = ""
+        self.tr = translator(settings.console.locale)
 
     # reads
 
@@ -246,8 +231,8 @@ class _View:
         rows = [
             (
                 c.id,
-                STATUS_LABELS[c.status],
-                URGENCY_LABELS[c.urgency],
+                label(c.status, self.tr),
+                label(c.urgency, self.tr),
                 self.category(c.category),
                 self.grid(c.grid),
                 self.owner(c),
@@ -283,8 +268,8 @@ class _View:
             ("案件编号 id", case.id),
             ("标题 title", case.title),
             ("描述 description", case.description or "-"),
-            ("状态 status", f"{STATUS_LABELS[case.status]} ({case.status})"),
-            ("紧急程度 urgency", f"{URGENCY_LABELS[case.urgency]} ({case.urgency})"),
+            ("状态 status", f"{label(case.status, self.tr)} ({case.status})"),
+            ("紧急程度 urgency", f"{label(case.urgency, self.tr)} ({case.urgency})"),
             ("类型 kind", str(case.kind)),
             ("类别 category", self.category(case.category)),
             ("来源 source", str(case.source)),
@@ -363,7 +348,7 @@ class _View:
         verb_case = command.case if isinstance(command, CaseCommand) else case.id
         return (
             f"{head}: case {verb_case} version {ack.version}\n"
-            f"{case.id}  {STATUS_LABELS[case.status]}  {URGENCY_LABELS[case.urgency]}  "
+            f"{case.id}  {label(case.status, self.tr)}  {label(case.urgency, self.tr)}  "
             f"{self.category(case.category)}  {self.owner(case)}  {self.next_due(case)}"
         )
 

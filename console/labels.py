@@ -85,11 +85,3 @@ def label(value: StrEnum, tr: Translate, table: Mapping[StrEnum, str] | None = N
         if value in t and type(value) is type(next(iter(t))):
             return tr(t[value])
     return str(value)
-
-
-def countdown(seconds_left: float) -> str:
-    """Minutes left (``12m``) or overdue (``-3m``); hours past 99 minutes (``2h05``)."""
-    overdue = seconds_left < 0
-    minutes = int(abs(seconds_left) // 60)
-    text = f"{minutes}m" if minutes < 100 else f"{minutes // 60}h{minutes % 60:02d}"
-    return f"-{text}" if overdue else text

@@ -19,9 +19,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
 from server_fixtures import RunningHub, running_hub, sqlite_url_in
 
 from console.ctl import add_ctl_parser, ctl_async, run_ctl
+from console.i18n import translator
+from console.labels import label
 from dispatch.config import Settings
 from dispatch.models import Case, Role, Staff, Status
 from dispatch.protocol import Ack
+
+_ZH = translator("zh_CN")
+
+
+def zh(status: Status) -> str:
+    """The status as ctl prints it in the default zh_CN console: the board's own label."""
+    return label(status, _ZH)
 
 CATEGORY = "E0101"
 
@@ -106,7 +115,7 @@ async def test_intake_list_accept_assign_show(ctl: Ctl) -> None:
 
     listed = await ctl.ok("list", "accept")
     row = next(line for line in listed.splitlines() if line.startswith(case_id))
-    assert "待受理" in row and "梧桐苑网格" in row
+    assert zh(Status.REPORTED) in row and "梧桐苑网格" in row
     assert "1 open case(s) in accept" in listed
     assert case_id not in await ctl.ok("list", "dispatch")
 
@@ -118,7 +127,7 @@ async def test_intake_list_accept_assign_show(ctl: Ctl) -> None:
 
     shown = await ctl.ok("show", case_id)
     assert "城管一中队 叶立新" in shown  # the owner, by name
-    assert "已派遣 (dispatched)" in shown
+    assert f"{zh(Status.DISPATCHED)} (dispatched)" in shown
     assert "路边堆放垃圾" in shown
     assert "时限 deadlines:" in shown and "result" in shown
     # The intake happened on an earlier connection: the history comes from the hub's log.
