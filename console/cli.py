@@ -178,7 +178,6 @@ def _run_hub(args: argparse.Namespace) -> int:
             f"griddesk: warning: listening on {settings.hub.listen} without TLS; tokens and case "
             "data cross the network in clear text (use --tls-cert/--tls-key)"
         )
-    _make_sqlite_dir(settings.hub.database)
     try:
         asyncio.run(run_hub(settings, demo_city=args.demo_city))
     except KeyboardInterrupt:  # Ctrl-C before the hub's own handler was in place: still a stop
@@ -262,7 +261,6 @@ def _run_operator_enabled(args: argparse.Namespace) -> int:
 def _with_store(args: argparse.Namespace, action: Callable[[Store], Awaitable[int]]) -> int:
     """Open the store named by the settings, run ``action`` on it, close it."""
     settings = load_settings(args.config, os.environ, _overrides(args, {"db": "hub.database"}))
-    _make_sqlite_dir(settings.hub.database)
 
     async def run() -> int:
         from hub.store import Store
@@ -300,15 +298,6 @@ def _overrides(args: argparse.Namespace, keys: dict[str, str]) -> dict[str, obje
     return {
         key: getattr(args, flag) for flag, key in keys.items() if getattr(args, flag) is not None
     }
-
-
-def _make_sqlite_dir(url: str) -> None:
-    """SQLite creates the file but not its directory (the user data dir may not exist yet)."""
-    if not url.startswith("sqlite") or ":///" not in url:
-        return
-    path = url.split(":///", 1)[1].split("?", 1)[0]
-    if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _say(message: str) -> None:

@@ -13,24 +13,17 @@ a round trip that waits for a loop busy fanning frames out. PostgreSQL stays on 
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import re
-from collections.abc import Callable, Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import msgspec
 from sqlalchemy import (
     Connection,
-    Engine,
     Select,
     Table,
-    create_engine,
-    event,
     insert,
     or_,
     select,
@@ -38,18 +31,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     async_sessionmaker,
-    create_async_engine,
 )
-from sqlalchemy.pool import StaticPool
 
 from dispatch.events import Event, EventType
 from dispatch.models import TERMINAL_STATUSES, Actor, Area, Case, Role, Staff, Unit
 from hub import migrations
+from hub.engines import SqliteWriter, async_url, make_engine, sqlite_file
 from hub.schema import (
     AreaRow,
     Base,
@@ -68,7 +59,6 @@ case and those reported or closed within this window before the last event (hub 
 demo on a fast virtual clock ages cases by its own clock). Older ones stay in the database
 for reports (:meth:`Store.all_cases`)."""
 
-SQLITE_BUSY_TIMEOUT_MS = 10_000
 MIGRATION_LOCK_KEY = 0x6772_6964_6465_736B  # "griddesk": one hub migrates at a time on PG
 
 _CASE_ID = re.compile(r"^(\d{6})(\d+)$")  # YYMMDD + serial
@@ -80,9 +70,6 @@ _STAFF: Table = _TABLES["staff"]
 _CASES: Table = _TABLES["cases"]
 _EVENTS: Table = _TABLES["events"]
 _COMMANDS: Table = _TABLES["commands"]
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
 
 _encoder = msgspec.json.Encoder()
 _area_decoder = msgspec.json.Decoder(Area)
@@ -141,17 +128,6 @@ class OperatorExists(ValueError):
     """``add_operator`` with a name already taken."""
 
 
-def async_url(url: str | URL) -> URL:
-    """``url`` with the async driver: plain ``sqlite://`` and ``postgresql://`` are accepted."""
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite" and parsed.drivername != "sqlite+aiosqlite":
-        return parsed.set(drivername="sqlite+aiosqlite")
-    if backend in ("postgresql", "postgres") and parsed.drivername != "postgresql+asyncpg":
-        return parsed.set(drivername="postgresql+asyncpg")
-    return parsed
-
-
 class Store:
     """The database behind one hub. Open with :meth:`open`, close with :meth:`close`."""
 
@@ -162,13 +138,13 @@ class Store:
         # On a SQLite file, commits go through a synchronous engine on one thread of their
         # own: the whole transaction is one hop off the event loop instead of one per
         # statement, each of which waits for the loop while it fans frames out.
-        self._writer: _SqliteWriter | None = None
-        if _sqlite_file(engine.url) is not None:
-            self._writer = _SqliteWriter(engine.url)
+        self._writer: SqliteWriter | None = None
+        if sqlite_file(engine.url) is not None:
+            self._writer = SqliteWriter(engine.url)
 
     @classmethod
     async def open(cls, url: str, *, migrate: bool = True) -> Store:
-        engine = _make_engine(async_url(url))
+        engine = make_engine(async_url(url))
         store = cls(engine)
         try:
             if migrate:
@@ -328,7 +304,7 @@ class Store:
             needs_tail=needs_tail,
         )
         if self._writer is not None:
-            await self._writer.run(self._writer.write, rows)
+            await self._writer.run(self._writer.transaction, _write_batch, rows)
             return
         # Core on one connection, not the ORM session: the write path is the hub's hot path.
         # One run_sync for the whole transaction: the same statements on the same asyncpg
@@ -379,13 +355,7 @@ class Store:
 
     async def applied(self, command_id: str) -> AppliedRecord | None:
         """The record of an applied command, or None if this id was never applied."""
-        async with self._sessions() as session:
-            row = await session.get(CommandRow, command_id)
-        if row is None:
-            return None
-        return AppliedRecord(
-            command_id=row.id, digest=row.digest, seq=row.seq, case=row.case, version=row.version
-        )
+        return (await self.applied_many([command_id])).get(command_id)
 
     async def recent_commands(self, limit: int) -> tuple[dict[str, AppliedRecord], bool]:
         """The last ``limit`` applied commands, and whether that is all of them (so an id not
@@ -397,12 +367,7 @@ class Store:
                 )
             )
         complete = len(rows) <= limit
-        return {
-            r.id: AppliedRecord(
-                command_id=r.id, digest=r.digest, seq=r.seq, case=r.case, version=r.version
-            )
-            for r in rows[:limit]
-        }, complete
+        return {r.id: _record(r) for r in rows[:limit]}, complete
 
     async def applied_many(self, command_ids: Collection[str]) -> dict[str, AppliedRecord]:
         """The records of those ids that were applied: one query for a whole group."""
@@ -410,12 +375,7 @@ class Store:
             return {}
         async with self._sessions() as session:
             rows = await session.scalars(select(CommandRow).where(CommandRow.id.in_(command_ids)))
-            return {
-                r.id: AppliedRecord(
-                    command_id=r.id, digest=r.digest, seq=r.seq, case=r.case, version=r.version
-                )
-                for r in rows
-            }
+            return {r.id: _record(r) for r in rows}
 
     async def all_cases(self) -> list[Case]:
         """Every case in the database, open or not, by id."""
@@ -544,121 +504,10 @@ def _upsert(table: Table, key: str, *, postgres: bool) -> Any:
     return stmt.on_conflict_do_update(index_elements=[key], set_=columns)
 
 
-class _SqliteWriter:
-    """A synchronous engine on the store's SQLite file with the same pragmas, driven from
-    one thread of its own: the hub's single writer, so statements keep their order and
-    commits never race each other for the file's write lock."""
-
-    def __init__(self, url: URL) -> None:
-        self._engine = _make_sync_sqlite_engine(url)
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="griddesk-writer")
-        self._closed = False
-
-    async def run(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
-        """``fn`` on the writer thread, after everything handed over before it.
-
-        A caller cancelled meanwhile stops waiting, not the work: a transaction already
-        handed over commits or rolls back whole, like one cut off by a kill.
-        """
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._thread, functools.partial(fn, *args, **kwargs))
-
-    def connect(self) -> None:
-        """Open the connection (pragmas and all) ahead of the first commit."""
-        with self._engine.connect():
-            pass
-
-    def write(self, rows: _BatchRows) -> None:
-        with self._engine.begin() as conn:
-            _write_batch(conn, rows)
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        # Queued behind any commit still running, so none is cut off by the dispose.
-        try:
-            await self.run(self._engine.dispose)
-        finally:
-            self._thread.shutdown(wait=False)
-
-
-# --- engine set-up ------------------------------------------------------------------------
-
-
-def _json_dumps(value: Any) -> str:
-    return _encoder.encode(value).decode()
-
-
-def _make_engine(url: URL) -> AsyncEngine:
-    options: dict[str, Any] = {
-        "json_serializer": _json_dumps,
-        "json_deserializer": msgspec.json.decode,
-    }
-    if url.get_backend_name() != "sqlite":
-        return create_async_engine(url, **options)
-    if _sqlite_file(url) is None:
-        # A memory database lives in one connection: every session must share it.
-        options["poolclass"] = StaticPool
-    ensure_sqlite_dir(url)
-    engine = create_async_engine(url, **options)
-    _listen_sqlite(engine.sync_engine)
-    return engine
-
-
-def _make_sync_sqlite_engine(url: URL) -> Engine:
-    """A pysqlite engine on the same file as the async ``url``, set up the same way."""
-    # One connection for the one writer thread; pysqlite's default pool would allow more.
-    engine = create_engine(
-        url.set(drivername="sqlite+pysqlite"),
-        json_serializer=_json_dumps,
-        json_deserializer=msgspec.json.decode,
-        pool_size=1,
-        max_overflow=0,
+def _record(row: CommandRow) -> AppliedRecord:
+    return AppliedRecord(
+        command_id=row.id, digest=row.digest, seq=row.seq, case=row.case, version=row.version
     )
-    _listen_sqlite(engine)
-    return engine
-
-
-def _listen_sqlite(engine: Engine) -> None:
-    event.listen(engine, "connect", _sqlite_on_connect)
-    event.listen(engine, "begin", _sqlite_on_begin)
-
-
-def _sqlite_file(url: URL) -> Path | None:
-    database = url.database or ""
-    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
-        return None
-    if database.startswith("file:"):
-        return None  # a URI filename: the caller manages it
-    return Path(database).expanduser()
-
-
-def ensure_sqlite_dir(url: URL) -> None:
-    """Create the directory of a SQLite file URL (SQLite creates the file, not its folder)."""
-    path = _sqlite_file(url)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-
-
-def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
-    # The sqlite3 module's own transaction handling skips BEGIN before DDL and SELECT, which
-    # would leave migrations and reads outside the transaction; we emit BEGIN ourselves.
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        # FULL: a commit is on disk when it returns, so an acknowledged command survives a
-        # power cut too (NORMAL in WAL mode only survives a process crash).
-        cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-    finally:
-        cursor.close()
-
-
-def _sqlite_on_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
 
 
 # --- rows ---------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from hub.engines import async_url, ensure_sqlite_dir
 from hub.schema import Base
-from hub.store import async_url, ensure_sqlite_dir
 
 target_metadata = Base.metadata
 

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from hub.store import Store, async_url
+from hub.engines import async_url
+from hub.store import Store
 
 PG_ENV = "GRIDDESK_TEST_PG"
 
