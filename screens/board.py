@@ -23,7 +23,7 @@ from console import prefs as prefs_store
 from console.actions import BULK, BY_METHOD, bindings, role_may, status_may
 from console.labels import ROLE, label
 from console.messages import CasesChanged
-from console.verbs import VERBS, Lookup, ReadVerb, VerbError, parse
+from console.verbs import Lookup, ReadVerb, VerbError, complete, parse
 from dispatch.commands import (
     Accept,
     Approve,
@@ -593,15 +593,14 @@ class BoardScreen(Screen[None]):
         box.add_class("-open")
         box.focus()
 
+    def _lookup(self) -> Lookup:
+        """The verbs' view of the hall: the console's own copy, as it is now."""
+        v = self.console.view
+        return Lookup(v.cases, v.units, v.staff, v.areas, self.console.catalog)
+
     def action_command_line(self) -> None:
         box = self.query_one(CommandLine)
-        v = self.console.view
-        box.set_vocabulary(
-            [verb.name for verb in VERBS],
-            v.cases,
-            [u.name for u in v.units.values()],
-            [s.name for s in v.staff.values()],
-        )
+        box.set_completer(lambda line: complete(line, self._lookup()))
         box.value = ""
         box.add_class("-open")
         box.focus()
@@ -616,10 +615,8 @@ class BoardScreen(Screen[None]):
     def _command_submitted(self, event: Input.Submitted) -> None:
         self._close_prompt(event.input)
         c = self.console
-        v = c.view
-        lookup = Lookup(v.cases, v.units, v.staff, v.areas, c.catalog)
         try:
-            result = parse(event.value, lookup, c.new_id)
+            result = parse(event.value, self._lookup(), c.new_id)
         except VerbError as exc:
             self.notify(str(exc), title=c.tr("Cannot do that"), severity="error")
             return

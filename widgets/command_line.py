@@ -1,14 +1,14 @@
 """The ``:`` command line: completes the word being typed, remembers what was run.
 
-Completion is offered inline (Textual's ``Suggester``) and accepted with tab or right arrow:
-the first word from the verbs, later words from case ids, unit names and staff names. Up and
+Completion is offered inline (Textual's ``Suggester``) and accepted with tab or right arrow,
+from a completer the screen sets. Up and
 down walk the history of submitted lines; escape posts ``Cancelled``. Submitting posts Textual's
 own ``Input.Submitted``; the screen parses the text and sends the command.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from importlib.resources import files
 from typing import ClassVar
 
@@ -17,26 +17,28 @@ from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input
 
+Completer = Callable[[str], Sequence[str]]
+"""Given the line, the words that may replace its last word, best first (the screen supplies
+one that knows the verbs' grammar: which slot the word fills, the chosen unit's staff …)."""
 
-class WordSuggester(Suggester):
-    """Suggests the rest of the last word of a line: verbs first, then the other words."""
+
+class LineSuggester(Suggester):
+    """Suggests the rest of the last word of a line, from the screen's completer."""
 
     def __init__(self) -> None:
-        # No cache: the vocabulary changes as cases and staff come and go.
+        # No cache: what fits changes as cases and staff come and go.
         super().__init__(use_cache=False, case_sensitive=True)
-        self.verbs: tuple[str, ...] = ()
-        self.words: tuple[str, ...] = ()
+        self.completer: Completer | None = None
 
     def complete(self, value: str) -> str | None:
         """``value`` with its last word completed, or None if nothing (longer) fits."""
-        if not value or value[-1].isspace():
+        if not value or value[-1].isspace() or self.completer is None:
             return None
-        head, _, word = value.rpartition(" ")
-        choices = self.words if head.strip() else self.verbs
+        word = value.rsplit(" ", 1)[-1]
         folded = word.casefold()
-        for choice in choices:
+        for choice in self.completer(value):
             if len(choice) > len(word) and choice.casefold().startswith(folded):
-                return value + choice[len(word) :]
+                return value[: len(value) - len(word)] + choice
         return None
 
     async def get_suggestion(self, value: str) -> str | None:
@@ -76,7 +78,7 @@ class CommandLine(Input):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        self._words = WordSuggester()
+        self._words = LineSuggester()
         super().__init__(
             placeholder=placeholder, suggester=self._words, name=name, id=id, classes=classes
         )
@@ -84,16 +86,9 @@ class CommandLine(Input):
         self._history_at = 0  # == len(history): editing a fresh line
         self._draft = ""
 
-    def set_vocabulary(
-        self,
-        verbs: Iterable[str],
-        case_ids: Iterable[str] = (),
-        units: Iterable[str] = (),
-        staff: Iterable[str] = (),
-    ) -> None:
-        """What completion offers: verbs for the first word, the rest for later words."""
-        self._words.verbs = tuple(verbs)
-        self._words.words = (*units, *staff, *case_ids)
+    def set_completer(self, completer: Completer) -> None:
+        """What completion offers for the word being typed."""
+        self._words.completer = completer
 
     @property
     def history(self) -> Sequence[str]:

@@ -255,3 +255,26 @@ async def pick(pilot: Pilot[int], key: str) -> None:
     index = options.get_option_index(key)
     await pilot.press("home", *["down"] * index, "enter")
     await until(pilot, lambda: pilot.app.screen is not screen)
+
+
+async def test_the_command_line_completes_from_the_verbs_grammar(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        async with TestClient.connect(hub.url) as other:
+            await other.hello(hub.tokens[Role.DISPATCHER])
+            _, ack = await other.execute(hub.intake(1))
+        case_id = ack.case
+        assert case_id is not None
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: app.live and case_id in app.view.cases)
+            line = app.screen.query_one("#command", Input)
+            await pilot.press("colon", *"assi", "tab")
+            assert line.value == "assign "
+            await pilot.press(*case_id[:6], "tab")
+            assert line.value == f"assign {case_id} "
+            # The third word is a unit, and the fourth a person of that unit only.
+            await pilot.press(*"城管一", "tab")
+            assert line.value == f"assign {case_id} 城管一中队 "
+            members = [s.name for s in hub.engine.hall.staff.values() if s.unit == "enforcement-1"]
+            await pilot.press(members[0][0], "tab")
+            assert line.value.split()[-1] in members

@@ -3,6 +3,7 @@ completes and remembers, the urgent strip fits its width, the detail ticks its d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -121,11 +122,11 @@ async def test_command_line_completes_words_and_keeps_a_history() -> None:
     line = CommandLine()
     seen: list[Message] = []
     async with OneWidget(line).run_test(size=(80, 5), message_hook=seen.append) as pilot:
-        line.set_vocabulary(
-            verbs=["accept", "assign", "escalate"],
-            case_ids=["2611230042", "2611230043"],
-            units=["城管一中队"],
-            staff=["张伟"],
+        line.set_completer(
+            words_completer(
+                verbs=["accept", "assign", "escalate"],
+                words=["城管一中队", "张伟", "2611230042", "2611230043"],
+            )
         )
         line.focus()
         await pilot.press(*"esc")
@@ -202,3 +203,13 @@ async def test_case_detail_shows_the_case_and_ticks_its_deadlines() -> None:
         detail.show(None)
         await pilot.pause()
         assert "未选择案件" in screen_text(pilot.app)
+
+
+def words_completer(verbs: list[str], words: list[str]) -> Callable[[str], list[str]]:
+    """A plain completer: verbs for the first word, the other words after it."""
+
+    def complete(line: str) -> list[str]:
+        head, _, word = line.rpartition(" ")
+        return [w for w in (words if head.strip() else verbs) if w.startswith(word)]
+
+    return complete
