@@ -210,8 +210,14 @@ def decide_shift(command: ShiftChange, actor: Actor, now: datetime, hall: Hall) 
             duty = Duty.ON_DUTY if person.shift is Shift.DAY else Duty.OFF
         if duty == person.duty:
             continue
-        # Nobody off duty is "available": the roster must not offer them for dispatch.
-        field_ = Field.OFFLINE if duty is Duty.OFF else person.field
+        # Nobody off duty is "available": the roster must not offer them for dispatch; whoever
+        # comes on duty from off starts the shift available.
+        if duty is Duty.OFF:
+            field_ = Field.OFFLINE
+        elif duty is Duty.ON_DUTY and person.duty is Duty.OFF and person.field is Field.OFFLINE:
+            field_ = Field.AVAILABLE
+        else:
+            field_ = person.field
         after = msgspec.structs.replace(person, duty=duty, field=field_, version=person.version + 1)
         events.append(
             Event(

@@ -447,6 +447,8 @@ def test_shift_change_to_standby_and_back(flow, hall) -> None:
     )
     duties = {e.staff: e.changes["duty"] for e in back[:-1]}
     assert duties == {"p1": "on_duty", "p2": "off", "p3": "off"}
+    # Back on duty in the morning, p1 is offered for dispatch again, not left "offline".
+    assert apply_staff_event(after["p1"], back[0]).field is Field.AVAILABLE
     unit = Actor(name="城管终端", role=Role.UNIT, unit="ENF")
     refused(
         ErrorCode.FORBIDDEN, decide_shift, ShiftChange(id="h3", to=Shift.DAY), unit, flow.now, hall
