@@ -60,3 +60,70 @@ class VirtualClock:
 
     async def sleep(self, hub_seconds: float) -> None:
         await asyncio.sleep(max(0.0, hub_seconds) / self._speed)
+
+
+class SimClock:
+    """Hub time moved by the scenario player (demo mode and scenario tests).
+
+    The player decides what happens next — the next scripted step or the next deadline — and
+    holds the clock there (:meth:`hold`) while it works, so every scripted command and every
+    breach is stamped at its exact virtual instant however busy the machine is: the same
+    scenario gives the same event log. Between instants (:meth:`run_until`) the clock follows
+    a fixed schedule, ``speed`` hub seconds per real second from the start, but never runs
+    past the instant the player works on next and never goes back: when the player falls
+    behind (a burst of steps, a slow disk) the clock waits for it, then catches up with the
+    schedule instead of carrying the delay on. Unpaced (``paced=False``) it only jumps, so a
+    day plays as fast as the hub can commit it.
+    """
+
+    def __init__(self, start: datetime, speed: float = 1.0, *, paced: bool = True) -> None:
+        if start.tzinfo is None:
+            raise ValueError("SimClock needs an aware start time")
+        if speed <= 0:
+            raise ValueError(f"clock speed must be positive, not {speed}")
+        self._speed = speed
+        self._paced = paced
+        self._start = start.astimezone(UTC)
+        self._origin = time.monotonic()
+        self._floor = self._start
+        """Time never goes below this: the last instant held."""
+        self._horizon: datetime | None = self._start
+        """Time never goes beyond this; None: it flows on without limit."""
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @property
+    def paced(self) -> bool:
+        return self._paced
+
+    def _scheduled(self) -> datetime:
+        return self._start + timedelta(seconds=(time.monotonic() - self._origin) * self._speed)
+
+    def now(self) -> datetime:
+        if not self._paced or self._horizon == self._floor:
+            return self._floor
+        flowed = self._scheduled()
+        if self._horizon is not None:
+            flowed = min(flowed, self._horizon)
+        return max(flowed, self._floor)
+
+    def hold(self, at: datetime) -> None:
+        """Stand at ``at`` (or now, if that is later) until :meth:`run_until` lets time flow."""
+        self._floor = max(at.astimezone(UTC), self.now())
+        self._horizon = self._floor
+
+    def run_until(self, horizon: datetime | None) -> None:
+        """Let time flow on its schedule from now, at most to ``horizon`` (None: no limit)."""
+        self._floor = self.now()
+        self._horizon = None if horizon is None else max(horizon.astimezone(UTC), self._floor)
+
+    def real_seconds_until(self, at: datetime) -> float:
+        """Wall seconds until the schedule reaches ``at`` (0 if unpaced or already past)."""
+        if not self._paced:
+            return 0.0
+        return max(0.0, (at - self._scheduled()).total_seconds() / self._speed)
+
+    async def sleep(self, hub_seconds: float) -> None:
+        await asyncio.sleep(max(0.0, hub_seconds) / self._speed if self._paced else 0.0)

@@ -18,7 +18,7 @@ import logging
 from collections import ChainMap, OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -91,8 +91,19 @@ class _Group:
 
 
 class Engine:
-    def __init__(self, store: Store, settings: Settings, catalog: Catalog, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        catalog: Catalog,
+        clock: Clock,
+        *,
+        ticker: bool = True,
+    ) -> None:
+        """``ticker=False``: no SLA ticker task; whoever drives the clock (the scenario player)
+        calls :meth:`run_due` at each instant instead."""
         self._store = store
+        self._own_ticker = ticker
         self._settings = settings
         self._clock = clock
         self._tz = ZoneInfo(settings.clock.timezone)
@@ -107,6 +118,9 @@ class Engine:
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._breach_pending: set[tuple[str, Step]] = set()
+        self._sooner = asyncio.Event()
+        """Set when a commit brings a deadline before the ticker's next wake-up."""
+        self._ticker_wakes: datetime | None = None
         self._recent: OrderedDict[str, tuple[str, Ack]] = OrderedDict()
         """Acks of the last RECENT_IDS commands, so most retries need no database read."""
         self._ids_complete = False
@@ -132,10 +146,9 @@ class Engine:
                       version=record.version)  # fmt: skip
             self._recent[record.command_id] = (record.digest, ack)
         self.seq = loaded.last_seq
-        self._tasks = [
-            asyncio.create_task(self._writer(), name="griddesk-writer"),
-            asyncio.create_task(self._ticker(), name="griddesk-sla-ticker"),
-        ]
+        self._tasks = [asyncio.create_task(self._writer(), name="griddesk-writer")]
+        if self._own_ticker:
+            self._tasks.append(asyncio.create_task(self._ticker(), name="griddesk-sla-ticker"))
         log.info("engine started: %d cases in memory, seq %d", len(self._cases), self.seq)
 
     async def stop(self) -> None:
@@ -356,6 +369,7 @@ class Engine:
         self._staff.update(group.staff)
         self._serial.update(group.serial)
         self.seq = group.events[-1].seq
+        self._wake_ticker_for(group.cases.values())
         self._recent.update(group.ids)
         while len(self._recent) > RECENT_IDS:
             self._recent.popitem(last=False)
@@ -401,27 +415,68 @@ class Engine:
     # --- the SLA ticker --------------------------------------------------------------------
 
     async def _ticker(self) -> None:
-        """Once a tick, queue a breach job for every deadline that has just passed.
-
-        The tick is in real seconds: at demo speed N a breach is seen at most N ticks of hub
-        time late, which is what a person watching the screen can notice anyway.
+        """Queue a breach job for every deadline that has passed, once a tick or at the next
+        deadline if that comes sooner. (The scenario player runs without this task and calls
+        :meth:`run_due` at each deadline instead, for exact virtual instants.)
         """
+        tick = self._settings.hub.tick_seconds
         while True:
-            await asyncio.sleep(self._settings.hub.tick_seconds)
-            now = self._clock.now()
-            for case in list(self._cases.values()):
-                if not case.is_open:
+            # Wake for the next deadline if it comes before the tick: on a fast (virtual) clock
+            # a whole tick would be minutes of hub time late.
+            soonest = self.next_deadline()
+            wait = tick
+            if soonest is not None:
+                ahead = (soonest - self._clock.now()).total_seconds() / self._clock.speed
+                # At most ~100 scans a second however tightly deadlines bunch up.
+                wait = min(tick, max(ahead, 0.01))
+            self._ticker_wakes = self._clock.now() + timedelta(seconds=wait * self._clock.speed)
+            self._sooner.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sooner.wait(), wait)
+            self._queue_due(self._clock.now())
+
+    def _wake_ticker_for(self, cases: Iterable[Case]) -> None:
+        wakes = self._ticker_wakes
+        if wakes is None:
+            return
+        for case in cases:
+            deadline = sla.next_deadline(case) if case.is_open else None
+            if deadline is not None and deadline.due < wakes:
+                self._sooner.set()
+                return
+
+    def next_deadline(self) -> datetime | None:
+        """The earliest live deadline of any open case not yet marked breached."""
+        soonest: datetime | None = None
+        for case in self._cases.values():
+            deadline = sla.next_deadline(case) if case.is_open else None
+            if deadline is not None and (soonest is None or deadline.due < soonest):
+                soonest = deadline.due
+        return soonest
+
+    async def run_due(self) -> None:
+        """Breach every deadline due by the clock's now, and return once that is committed."""
+        futures = self._queue_due(self._clock.now())
+        if futures:
+            await asyncio.gather(*futures, return_exceptions=True)
+
+    def _queue_due(self, now: datetime) -> list[asyncio.Future[Ack]]:
+        futures: list[asyncio.Future[Ack]] = []
+        for case in list(self._cases.values()):
+            if not case.is_open:
+                continue
+            for deadline in sla.due_breaches(case, now):
+                key = (case.id, deadline.step)
+                if key in self._breach_pending:
                     continue
-                for deadline in sla.due_breaches(case, now):
-                    key = (case.id, deadline.step)
-                    if key in self._breach_pending:
-                        continue
-                    self._breach_pending.add(key)
-                    future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-                    future.add_done_callback(_consume)
-                    self._queue.put_nowait(
-                        _Job(actor=HUB_ACTOR, command=None, future=future, breach=key)
-                    )
+                self._breach_pending.add(key)
+                future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+                future.add_done_callback(_consume)
+                self._queue.put_nowait(
+                    _Job(actor=HUB_ACTOR, command=None, future=future, breach=key)
+                )
+                futures.append(future)
+        return futures
 
 
 def _consume(future: asyncio.Future[Ack]) -> None:

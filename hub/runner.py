@@ -13,12 +13,13 @@ import logging
 import signal
 import ssl
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import msgspec
 
 from dispatch.catalog import Catalog
 from dispatch.config import Settings
-from hub.clock import Clock, WallClock
+from hub.clock import Clock, VirtualClock, WallClock
 from hub.engine import Engine
 from hub.server import HubServer
 from hub.store import Store
@@ -72,7 +73,7 @@ async def run_hub(
     try:
         if demo_city:
             await _seed_demo_city(store)
-        engine = Engine(store, settings, Catalog.default(), clock or WallClock())
+        engine = Engine(store, settings, Catalog.default(), clock or _clock(settings))
         await engine.start()
         try:
             server = HubServer(engine, store, hub, ssl=tls)
@@ -97,6 +98,15 @@ async def run_hub(
             await engine.stop()
     finally:
         await store.close()
+
+
+def _clock(settings: Settings) -> Clock:
+    """The wall clock, or a virtual one from now at ``clock.speed`` (a training hub)."""
+    speed = settings.clock.speed
+    if speed == 1.0:
+        return WallClock()
+    log.warning("hub clock runs at %g× the wall clock: deadlines and escalations follow it", speed)
+    return VirtualClock(datetime.now(UTC), speed)
 
 
 async def _seed_demo_city(store: Store) -> None:

@@ -36,7 +36,7 @@ from dispatch.protocol import (
     decode_hub,
     encode,
 )
-from hub.clock import WallClock
+from hub.clock import Clock, WallClock
 from hub.demo_city import demo_city
 from hub.engine import Engine
 from hub.server import HubServer
@@ -99,13 +99,18 @@ async def seed_store(url: str, *, city: bool = True) -> dict[Role, str]:
 
 @asynccontextmanager
 async def running_hub(
-    url: str, hub: HubSettings | None = None, *, seed: bool = True, **server_options: Any
+    url: str,
+    hub: HubSettings | None = None,
+    *,
+    seed: bool = True,
+    clock: Clock | None = None,
+    **server_options: Any,
 ) -> AsyncIterator[RunningHub]:
     """A hub on 127.0.0.1 port 0 over the store at ``url``, closed in the runner's order."""
     tokens = await seed_store(url) if seed else {}
     settings = Settings(hub=hub or HubSettings())
     store = await Store.open(url, migrate=True)
-    engine = Engine(store, settings, Catalog.default(), WallClock())
+    engine = Engine(store, settings, Catalog.default(), clock or WallClock())
     await engine.start()
     server = HubServer(engine, store, settings.hub, **server_options)
     await server.start("127.0.0.1", 0)
