@@ -6,7 +6,7 @@ so the workflow never looks anything up on its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from dispatch.calendar import WorkingCalendar
@@ -24,6 +24,26 @@ class Hall:
     areas: Mapping[str, Area] = field(default_factory=dict)
     units: Mapping[str, Unit] = field(default_factory=dict)
     staff: Mapping[str, Staff] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        settings: Settings,
+        catalog: Catalog,
+        *,
+        areas: Iterable[Area] = (),
+        units: Iterable[Unit] = (),
+        staff: Iterable[Staff] = (),
+    ) -> Hall:
+        """A hall of these places, units and people, on the settings' working calendar."""
+        return cls(
+            settings=settings,
+            catalog=catalog,
+            calendar=WorkingCalendar.from_settings(settings),
+            areas={a.code: a for a in areas},
+            units={u.id: u for u in units},
+            staff={s.id: s for s in staff},
+        )
 
     def unit(self, unit_id: str) -> Unit:
         try:
