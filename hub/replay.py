@@ -1,0 +1,289 @@
+"""Play a scenario inside the hub: scripted steps and deadlines on one virtual timeline.
+
+The :class:`Player` is the demo's clock driver and SLA ticker in one. It always works on the
+next instant something must happen — the next scripted step or the next deadline of an open
+case — moves the :class:`~hub.clock.SimClock` there, breaches what is due, then sends the steps
+of that instant through the engine like any other operator's commands (the hub stays the only
+writer; a refused step is recorded and the play goes on). Paced, it waits the real time between
+instants at the clock's speed and wakes early when someone's command changes the deadlines;
+unpaced, it jumps, so tests play a whole day in seconds with the same event log.
+
+``python -m hub.replay FILE`` plays a scenario unpaced on a temporary SQLite file and prints
+the figures it ends with next to the ones its ``[expect]`` table implies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import msgspec
+
+from dispatch import metrics
+from dispatch.catalog import Catalog
+from dispatch.commands import Intake
+from dispatch.config import Settings
+from dispatch.errors import ErrorCode, Refusal
+from dispatch.events import Event
+from dispatch.hall import Hall
+from dispatch.models import Case
+from dispatch.scenario import Scenario, ScenarioError, Step, actor_for, check_city
+from hub.clock import SimClock
+from hub.engine import Engine
+from hub.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Progress:
+    """Where a play stands; the demo's status line reads it."""
+
+    played: int = 0  # steps sent (accepted or refused)
+    total: int = 0
+    refused: list[tuple[Step, Refusal]] = field(default_factory=list)
+    case_ids: dict[str, str] = field(default_factory=dict)  # scenario name → hub case id
+    finished: bool = False  # every step played and the clock at the scenario's end
+
+
+class Player:
+    """Plays ``scenario`` into ``engine`` (started with ``ticker=False``) on ``clock``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        scenario: Scenario,
+        clock: SimClock,
+        *,
+        on_step: Callable[[Step, Refusal | None], None] | None = None,
+    ) -> None:
+        check_city(scenario, engine.hall)  # a step naming a stranger fails before anything runs
+        self._engine = engine
+        self._scenario = scenario
+        self._clock = clock
+        self._on_step = on_step
+        self.progress = Progress(total=len(scenario.steps))
+        self._changed = asyncio.Event()
+
+    async def run(self, *, keep_ticking: bool = False) -> Progress:
+        """Play every step, breaching deadlines on the way, up to the scenario's end.
+
+        With ``keep_ticking`` the player then goes on as the hall's SLA ticker (the demo keeps
+        running after the script is done); otherwise it returns with the clock at the end.
+        """
+        unsubscribe = self._engine.listen(lambda _events: self._changed.set())
+        try:
+            end = self._scenario.instant(self._scenario.end)
+            steps = list(self._scenario.steps)
+            i = 0
+            while True:
+                next_step = self._scenario.instant(steps[i].at) if i < len(steps) else None
+                target = _earliest(next_step, self._engine.next_deadline())
+                if not self.progress.finished and (target is None or target > end):
+                    if not await self._wait_until(end):
+                        continue
+                    self.progress.finished = True
+                    log.info("scenario %s played to its end", self._scenario.header.name)
+                    if not keep_ticking:
+                        return self.progress
+                    continue
+                if target is None:  # nothing scheduled: time flows until someone acts
+                    self._clock.run_until(None)
+                    await self._wait_for_change(None)
+                    continue
+                if not await self._wait_until(target):
+                    continue  # someone's command moved the deadlines: look again
+                await self._engine.run_due()
+                while i < len(steps) and self._scenario.instant(steps[i].at) <= target:
+                    await self._play(steps[i])
+                    i += 1
+        finally:
+            unsubscribe()
+
+    async def _wait_until(self, target: datetime) -> bool:
+        """Let hub time flow to ``target`` and hold it there; False if woken before."""
+        if self._clock.paced and self._clock.now() < target:
+            self._clock.run_until(target)
+            if not await self._wait_for_change(self._clock.real_seconds_until(target)):
+                return False
+        self._clock.hold(target)
+        return True
+
+    async def _wait_for_change(self, seconds: float | None) -> bool:
+        """Sleep ``seconds`` of real time; False if an event arrived first."""
+        self._changed.clear()
+        try:
+            await asyncio.wait_for(self._changed.wait(), seconds)
+        except TimeoutError:
+            return True
+        return False
+
+    async def _play(self, step: Step) -> None:
+        refusal: Refusal | None = None
+        try:
+            await self._send(step)
+        except Refusal as exc:
+            refusal = exc
+            self.progress.refused.append((step, exc))
+            log.info("%s refused: %s", step.where, exc)
+        self.progress.played += 1
+        if self._on_step is not None:
+            self._on_step(step, refusal)
+
+    async def _send(self, step: Step) -> None:
+        command_id = f"scenario:{self._scenario.header.name}:{step.number}"
+        actor = actor_for(step, self._engine.hall)
+        ids = self.progress.case_ids
+        if isinstance(step.template, Intake):
+            ack = await self._engine.execute(step.command(command_id), actor)
+            assert step.case is not None and ack.case is not None
+            ids[step.case] = ack.case
+            return
+        case_id = into_id = None
+        version = None
+        if step.case is not None:
+            case_id = ids.get(step.case)
+            if case_id is None:
+                raise Refusal(ErrorCode.NOT_FOUND, f"case {step.case!r} was never created")
+            case = self._engine.cases.get(case_id)
+            version = case.version if case is not None else 1
+        if step.into is not None:
+            into_id = ids.get(step.into)
+            if into_id is None:
+                raise Refusal(ErrorCode.NOT_FOUND, f"case {step.into!r} was never created")
+        command = step.command(command_id, case_id=case_id, version=version, into_id=into_id)
+        await self._engine.execute(command, actor)
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None
+
+
+# --- playing a whole scenario offline ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a scenario did to a fresh hall, read back from the hub once it ended."""
+
+    progress: Progress
+    events: list[Event]  # the whole log, in seq order
+    cases: dict[str, Case]  # hub id → final case
+    figures: metrics.Figures  # at the scenario's end
+    end: datetime
+
+    @property
+    def refused(self) -> list[tuple[Step, Refusal]]:
+        return self.progress.refused
+
+    @property
+    def case_ids(self) -> dict[str, str]:
+        return self.progress.case_ids
+
+
+def scenario_settings(scenario: Scenario, settings: Settings | None = None) -> Settings:
+    """``settings`` with the hall's time zone set to the scenario's."""
+    base = settings or Settings()
+    clock = msgspec.structs.replace(base.clock, timezone=scenario.header.timezone)
+    return msgspec.structs.replace(base, clock=clock)
+
+
+def demo_city_hall(scenario: Scenario, settings: Settings | None = None) -> Hall:
+    """The demo city as a hall in the scenario's time zone (what ``check_city`` checks against)."""
+    from hub.demo_city import demo_city
+
+    city = demo_city()
+    return Hall.of(
+        scenario_settings(scenario, settings),
+        Catalog.default(),
+        areas=city.areas,
+        units=city.units,
+        staff=city.staff,
+    )
+
+
+@contextlib.asynccontextmanager
+async def scenario_hall(
+    scenario: Scenario, database_url: str, clock: SimClock, settings: Settings | None = None
+) -> AsyncIterator[tuple[Store, Engine]]:
+    """A fresh store at ``database_url`` with the demo city and an engine on ``clock`` with no
+    ticker of its own (a :class:`Player` drives it); stopped and closed on exit."""
+    from hub.demo_city import demo_city
+
+    if scenario.header.city != "demo":
+        raise ScenarioError(f"scenario city {scenario.header.city!r}: only 'demo' is built in")
+    store = await Store.open(database_url, migrate=True)
+    try:
+        if not await store.is_empty():
+            raise ScenarioError("the store already holds a hall: scenarios start from a fresh one")
+        city = demo_city()
+        await store.seed(city.areas, city.units, city.staff)
+        settings = scenario_settings(scenario, settings)
+        engine = Engine(store, settings, Catalog.default(), clock, ticker=False)
+        await engine.start()
+        try:
+            yield store, engine
+        finally:
+            await engine.stop()
+    finally:
+        await store.close()
+
+
+async def play_offline(
+    scenario: Scenario, database_url: str, settings: Settings | None = None
+) -> Outcome:
+    """Play ``scenario`` unpaced on a fresh store at ``database_url`` with the demo city."""
+    clock = SimClock(scenario.instant(scenario.start), paced=False)
+    async with scenario_hall(scenario, database_url, clock, settings) as (store, engine):
+        progress = await Player(engine, scenario, clock).run()
+        end = clock.now()
+        cases = dict(engine.cases)
+        events = await _all_events(store)
+    return Outcome(
+        progress=progress,
+        events=events,
+        cases=cases,
+        figures=metrics.figures(cases.values(), end),
+        end=end,
+    )
+
+
+async def _all_events(store: Store) -> list[Event]:
+    events: list[Event] = []
+    while page := await store.events_after(events[-1].seq if events else 0):
+        events.extend(page)
+    return events
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+    import pathlib
+    import tempfile
+
+    from dispatch.scenario import loads
+
+    parser = argparse.ArgumentParser(prog="python -m hub.replay", description=__doc__)
+    parser.add_argument("file", type=pathlib.Path)
+    args = parser.parse_args(argv)
+    scenario = loads(args.file.read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory() as tmp:
+        outcome = asyncio.run(play_offline(scenario, f"sqlite:///{tmp}/replay.db"))
+    print(f"{len(outcome.events)} events, {len(outcome.refused)} steps refused")
+    for step, refusal in outcome.refused:
+        print(f"  {step.where}: {refusal}")
+    expected = scenario.expect.figures() if scenario.expect else {}
+    for name, value in vars(outcome.figures).items():
+        want = expected.get(name)
+        mark = "" if want is None else ("  ok" if want == value else f"  expected {want}")
+        print(f"{name:>15} {value}{mark}")
+    return 0
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        raise SystemExit(main())
