@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -24,6 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,9 +83,6 @@ class Tmux:
     def pane(self) -> str:
         return self("capture-pane", "-p", "-t", "console").stdout
 
-    def pane_format(self, fmt: str) -> str:
-        return self("display-message", "-p", "-t", "console", fmt).stdout.strip()
-
     def has_session(self) -> bool:
         return self("has-session", "-t", "console", check=False).returncode == 0
 
@@ -108,11 +107,12 @@ def env(tmp_path: Path) -> dict[str, str]:
     return clean
 
 
-@pytest.fixture
-def hub(tmp_path: Path, env: dict[str, str]) -> Iterator[Hub]:
+@contextmanager
+def hub_process(tmp_path: Path, env: dict[str, str], *options: str) -> Iterator[Hub]:
+    """``griddesk hub --demo-city`` on ``tmp_path/hall.db`` and a free port, killed at exit."""
     db = f"sqlite:///{tmp_path / 'hall.db'}"
     process = subprocess.Popen(
-        [str(GRIDDESK), "hub", "--demo-city", "--db", db, "--listen", "127.0.0.1:0"],
+        [str(GRIDDESK), "hub", "--demo-city", "--db", db, "--listen", "127.0.0.1:0", *options],
         cwd=tmp_path,
         env=env,
         stdin=subprocess.DEVNULL,
@@ -132,6 +132,12 @@ def hub(tmp_path: Path, env: dict[str, str]) -> Iterator[Hub]:
             process.kill()
             process.wait()
         drainer.join(UNIT)
+
+
+@pytest.fixture
+def hub(tmp_path: Path, env: dict[str, str]) -> Iterator[Hub]:
+    with hub_process(tmp_path, env) as running:
+        yield running
 
 
 @pytest.fixture
@@ -182,14 +188,20 @@ def test_commander_accepts_a_case_in_the_installed_console(
     (case,) = json.loads(griddesk(tmp_path, env, *ctl, "--json", "list", "all"))
     case_id = case["id"]
 
-    # remain-on-exit keeps the pane after the console ends, so its exit status can be read.
+    # The shell in the pane writes the console's exit status to a file: tmux's own
+    # #{pane_dead_status} can stay empty when the pty closes before tmux reaps the process
+    # (tmux/tmux#4841). remain-on-exit keeps the pane, so what the console printed can be read.
     conf = tmp_path / "tmux.conf"
     conf.write_text("set -g remain-on-exit on\n")
+    exit_file = tmp_path / "exit"
+    q = shlex.quote
+    console = (
+        f"{q(str(GRIDDESK))} console --hub {q(hub.url)} --token-file {q(str(token_file))}"
+        f" --lang en; echo EXIT=$? > {q(str(exit_file))}"
+    )
     tmux(
         "-f", str(conf), "new-session", "-d", "-s", "console", "-x", "100", "-y", "30",
-        "-c", str(tmp_path),
-        str(GRIDDESK), "console", "--hub", hub.url, "--token-file", str(token_file),
-        "--lang", "en",
+        "-c", str(tmp_path), console,
     )  # fmt: skip
 
     # A cold start opens on the urgent queue; this general case is under 7 "All".
@@ -211,12 +223,9 @@ def test_commander_accepts_a_case_in_the_installed_console(
     wait_until(f"the board shows {case_id} accepted", lambda: ACCEPTED in row(), tmux.pane)
 
     tmux("send-keys", "-t", "console", "q")
-    wait_until(
-        "the console exits",
-        lambda: tmux.pane_format("#{pane_dead}") == "1",
-        tmux.pane,
-    )
-    assert tmux.pane_format("#{pane_dead_status}") == "0", tmux.pane()
+    wait_until("the console exits", exit_file.exists, tmux.pane)
+    wait_until("its exit status is written", lambda: "\n" in exit_file.read_text(), tmux.pane)
+    assert exit_file.read_text().strip() == "EXIT=0", tmux.pane()
     tmux("kill-session", "-t", "console")
     assert not tmux.has_session()
 
