@@ -12,10 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import App
+from textual.binding import Binding, BindingType
 from textual.message_pump import MessagePump
 
 from backend_client.client import HubClient
@@ -57,6 +58,12 @@ class GriddeskApp(App[int]):
     TITLE = "griddesk"
     COMMANDS = App.COMMANDS | {ActionsProvider}
     ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Ctrl+C is how a terminal user stops a program; Textual's default only says "press
+        # ctrl+q". Priority, so it quits from the filter and command inputs too. Hidden: the
+        # footer already shows q.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c"),
+    ]
 
     def __init__(
         self,
@@ -66,8 +73,12 @@ class GriddeskApp(App[int]):
         token: str | None,
         client_factory: ClientFactory = HubClient,
         prefs_dir: Path | None = None,
+        demo: bool = False,
     ) -> None:
         super().__init__()
+        self.demo = demo
+        """Running on ``griddesk demo``'s embedded hall: the status bar marks the demo clock
+        even at speed 1."""
         self.settings = settings
         self.hub_url = hub_url
         self.locale = settings.console.locale
@@ -160,6 +171,8 @@ class GriddeskApp(App[int]):
     def _each_screen(self, method: str, *args: Any) -> None:
         with self.batch_update():
             for screen in self.screen_stack:
+                if not screen.is_attached:  # quitting: its widgets may be gone already
+                    continue
                 handler = getattr(screen, method, None)
                 if handler is not None:
                     handler(*args)
@@ -234,10 +247,16 @@ def make_console(
     token: str | None,
     client_factory: ClientFactory = HubClient,
     prefs_dir: Path | None = None,
+    demo: bool = False,
 ) -> GriddeskApp:
     """The console app, ready to run (or to drive with ``run_test`` in tests)."""
     return GriddeskApp(
-        settings, hub_url=hub_url, token=token, client_factory=client_factory, prefs_dir=prefs_dir
+        settings,
+        hub_url=hub_url,
+        token=token,
+        client_factory=client_factory,
+        prefs_dir=prefs_dir,
+        demo=demo,
     )
 
 

@@ -287,7 +287,7 @@ class BoardScreen(Screen[None]):
             t for t in (self._prefs.filter, bm.quick_text(self._quick(), self._names())) if t
         )
         bar.speed = c.client.speed if c.client is not None and c.live else 1.0
-        bar.demo = bar.speed != 1.0
+        bar.demo = c.demo or bar.speed != 1.0
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")

@@ -1,8 +1,10 @@
 """The one-line status bar: hub connection, hub time, operator and role, shift, filter, demo.
 
 The screen sets the reactives with already-localised text; a lost connection turns the bar's
-connection part red (the ``-offline`` class) at once, and demo mode carries a clear badge so
-nobody mistakes a replayed day for the live city.
+connection part red (the ``-offline`` class) at once. In demo mode the bar opens with a badge —
+"演练 ×30 16:40:13" — that carries the hub time in its own colours, so nobody mistakes a
+replayed day's clock for the wall clock or the live city; it comes first so that even at 80
+columns it is never cut off.
 """
 
 from __future__ import annotations
@@ -15,6 +17,23 @@ from textual.reactive import Reactive, reactive
 from textual.widget import Widget
 
 _SEP = "  │  "
+
+DEMO = "DEMO"
+"""The badge's word (msgid; zh_CN "演练")."""
+STOPPED = "clock stopped"
+"""The badge's pace when the demo clock stands still (msgid; zh_CN "时钟停止")."""
+STOPPED_BELOW = 0.01
+"""A demo clock slower than this is shown as stopped (tests freeze the hub with 1e-9)."""
+
+
+def format_speed(speed: float) -> str | None:
+    """The demo clock's speed as the badge shows it after "×" ("30", "2.5", "0.5");
+    None when the clock is, for a person watching it, stopped."""
+    if speed < STOPPED_BELOW:
+        return None
+    if speed >= 10:
+        return f"{speed:.0f}"
+    return f"{speed:.2f}".rstrip("0").rstrip(".")
 
 
 class StatusBar(Widget):
@@ -34,16 +53,16 @@ class StatusBar(Widget):
     connected: Reactive[bool] = reactive(True)
     """False shows the connection part in red (``-offline``)."""
     hub_time: Reactive[str] = reactive("")
-    """Hub time, already formatted."""
+    """Hub time, already formatted; in demo mode it is shown inside the badge."""
     operator: Reactive[str] = reactive("")
     """Operator name and role."""
     shift: Reactive[str] = reactive("")
     filter_text: Reactive[str] = reactive("")
     """The active filter; empty hides it."""
     demo: Reactive[bool] = reactive(False)
-    """True shows a "DEMO ×N" badge."""
+    """True shows the demo badge ("演练 ×N" / "DEMO ×N") with the hub time in it."""
     speed: Reactive[float] = reactive(1.0)
-    """The demo clock's speed, shown in the badge."""
+    """The demo clock's speed, shown in the badge (see :func:`format_speed`)."""
 
     def watch_connected(self, connected: bool) -> None:
         self.set_class(not connected, "-offline")
@@ -51,20 +70,30 @@ class StatusBar(Widget):
     def watch_demo(self, demo: bool) -> None:
         self.set_class(demo, "-demo")
 
+    def _tr(self, message: str) -> str:
+        # The badge is the bar's own words, not a value the screen hands down, so it takes the
+        # console's gettext (``GriddeskApp.tr``) where there is one; elsewhere the English id.
+        translate = getattr(self.app, "tr", None)
+        return str(translate(message)) if callable(translate) else message
+
+    def demo_badge(self) -> str:
+        """The badge's text, e.g. "演练 ×30 16:40:13" or "DEMO clock stopped 09:30:00"."""
+        shown = format_speed(self.speed)
+        pace = f"×{shown}" if shown is not None else self._tr(STOPPED)
+        return " ".join(part for part in (self._tr(DEMO), pace, self.hub_time) if part)
+
     def render(self) -> Text:
         connection = "status-bar--connection" if self.connected else "status-bar--offline"
         text = Text(no_wrap=True, overflow="ellipsis", end="")
+        if self.demo:
+            text.append(f" {self.demo_badge()} ", self.get_component_rich_style("status-bar--demo"))
         marker = "●" if self.connected else "✕"
         text.append(f" {marker} {self.connection} ", self.get_component_rich_style(connection))
-        for part in (self.hub_time, self.operator, self.shift):
+        times = () if self.demo else (self.hub_time,)
+        for part in (*times, self.operator, self.shift):
             if part:
                 text.append(_SEP + part)
         if self.filter_text:
             text.append(_SEP)
             text.append(f"/{self.filter_text}", self.get_component_rich_style("status-bar--filter"))
-        if self.demo:
-            text.append(_SEP)
-            text.append(
-                f" DEMO ×{self.speed:g} ", self.get_component_rich_style("status-bar--demo")
-            )
         return text
