@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     hub.add_argument(
         "--demo-city", action="store_true", help="load the demo city if the hall is empty"
     )
+    hub.add_argument(
+        "--speed",
+        type=_speed,
+        metavar="N",
+        help="run hub time N times as fast (a training hub to replay scenarios into)",
+    )
     hub.add_argument("--tls-cert", metavar="FILE", help="PEM certificate: serve wss://")
     hub.add_argument("--tls-key", metavar="FILE", help="PEM private key for --tls-cert")
     hub.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: info")
@@ -102,9 +108,33 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
     console.set_defaults(run=_run_console)
 
+    demo = commands.add_parser(
+        "demo",
+        help="replay a scripted day on an embedded hub and open the console on it",
+        description="Start a hub on a fresh SQLite file with the demo city, replay a scenario "
+        "on its clock at --speed, and open the console as the demo commander. q or Ctrl+C "
+        "quits and removes everything the demo wrote.",
+    )
+    _add_config(demo)
+    demo.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="a scenario file, or a shipped one: normal-day (default), storm-night, short",
+    )
+    demo.add_argument(
+        "--speed",
+        type=_speed,
+        metavar="N",
+        help="hub time runs N times as fast as the wall clock (default 30)",
+    )
+    demo.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
+    demo.set_defaults(run=_run_demo)
+
     from console.ctl_args import add_ctl_parser
+    from console.scenario_cli import add_scenario_parsers
 
     add_ctl_parser(commands)
+    add_scenario_parsers(commands)
 
     version = commands.add_parser("version", help="print the version and the protocol version")
     version.set_defaults(run=_run_version)
@@ -142,6 +172,29 @@ def _run_console(args: argparse.Namespace) -> int:
     return run_console(settings, settings.console.hub_url, None)
 
 
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 10_000:
+        raise argparse.ArgumentTypeError("the speed must be above 0 and at most 10000")
+    return value
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config, os.environ, _overrides(args, {"lang": "console.locale"}))
+    from console.demo import DEFAULT_SPEED, read_scenario, run_demo
+    from dispatch.scenario import ScenarioError
+
+    try:
+        scenario = read_scenario(args.scenario)
+    except ScenarioError as exc:
+        _say(f"griddesk demo: {exc}")
+        return 2
+    return run_demo(settings, scenario=scenario, speed=args.speed or DEFAULT_SPEED)
+
+
 def _run_hub(args: argparse.Namespace) -> int:
     overrides = _overrides(
         args,
@@ -150,6 +203,7 @@ def _run_hub(args: argparse.Namespace) -> int:
             "listen": "hub.listen",
             "tls_cert": "hub.tls_cert",
             "tls_key": "hub.tls_key",
+            "speed": "clock.speed",
         },
     )
     settings = load_settings(args.config, os.environ, overrides)

@@ -86,7 +86,7 @@ async def ctl_async(args: argparse.Namespace) -> int:
     try:
         verb_named(words[0])  # an unknown verb needs no hub to be told so
         settings = load_settings(getattr(args, "config", None), os.environ, {})
-        token = _token(args, settings)
+        token = operator_token(args, settings)
     except (VerbError, ConfigError) as exc:
         _say(f"griddesk ctl: {exc}")
         return EXIT_USAGE
@@ -108,7 +108,7 @@ async def ctl_async(args: argparse.Namespace) -> int:
         return EXIT_UNREACHABLE
 
 
-def _token(args: argparse.Namespace, settings: Settings) -> str:
+def operator_token(args: argparse.Namespace, settings: Settings) -> str:
     """The token from --token-file, else $GRIDDESK_TOKEN, else console.token_file."""
     file: Path | None = args.token_file
     if file is None and os.environ.get(TOKEN_ENV, "").strip():

@@ -1,0 +1,284 @@
+"""``griddesk replay``, ``griddesk record`` and ``griddesk scenario generate``: scenarios from
+the command line.
+
+``replay`` feeds a scenario into a running hub as the token's operator, one step at its time on
+the hub's clock; ``record`` writes what a running hub does as a scenario that can be replayed;
+``scenario generate`` writes a plausible day from a seed. Parsers are added by
+:func:`add_scenario_parsers`; the work is in ``backend_client.scenario_feed`` /
+``scenario_record`` and ``dispatch.scenario_gen``, imported when the command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from console.settings_loader import ConfigError, load_settings
+
+if TYPE_CHECKING:
+    from dispatch.scenario import Scenario
+
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
+
+def add_scenario_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    replay = commands.add_parser(
+        "replay",
+        help="feed a scenario into a running hub, each step at its time on the hub's clock",
+        description="Send a scenario's steps to a running hub as the token's operator (use a "
+        "commander's token), pinned to the hub's clock: a hub run with --speed N gets them "
+        "N times sooner. Refused steps are reported and the replay goes on. Exit 0 when every "
+        "step applied, 1 when some were refused, 2 bad usage or scenario, 3 hub unreachable.",
+    )
+    replay.add_argument("file", metavar="FILE", help="scenario file, or a shipped name (short …)")
+    _add_hub_args(replay)
+    replay.add_argument("--quiet", action="store_true", help="print only the summary")
+    replay.set_defaults(run=_run_replay)
+
+    record = commands.add_parser(
+        "record",
+        help="write what a running hub does as a scenario, until Ctrl+C",
+        description="Record every command the hub applies from now on as scenario steps, "
+        "written and flushed as they happen, until Ctrl+C or SIGTERM. Any role's token will "
+        "do (an observer's is enough).",
+    )
+    _add_hub_args(record)
+    record.add_argument("-o", "--output", required=True, metavar="FILE", help="'-': stdout")
+    record.add_argument("--name", default="recorded", help="the scenario's name")
+    record.add_argument("--title", default="", help="a one-line title for the header")
+    record.set_defaults(run=_run_record)
+
+    scenario = commands.add_parser("scenario", help="generate or check scenario files")
+    actions = scenario.add_subparsers(title="scenario commands", metavar="ACTION", required=True)
+    generate = actions.add_parser(
+        "generate",
+        help="write a plausible day of the demo city from a seed",
+        description="Write a day of cases calibrated on a district hall (about 300 a day, "
+        "97 %% closed, patrol-found first), with the [expect] figures it implies. The same "
+        "seed and options give the same file.",
+    )
+    generate.add_argument("-o", "--output", required=True, metavar="FILE", help="'-': stdout")
+    generate.add_argument("--seed", type=int, default=1, help="default 1")
+    generate.add_argument("--date", type=_date, help="YYYY-MM-DD (default 2026-11-23, a Monday)")
+    generate.add_argument("--start", default=None, metavar="HH:MM", help="default 00:00")
+    generate.add_argument(
+        "--end", default=None, metavar="HH:MM", help="default 24:00; past 24 is the next day"
+    )
+    generate.add_argument("--cases", type=int, metavar="N", help="cases per full day (300)")
+    generate.add_argument("--urgent-share", type=float, metavar="F", help="default 0.07")
+    generate.add_argument(
+        "--slow-share", type=float, metavar="F", help="cases a unit is late on (0.08)"
+    )
+    generate.add_argument(
+        "--after-hours", action="store_true", help="standby staff only, the whole window"
+    )
+    generate.add_argument("--name", help="the scenario's name")
+    generate.set_defaults(run=_run_generate)
+
+    check = actions.add_parser(
+        "check", help="check a scenario against the demo city and print what it implies"
+    )
+    check.add_argument("file", metavar="FILE", help="scenario file, or a shipped name")
+    check.set_defaults(run=_run_check)
+
+
+def _add_hub_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--hub", metavar="URL", help="hub address (default: console.hub_url)")
+    parser.add_argument(
+        "--token-file", type=Path, metavar="FILE", help="operator token (else $GRIDDESK_TOKEN)"
+    )
+    parser.add_argument("--config", type=Path, metavar="FILE", help="config file")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="give up if the hub is not reached in this time (default 10)",
+    )
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-11-23") from None
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _connect(args: argparse.Namespace) -> tuple[str, str, str]:
+    """(hub url, token, hall time zone) from the flags and config; ConfigError if no token."""
+    from console.ctl import operator_token
+
+    settings = load_settings(args.config, os.environ, {})
+    url = args.hub or settings.console.hub_url
+    return url, operator_token(args, settings), settings.clock.timezone
+
+
+# --- replay ------------------------------------------------------------------------------------
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from console.demo import read_scenario
+    from dispatch.scenario import ScenarioError
+
+    try:
+        scenario = read_scenario(args.file)
+        url, token, _tz = _connect(args)
+    except (ScenarioError, ConfigError) as exc:
+        _say(f"griddesk replay: {exc}")
+        return EXIT_USAGE
+    return asyncio.run(_replay(scenario, url, token, quiet=args.quiet, within=args.timeout))
+
+
+async def _replay(scenario: Scenario, url: str, token: str, *, quiet: bool, within: float) -> int:
+    from backend_client.client import HubClient
+    from backend_client.errors import AuthFailed, NotConnected
+    from backend_client.scenario_feed import FeedAborted, StepResult, feed
+    from dispatch.scenario import ScenarioError
+
+    def show(result: StepResult) -> None:
+        if not quiet:
+            print(result.line(), flush=True)
+
+    try:
+        async with HubClient.connected(
+            url, token, timeout=within, client_name="griddesk-replay"
+        ) as client:
+            report = await feed(client, scenario, on_step=show)
+    except ScenarioError as exc:
+        _say(f"griddesk replay: {exc}")
+        return EXIT_USAGE
+    except (AuthFailed, NotConnected) as exc:
+        _say(f"griddesk replay: {exc}")
+        return EXIT_UNREACHABLE
+    except FeedAborted as exc:
+        _say(f"griddesk replay: {exc}\n{exc.report.summary()}")
+        return EXIT_REFUSED
+    print(report.summary())
+    return EXIT_REFUSED if report.refused or report.skipped else 0
+
+
+# --- record ------------------------------------------------------------------------------------
+
+
+def _run_record(args: argparse.Namespace) -> int:
+    try:
+        url, token, tz = _connect(args)
+    except ConfigError as exc:
+        _say(f"griddesk record: {exc}")
+        return EXIT_USAGE
+    return asyncio.run(_record(args, url, token, tz))
+
+
+async def _record(args: argparse.Namespace, url: str, token: str, timezone: str) -> int:
+    from backend_client.client import HubClient
+    from backend_client.errors import AuthFailed, NotConnected
+    from backend_client.scenario_record import record
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(sig, stop.set)
+    out = sys.stdout if args.output == "-" else args.output
+    try:
+        async with HubClient.connected(
+            url, token, timeout=args.timeout, client_name="griddesk-record"
+        ) as client:
+            _say(f"recording {url} to {args.output}; Ctrl+C stops")
+            report = await record(
+                client, out, name=args.name, title=args.title, stop=stop, timezone=timezone
+            )
+    except (AuthFailed, NotConnected) as exc:
+        _say(f"griddesk record: {exc}")
+        return EXIT_UNREACHABLE
+    except OSError as exc:
+        _say(f"griddesk record: cannot write {args.output}: {exc.strerror or exc}")
+        return EXIT_REFUSED
+    _say(report.summary())
+    return 0
+
+
+# --- scenario generate / check -------------------------------------------------------------------
+
+
+def _run_generate(args: argparse.Namespace) -> int:
+    from dispatch.catalog import Catalog
+    from dispatch.config import Settings
+    from dispatch.scenario import dumps
+    from dispatch.scenario_gen import DayParams, GeneratorError, generate
+    from hub.demo_city import demo_city
+
+    given = {
+        "date": args.date,
+        "start": args.start,
+        "end": args.end,
+        "cases": args.cases,
+        "urgent_share": args.urgent_share,
+        "slow_share": args.slow_share,
+        "name": args.name,
+    }
+    params = DayParams(
+        seed=args.seed,
+        after_hours=args.after_hours,
+        **{k: v for k, v in given.items() if v is not None},
+    )
+    try:
+        scenario = generate(
+            params, city=demo_city(), catalog=Catalog.default(), settings=Settings()
+        )
+    except GeneratorError as exc:
+        _say(f"griddesk scenario generate: {exc}")
+        return EXIT_USAGE
+    text = dumps(scenario)
+    if args.output == "-":
+        sys.stdout.write(text)
+    else:
+        try:
+            Path(args.output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _say(f"griddesk scenario generate: cannot write {args.output}: {exc.strerror}")
+            return EXIT_REFUSED
+    _say(_describe(scenario))
+    return 0
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from console.demo import read_scenario
+    from dispatch.scenario import ScenarioError, check_city
+    from hub.replay import demo_city_hall
+
+    try:
+        scenario = read_scenario(args.file)
+        check_city(scenario, demo_city_hall(scenario))
+    except ScenarioError as exc:
+        _say(f"griddesk scenario check: {exc}")
+        return EXIT_USAGE
+    print(_describe(scenario))
+    return 0
+
+
+def _describe(scenario: Scenario) -> str:
+    from dispatch.scenario import format_time
+
+    header = scenario.header
+    lines = [
+        f"{header.name}: {header.date} {format_time(scenario.start)}–"
+        f"{format_time(scenario.end)}, {scenario.cases} cases, {len(scenario.steps)} steps"
+    ]
+    if scenario.expect is not None:
+        figures = ", ".join(f"{k} {v}" for k, v in scenario.expect.figures().items())
+        lines.append(f"expect: {figures}; {len(scenario.expect.escalation)} escalations")
+    return "\n".join(lines)

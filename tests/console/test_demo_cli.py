@@ -1,0 +1,86 @@
+"""``griddesk demo`` refuses what it cannot play before it opens anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from console.cli import main
+from console.demo import read_scenario, shipped_scenarios
+
+
+def test_the_shipped_scenarios_are_found_by_name() -> None:
+    names = set(shipped_scenarios())
+    assert {"short", "storm-night"} <= names
+    assert read_scenario("storm-night").header.name == "storm-night"
+
+
+def test_a_broken_scenario_file_is_refused_with_the_step_at_fault(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[scenario]\nname = "x"\ndate = 2026-11-23\nstart = "08:00"\n\n'
+        '[[step]]\nat = "08:05"\ndo = "dispatch"\ncase = "c1"\nunit = "police"\n',
+        encoding="utf-8",
+    )
+    assert main(["demo", "--scenario", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.toml" in err and "step 1" in err and "no intake step" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["bad.toml"]  # no demo folder was made
+
+
+def test_an_unknown_scenario_name_lists_the_shipped_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["demo", "--scenario", "no-such-day"]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-day" in err and "storm-night" in err and "short" in err
+
+
+@pytest.mark.parametrize("speed", ["0", "-3", "fast", "20000"])
+def test_a_speed_that_is_not_a_sane_number_is_a_usage_error(
+    speed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--speed", speed]) == 2
+    assert "--speed" in capsys.readouterr().err
+
+
+NORMAL_DAY = ["--seed", "2026", "--start", "06:30", "--end", "24:00", "--slow-share", "0.12",
+              "--name", "normal-day"]  # fmt: skip
+"""How hub/data/scenarios/normal-day.toml was made (docs/SCENARIOS.md says so too)."""
+
+
+def test_the_shipped_normal_day_is_what_the_generator_writes(tmp_path: Path) -> None:
+    out = tmp_path / "day.toml"
+    assert main(["scenario", "generate", *NORMAL_DAY, "-o", str(out)]) == 0
+    shipped = shipped_scenarios()["normal-day"]
+    assert out.read_text(encoding="utf-8") == shipped.read_text(encoding="utf-8")
+
+
+def test_the_same_seed_writes_the_same_file_and_another_seed_another(tmp_path: Path) -> None:
+    window = ["--start", "16:00", "--end", "19:00"]
+    for name, seed in (("a", "5"), ("b", "5"), ("c", "6")):
+        out = str(tmp_path / f"{name}.toml")
+        assert main(["scenario", "generate", "--seed", seed, *window, "-o", out]) == 0
+    a, b, c = ((tmp_path / f"{n}.toml").read_text(encoding="utf-8") for n in "abc")
+    assert a == b
+    assert a != c
+
+
+def test_generate_refuses_a_window_that_makes_no_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.toml"
+    assert main(["scenario", "generate", "--start", "18:00", "--end", "09:00", "-o", str(out)]) == 2
+    assert "griddesk scenario generate:" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_check_prints_what_a_scenario_implies(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["scenario", "check", "short"]) == 0
+    out = capsys.readouterr().out
+    assert "short: 2026-11-23 16:40:00–18:30:00, 9 cases, 74 steps" in out
+    assert "closed 6" in out and "3 escalations" in out
