@@ -12,16 +12,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Until the scripted demo lands (issue 4): a hub with the demo city on a fresh SQLite file in
-# the background and a commander's console on it; quitting the console stops the hub and
-# removes the files. The console reconnects by itself, so it may start before the hub listens.
-DEMO_LISTEN ?= 127.0.0.1:8765
+# The scripted day on an embedded hub (fresh SQLite file, demo city) with the console on it;
+# q or Ctrl+C quits and removes what it wrote. E.g. make demo DEMO_ARGS="--scenario storm-night --speed 60"
+DEMO_ARGS ?=
 demo: $(STAMP)
-	@d=$$(mktemp -d) && db="sqlite:///$$d/demo.db" && \
-	$(BIN)/griddesk operator add 值班指挥长 --role commander --db "$$db" > "$$d/token" 2>/dev/null && \
-	{ $(BIN)/griddesk hub --demo-city --db "$$db" --listen $(DEMO_LISTEN) 2> "$$d/hub.log" & hub=$$!; } && \
-	trap 'kill $$hub 2>/dev/null; wait $$hub 2>/dev/null; rm -rf "$$d"' EXIT INT TERM && \
-	$(BIN)/griddesk console --hub ws://$(DEMO_LISTEN) --token-file "$$d/token"
+	$(BIN)/griddesk demo $(DEMO_ARGS)
 
 hub: $(STAMP)
 	$(BIN)/griddesk hub
