@@ -28,7 +28,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timedelta
-from typing import Any, ParamSpec
+from typing import Any, ParamSpec, TypeVar
 
 import msgspec
 from websockets.asyncio.client import ClientConnection, connect
@@ -75,6 +75,9 @@ P = ParamSpec("P")
 StateCallback = Callable[[ConnectionState, str], None]
 SnapshotCallback = Callable[[Mirror], None]
 ChangeCallback = Callable[[Change], None]
+Unsubscribe = Callable[[], None]
+"""Returned by the ``on_*`` registrations: call it to stop the callback being called."""
+C = TypeVar("C", StateCallback, SnapshotCallback, ChangeCallback)
 
 
 class _Refused(Exception):
@@ -137,17 +140,20 @@ class HubClient:
 
     # --- callbacks -------------------------------------------------------------------------
 
-    def on_state(self, fn: StateCallback) -> None:
+    # Each returns a function that takes the callback off again, for owners (a recorder, a
+    # screen) that live shorter than the client.
+
+    def on_state(self, fn: StateCallback) -> Unsubscribe:
         """Call ``fn(state, detail)`` at every connection state change."""
-        self._on_state.append(fn)
+        return _subscribe(self._on_state, fn)
 
-    def on_snapshot(self, fn: SnapshotCallback) -> None:
+    def on_snapshot(self, fn: SnapshotCallback) -> Unsubscribe:
         """Call ``fn(mirror)`` after a full snapshot was taken in (the mirror was replaced)."""
-        self._on_snapshot.append(fn)
+        return _subscribe(self._on_snapshot, fn)
 
-    def on_change(self, fn: ChangeCallback) -> None:
+    def on_change(self, fn: ChangeCallback) -> Unsubscribe:
         """Call ``fn(change)`` after each events frame was applied to the mirror."""
-        self._on_change.append(fn)
+        return _subscribe(self._on_change, fn)
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -508,6 +514,16 @@ class HubClient:
         consoles does not reconnect in lockstep after a hub restart."""
         ceiling = min(self._backoff_max, self._backoff_min * 2.0**failures)
         return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _subscribe(callbacks: list[C], fn: C) -> Unsubscribe:
+    callbacks.append(fn)
+
+    def unsubscribe() -> None:
+        with contextlib.suppress(ValueError):  # already off: calling twice is harmless
+            callbacks.remove(fn)
+
+    return unsubscribe
 
 
 def _command_frame(command: Command) -> bytes:

@@ -139,8 +139,7 @@ async def record(
     else:
         sink = out
     recording = _Recording(client, sink, name=name, tz=tz, title=title)
-    client.on_change(recording.take)
-    client.on_snapshot(recording.resynced)
+    unsubscribe = (client.on_change(recording.take), client.on_snapshot(recording.resynced))
     try:
         stopped = asyncio.create_task(stop.wait())
         failed = asyncio.create_task(recording.failed.wait())
@@ -155,7 +154,9 @@ async def record(
         if not recording.started:
             recording.write_header(client.hub_now())  # nothing happened: still a valid file
     finally:
-        recording.active = False  # HubClient has no way to unsubscribe: the callbacks idle
+        recording.active = False
+        for off in unsubscribe:
+            off()
         if owned is not None:
             owned.close()
     return recording.report()

@@ -67,6 +67,22 @@ async def test_a_command_is_acked_after_its_change_reached_the_mirror(tmp_path: 
         assert created[0].cases[0].status is Status.REPORTED
 
 
+async def test_a_callback_taken_off_hears_nothing_more(tmp_path: Path) -> None:
+    async with (
+        hub_at(sqlite_url_in(tmp_path)) as hub,
+        running_client(hub.url, hub.tokens[Role.COMMANDER]) as (client, _, _),
+    ):
+        await client.wait_live(UNIT * 5)
+        heard: list[str] = []
+        off = client.on_change(lambda change: heard.extend(change.new_cases))
+        first = await client.send(hub.intake(1, id=client.new_id()))
+        off()
+        off()  # twice is harmless
+        second = await client.send(hub.intake(2, id=client.new_id()))
+        assert second.case in client.mirror.cases  # the client itself still took it in
+        assert heard == [first.case]
+
+
 async def test_another_consoles_command_appears_in_the_mirror(tmp_path: Path) -> None:
     async with (
         hub_at(sqlite_url_in(tmp_path)) as hub,
