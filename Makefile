@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.commands_sqlite
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.resync
+	$(BIN)/python -m bench.ticker
 	$(BIN)/python -m bench.console_list
 	$(BIN)/python -m bench.console_start
 

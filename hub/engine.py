@@ -42,6 +42,7 @@ from dispatch.hall import Hall
 from dispatch.models import HUB_ACTOR, Actor, Area, Case, Staff, Step, Unit
 from dispatch.protocol import Ack
 from hub.clock import Clock
+from hub.deadlines import DeadlineQueue
 from hub.store import Applied, AppliedRecord, Store
 
 log = logging.getLogger(__name__)
@@ -118,6 +119,7 @@ class Engine:
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._breach_pending: set[tuple[str, Step]] = set()
+        self._deadlines = DeadlineQueue()
         self._sooner = asyncio.Event()
         """Set when a commit brings a deadline before the ticker's next wake-up."""
         self._ticker_wakes: datetime | None = None
@@ -221,6 +223,7 @@ class Engine:
                 for job in jobs:
                     if job.breach:
                         self._breach_pending.discard(job.breach)
+                        self._requeue(job.breach[0])
 
     async def _run_group(self, jobs: list[_Job]) -> None:
         group = _Group()
@@ -392,6 +395,14 @@ class Engine:
         self._cases[case.id] = case
         if case.is_open:
             self._open_by_key.setdefault((case.category, case.grid), set()).add(case.id)
+        self._deadlines.update(case)
+
+    def _requeue(self, case_id: str) -> None:
+        """Back in the deadline queue after a breach job, committed or not (then it is
+        tried again at the next wake-up)."""
+        case = self._cases.get(case_id)
+        if case is not None:
+            self._deadlines.update(case)
 
     def _candidates(self, intake: Intake, group: _Group) -> Iterable[Case]:
         """Open cases that an intake could duplicate: same category and grid."""
@@ -446,13 +457,9 @@ class Engine:
                 return
 
     def next_deadline(self) -> datetime | None:
-        """The earliest live deadline of any open case not yet marked breached."""
-        soonest: datetime | None = None
-        for case in self._cases.values():
-            deadline = sla.next_deadline(case) if case.is_open else None
-            if deadline is not None and (soonest is None or deadline.due < soonest):
-                soonest = deadline.due
-        return soonest
+        """The earliest live deadline of any open case not yet marked breached, leaving out
+        those whose breach is being committed."""
+        return self._deadlines.soonest()
 
     async def run_due(self) -> None:
         """Breach every deadline due by the clock's now, and return once that is committed."""
@@ -462,9 +469,8 @@ class Engine:
 
     def _queue_due(self, now: datetime) -> list[asyncio.Future[Ack]]:
         futures: list[asyncio.Future[Ack]] = []
-        for case in list(self._cases.values()):
-            if not case.is_open:
-                continue
+        for case_id in self._deadlines.take_due(now):
+            case = self._cases[case_id]
             for deadline in sla.due_breaches(case, now):
                 key = (case.id, deadline.step)
                 if key in self._breach_pending:
