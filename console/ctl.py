@@ -40,8 +40,9 @@ from console.ctl_args import TOKEN_ENV
 from console.ctl_args import add_ctl_parser as add_ctl_parser
 from console.i18n import translator
 from console.labels import label
+from console.names import Lookup, VerbError
 from console.settings_loader import ConfigError, load_settings
-from console.verbs import Lookup, ReadVerb, VerbError, parse, usage, verb_named
+from console.verbs import ReadVerb, parse, usage, verb_named
 from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
 from dispatch.commands import CaseCommand, Command, op_of

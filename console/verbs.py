@@ -2,12 +2,10 @@
 
 ``parse`` turns a line such as ``assign 0042 城管一中队 张伟`` into the typed command the hub
 takes (with a fresh id and the case version the mirror holds), or into a :class:`ReadVerb`
-(``list``, ``show``, ``roster``) that the caller answers from its mirror. ``complete`` offers
-the words that may come next, ``usage`` prints the table behind ``?``.
-
-Names are resolved against a :class:`Lookup` (the mirror): units and staff by id or name,
-exact match first, then a unique prefix; cases by id or a unique suffix of the id among open
-cases (``0042``). Pure: it imports ``dispatch`` only, so it is tested without a hub or a UI.
+(``list``, ``show``, ``roster``) that the caller answers from its mirror. ``usage`` prints the
+table behind ``?``. Names are resolved by ``console.names``; ``console.completion`` offers the
+words that may come next. Pure: it imports ``dispatch`` only, so it is tested without a hub or
+a UI.
 
 Free text (REASON…, NOTE…) is the rest of the line. Two verbs need a rule to tell an optional
 word from the start of the text:
@@ -25,11 +23,20 @@ import difflib
 import re
 import shlex
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypedDict, TypeVar
 
-from dispatch.catalog import Catalog, Category
+from console.names import (
+    Lookup,
+    VerbError,
+    members,
+    resolve_area,
+    resolve_case,
+    resolve_category,
+    resolve_staff,
+    resolve_unit,
+)
 from dispatch.commands import (
     Accept,
     Acknowledge,
@@ -61,8 +68,6 @@ from dispatch.commands import (
     Verify,
 )
 from dispatch.models import (
-    Area,
-    AreaKind,
     Case,
     Duty,
     Field,
@@ -70,13 +75,9 @@ from dispatch.models import (
     RequestKind,
     Shift,
     Source,
-    Staff,
     Unit,
     Urgency,
 )
-
-MAX_CANDIDATES = 5
-"""How many candidates an ambiguous or unknown name lists."""
 
 QUEUES: tuple[str, ...] = ("urgent", "accept", "dispatch", "progress", "verify", "overdue", "all")
 """The board's queue tabs, by the names ``list`` takes."""
@@ -164,21 +165,6 @@ _REQUEST_WORDS: Mapping[str, str] = {
 _MAX_MINUTES = 60 * 24 * 30
 _UNIT_SEPARATORS = re.compile(r"[,，、]")
 _END_OF_NAMES = "--"
-
-
-@dataclass(frozen=True)
-class Lookup:
-    """What names are resolved against: the client's mirror and the category catalog."""
-
-    cases: Mapping[str, Case]
-    units: Mapping[str, Unit]
-    staff: Mapping[str, Staff]
-    areas: Mapping[str, Area]
-    catalog: Catalog
-
-
-class VerbError(Exception):
-    """A line that cannot become a command; ``str()`` says why in plain words."""
 
 
 @dataclass(frozen=True)
@@ -282,7 +268,7 @@ VERBS: tuple[Verb, ...] = (
     Verb("roster", ("值班表",), "roster [UNIT]", "staff, all or of one unit", None, ("unit",)),
 )  # fmt: skip
 
-_BY_WORD: Mapping[str, Verb] = {w: v for v in VERBS for w in (v.name, *v.aliases)}
+BY_WORD: Mapping[str, Verb] = {w: v for v in VERBS for w in (v.name, *v.aliases)}
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -298,9 +284,9 @@ def split(line: str) -> list[str]:
 
 def verb_named(word: str) -> Verb:
     try:
-        return _BY_WORD[word.lower()]
+        return BY_WORD[word.lower()]
     except KeyError:
-        near = difflib.get_close_matches(word.lower(), list(_BY_WORD), n=3)
+        near = difflib.get_close_matches(word.lower(), list(BY_WORD), n=3)
         hint = f"; did you mean {', '.join(near)}?" if near else "; type ? for the list"
         raise VerbError(f"unknown verb {word!r}{hint}") from None
 
@@ -501,7 +487,7 @@ class _Parser:
         staff: str | None = None
         word = self.peek()
         if word is not None and word != _END_OF_NAMES:
-            exact = [s for s in _members(unit, self.lookup) if word in (s.id, s.name)]
+            exact = [s for s in members(unit, self.lookup) if word in (s.id, s.name)]
             if len(exact) == 1:  # a reason word that is a colleague's full name is unlikely
                 staff = exact[0].id
                 self.words.pop(0)
@@ -577,7 +563,7 @@ class _Parser:
 
 _T = TypeVar("_T")
 
-_INTAKE_VALUE_FLAGS: tuple[str, ...] = (
+INTAKE_VALUE_FLAGS: tuple[str, ...] = (
     "category", "source", "title", "kind", "grid", "description", "address", "reporter",
 )  # fmt: skip
 
@@ -593,7 +579,7 @@ def _intake_flags(words: list[str], fail: Callable[[str], VerbError]) -> dict[st
             raise fail(f"unexpected {word!r} (intake takes --flags)")
         if name in ("urgent", "general") and not eq:
             flags["urgency"] = name
-        elif name in _INTAKE_VALUE_FLAGS:
+        elif name in INTAKE_VALUE_FLAGS:
             if not eq:
                 if not queue:
                     raise fail(f"--{name} needs a value")
@@ -621,225 +607,6 @@ def parse_minutes(word: str) -> int:
     if not 1 <= minutes <= _MAX_MINUTES:
         raise VerbError(f"an extension is 1 to {_MAX_MINUTES} minutes (30 days), not {minutes}")
     return minutes
-
-
-# --- names ---------------------------------------------------------------------------------
-
-_V = TypeVar("_V")
-
-
-def _resolve(
-    word: str,
-    items: Iterable[_V],
-    key: Callable[[_V], str],
-    name: Callable[[_V], str],
-    what: tuple[str, str],
-) -> _V:
-    """By id, then exact name, then unique prefix of either; else a VerbError with candidates."""
-    pool = list(items)
-    for matches in (
-        [i for i in pool if key(i) == word],
-        [i for i in pool if name(i) == word],
-        [i for i in pool if key(i).startswith(word) or name(i).startswith(word)],
-    ):
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            raise VerbError(f"{word!r} matches several {what[1]}: {_listing(matches, key, name)}")
-    near = [i for i in pool if word in name(i) or word in key(i)]
-    if not near:
-        names = {name(i): i for i in pool}
-        near = [names[n] for n in difflib.get_close_matches(word, list(names), n=5, cutoff=0.4)]
-    hint = f"; did you mean {_listing(near, key, name)}?" if near else ""
-    raise VerbError(f"no {what[0]} {word!r}{hint}")
-
-
-def _listing(items: list[_V], key: Callable[[_V], str], name: Callable[[_V], str]) -> str:
-    shown = ", ".join(
-        key(i) if key(i) == name(i) else f"{name(i)} ({key(i)})" for i in items[:MAX_CANDIDATES]
-    )
-    more = len(items) - MAX_CANDIDATES
-    return shown + (f" and {more} more" if more > 0 else "")
-
-
-def resolve_unit(word: str, lookup: Lookup) -> Unit:
-    return _resolve(
-        word, lookup.units.values(), lambda u: u.id, lambda u: u.name, ("unit", "units")
-    )
-
-
-def resolve_staff(word: str, lookup: Lookup, unit: Unit | None = None) -> Staff:
-    """A person by id or name; with ``unit``, only among that unit's people."""
-    pool = lookup.staff.values() if unit is None else _members(unit, lookup)
-    try:
-        return _resolve(word, pool, lambda s: s.id, lambda s: s.name, ("person", "people"))
-    except VerbError:
-        if unit is not None:
-            elsewhere = [s for s in lookup.staff.values() if word in (s.id, s.name)]
-            if elsewhere:
-                units = ", ".join(_unit_name(s.unit, lookup) for s in elsewhere[:MAX_CANDIDATES])
-                raise VerbError(f"{word} is not in {unit.name} but in {units}") from None
-        raise
-
-
-def resolve_area(word: str, lookup: Lookup) -> Area:
-    """A grid or cell by code or name."""
-    places = [a for a in lookup.areas.values() if a.kind in (AreaKind.GRID, AreaKind.CELL)]
-    return _resolve(word, places, lambda a: a.code, lambda a: a.name, ("grid", "grids"))
-
-
-def resolve_category(word: str, catalog: Catalog) -> Category:
-    """A small category by code or Chinese or English name."""
-    if word in catalog:
-        return catalog.by_code[word]
-    lower = word.lower()
-    english = [c for c in catalog if c.name_en.lower() == lower]
-    if len(english) == 1:
-        return english[0]
-    return _resolve(word, catalog, lambda c: c.code, lambda c: c.name, ("category", "categories"))
-
-
-def resolve_case(word: str, lookup: Lookup) -> Case:
-    """A case by id, or by a unique id suffix among open cases (then among all)."""
-    if word in lookup.cases:
-        return lookup.cases[word]
-    cases = [c for c in lookup.cases.values() if c.id.endswith(word)]
-    for matches in ([c for c in cases if c.is_open], cases):
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
-            ids = sorted((c.id for c in matches), reverse=True)
-            more = f" and {len(ids) - MAX_CANDIDATES} more" if len(ids) > MAX_CANDIDATES else ""
-            raise VerbError(
-                f"{word!r} matches several cases: {', '.join(ids[:MAX_CANDIDATES])}{more}"
-            )
-    raise VerbError(f"no case {word!r}")
-
-
-def _members(unit: Unit, lookup: Lookup) -> list[Staff]:
-    return [s for s in lookup.staff.values() if s.unit == unit.id]
-
-
-def _unit_name(unit_id: str, lookup: Lookup) -> str:
-    unit = lookup.units.get(unit_id)
-    return unit.name if unit else unit_id
-
-
-# --- completion ----------------------------------------------------------------------------
-
-
-def complete(line: str, lookup: Lookup, *, limit: int = 50) -> list[str]:
-    """Words that may replace the word under the cursor at the end of ``line`` (the whole
-    word, not only its missing tail), best first, at most ``limit``."""
-    try:
-        words = shlex.split(line.replace("\u3000", " "))
-    except ValueError:  # an open quote: complete nothing rather than guess
-        return []
-    if not line or line[-1].isspace():
-        words.append("")
-    current = words[-1]
-    if len(words) == 1:
-        return [w for w in _BY_WORD if w.startswith(current.lower())][:limit]
-    verb = _BY_WORD.get(words[0].lower())
-    if verb is None:
-        return []
-    position = len(words) - 2
-    if verb.op == "intake":
-        return _complete_intake(words, lookup, limit)
-    if position >= len(verb.slots):
-        return []
-    out: list[str] = []
-    for slot in verb.slots[position].split("/"):
-        if slot == "staff":
-            unit = _try(lambda: resolve_unit(words[-2], lookup))
-            out += _complete_staff(current, lookup, unit)
-        else:
-            out += _complete_slot(slot, current, lookup)
-        if len(out) >= limit:
-            break
-    return list(dict.fromkeys(out))[:limit]
-
-
-def _complete_slot(slot: str, current: str, lookup: Lookup) -> list[str]:
-    if slot == "case":
-        return _complete_cases(current, lookup)
-    if slot == "unit":
-        return _names(current, lookup.units.values(), lambda u: u.id, lambda u: u.name)
-    if slot == "units":
-        head, sep, tail = current.rpartition(",")
-        prefix = head + sep
-        names = _names(tail, lookup.units.values(), lambda u: u.id, lambda u: u.name)
-        return [prefix + n for n in names]
-    if slot == "person":
-        return _complete_staff(current, lookup, None)
-    if slot == "category":
-        return _complete_categories(current, lookup.catalog)
-    if slot == "urgency":
-        return [w for w in ("urgent", "general") if w.startswith(current.lower())]
-    if "|" in slot:
-        return [w for w in slot.split("|") if w.startswith(current.lower())]
-    return []  # text, minutes: nothing to offer
-
-
-def _complete_cases(current: str, lookup: Lookup) -> list[str]:
-    hits = [c for c in lookup.cases.values() if c.id.startswith(current) or c.id.endswith(current)]
-    hits.sort(key=lambda c: (not c.is_open, not c.id.startswith(current), c.id))
-    return [c.id for c in hits]
-
-
-def _complete_staff(current: str, lookup: Lookup, unit: Unit | None) -> list[str]:
-    pool = lookup.staff.values() if unit is None else _members(unit, lookup)
-    return _names(current, pool, lambda s: s.id, lambda s: s.name)
-
-
-def _complete_categories(current: str, catalog: Catalog) -> list[str]:
-    by_code = [c.code for c in catalog if c.code.lower().startswith(current.lower())]
-    by_name = [c.name for c in catalog if current in c.name and c.code not in by_code]
-    return by_name + by_code if current and not current[0].isascii() else by_code + by_name
-
-
-def _names(
-    current: str, items: Iterable[_V], key: Callable[[_V], str], name: Callable[[_V], str]
-) -> list[str]:
-    """Names (or ids, where a name is shared) of the items whose name or id starts with
-    ``current``."""
-    pool = list(items)
-    counts: dict[str, int] = {}
-    for i in pool:
-        counts[name(i)] = counts.get(name(i), 0) + 1
-    return [
-        name(i) if counts[name(i)] == 1 else key(i)
-        for i in pool
-        if name(i).startswith(current) or key(i).startswith(current)
-    ]
-
-
-def _complete_intake(words: list[str], lookup: Lookup, limit: int) -> list[str]:
-    current, previous = words[-1], words[-2]
-    wants_value = previous.startswith("--") and previous[2:] in _INTAKE_VALUE_FLAGS
-    if not wants_value:
-        flags = [f"--{f}" for f in (*_INTAKE_VALUE_FLAGS, "urgent", "general")]
-        return [f for f in flags if f.startswith(current) and f not in words[:-1]][:limit]
-    values: Mapping[str, Callable[[], list[str]]] = {
-        "--category": lambda: _complete_categories(current, lookup.catalog),
-        "--source": lambda: [s.value for s in Source if s.value.startswith(current)],
-        "--kind": lambda: [k.value for k in Kind if k.value.startswith(current)],
-        "--grid": lambda: _names(
-            current,
-            (a for a in lookup.areas.values() if a.kind in (AreaKind.GRID, AreaKind.CELL)),
-            lambda a: a.code,
-            lambda a: a.name,
-        ),
-    }
-    offer = values.get(previous)
-    return offer()[:limit] if offer else []
-
-
-def _try(get: Callable[[], _V]) -> _V | None:
-    try:
-        return get()
-    except VerbError:
-        return None
 
 
 # --- help ----------------------------------------------------------------------------------

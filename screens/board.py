@@ -21,9 +21,11 @@ from backend_client.state import ConnectionState
 from console import board_model as bm
 from console import prefs as prefs_store
 from console.actions import BULK, BY_METHOD, bindings, role_may, status_may
+from console.completion import complete
 from console.labels import ROLE, label
 from console.messages import CasesChanged
-from console.verbs import Lookup, ReadVerb, VerbError, complete, parse
+from console.names import Lookup, VerbError
+from console.verbs import ReadVerb, parse
 from dispatch.commands import (
     Accept,
     Approve,

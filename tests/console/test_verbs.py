@@ -10,17 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from console.verbs import (
-    QUEUES,
-    VERBS,
-    Lookup,
-    ReadVerb,
-    VerbError,
-    complete,
-    parse,
-    parse_minutes,
-    usage,
-)
+from console.completion import complete
+from console.names import Lookup, VerbError
+from console.verbs import QUEUES, VERBS, ReadVerb, parse, parse_minutes, usage
 from dispatch.catalog import Catalog
 from dispatch.commands import (
     ALL_COMMANDS,
