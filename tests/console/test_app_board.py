@@ -7,15 +7,19 @@ from pathlib import Path
 
 from console_fixtures import TestClient, console_for, running_hub, sqlite_url_in, until
 from textual.pilot import Pilot
-from textual.widgets import Input, OptionList
+from textual.widgets import Input, OptionList, Static
 
-from console.board_model import Queue
 from dispatch.commands import Accept, Dispatch
 from dispatch.models import Role, Status, Urgency
 from dispatch.routing import suggest_unit
 from screens.pick import PickScreen
 from widgets.queue_list import QueueList
 from widgets.status_bar import StatusBar
+
+
+def tabs(app: object) -> str:
+    """The queue tabs line as the commander reads it: key, title, count."""
+    return str(app.screen.query_one("#tabs", Static).content)  # type: ignore[attr-defined]
 
 
 def cells_of(app: object, case_id: str) -> tuple[str, ...]:
@@ -179,9 +183,9 @@ async def test_bulk_action_is_enabled_if_any_marked_case_allows_it(tmp_path: Pat
             await until(pilot, lambda: listing.highlighted_key is not None)
             reported = listing.highlighted_key
             await pilot.press("space")
-            await until(pilot, lambda: app.screen._marked == {reported})
+            await until(pilot, lambda: listing.marked == {reported})
             await pilot.press("down", "space")
-            await until(pilot, lambda: app.screen._marked == {first.case, second.case})
+            await until(pilot, lambda: listing.marked == {first.case, second.case})
             # One marked case is accepted, one reported: both dispatch and accept may start.
             assert app.screen.check_action("dispatch", ()) is True
             assert app.screen.check_action("accept", ()) is True
@@ -225,15 +229,16 @@ async def test_a_unit_quick_filter_lists_only_that_unit_and_persists(tmp_path: P
             await until(pilot, lambda: app.live)
             await pilot.press("7")
             await until(pilot, lambda: cells_of(app, mine.case) and cells_of(app, theirs.case))
-            assert app.screen._counts[Queue.ALL] == 2
+            assert "7 All 2 " in tabs(app)
             await pilot.press("f")
             await until(pilot, lambda: isinstance(app.screen, PickScreen))
             await pick(pilot, "unit")
             await pick(pilot, unit)
             await until(pilot, lambda: not cells_of(app, theirs.case))
             assert cells_of(app, mine.case)
-            assert app.screen._counts[Queue.ALL] == 1
-            assert app.screen._counts[Queue.TO_ACCEPT] == 0
+            # The tabs count what the filter leaves: one case, already accepted.
+            assert "7 All 1 " in tabs(app)
+            assert "2 To accept 0 " in tabs(app)
             assert f"Unit:{unit_name}" in app.screen.query_one(StatusBar).filter_text
         again = console_for(hub.url, token, tmp_path)
         async with again.run_test(size=(200, 50)) as pilot:
