@@ -16,6 +16,7 @@ from collections import deque
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 from dispatch.models import Actor
 
@@ -39,6 +40,9 @@ class Connection:
         self._wake = asyncio.Event()
         self._held: list[bytes] | None = []  # None once live
         self._sender: asyncio.Task[None] | None = None
+        # A frame serialised once for every client is only valid without extensions (the
+        # hub serves with compression off, so this holds; otherwise go through the outbox).
+        self._plain = not ws.protocol.extensions
 
     @property
     def live(self) -> bool:
@@ -47,12 +51,20 @@ class Connection:
     @property
     def writes_directly(self) -> bool:
         """Live, with nothing queued: a frame written to the socket now keeps the order."""
-        return self._held is None and not self._outbox and self.close_code is None
+        return self._held is None and not self._outbox and self.close_code is None and self._plain
 
-    def check_backlog(self) -> None:
-        """Close a client whose socket buffer keeps growing: it is not reading."""
+    def write_live(self, wire: bytes) -> None:
+        """Write a serialised live frame straight to the socket (when :attr:`writes_directly`);
+        close the client if its socket buffer keeps growing (it is not reading).
+
+        What ``websockets.broadcast()`` does for one client, minus building the same frame
+        again for each: the bytes are shared by every client.
+        """
         transport = self.ws.transport
-        if transport is not None and transport.get_write_buffer_size() > BACKLOG_BYTES:
+        if self.ws.protocol.state is not State.OPEN or self.close_code is not None:
+            return
+        transport.write(wire)
+        if transport.get_write_buffer_size() > BACKLOG_BYTES:
             self.abort(TRY_AGAIN_LATER, "too slow: reconnect and resume")
 
     def put(self, frame: bytes) -> None:

@@ -4,7 +4,8 @@ A connection says ``hello`` (token, protocol, last seen seq) first; an unknown t
 ``unauthenticated`` error and a 4001 close, nothing else. An operator gets ``welcome``, then
 either a chunked snapshot or the events it missed, then the live stream. Commands go to the
 engine; their events reach every client (the sender's own ones before its ack) through one
-engine listener that encodes each batch once and queues the same bytes for every client.
+engine listener that encodes and frames each batch once and sends the same bytes to every
+client: straight to the socket when nothing is queued for it, else through its outbox.
 A ``history`` request reads one case's events from the store and answers that client alone.
 Bad frames get a typed error and change nothing; floods are throttled, then closed.
 """
@@ -19,8 +20,9 @@ from collections.abc import Sequence
 from http import HTTPStatus
 from ssl import SSLContext
 
-from websockets.asyncio.server import Server, ServerConnection, broadcast, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 
 from dispatch.config import HubSettings
@@ -339,24 +341,28 @@ class HubServer:
     # --- fan-out ---------------------------------------------------------------------------
 
     def _fan_out(self, events: Sequence[Event]) -> None:
-        """Engine listener: encode each frame once, queue the same bytes for every client."""
+        """Engine listener: encode each frame once, send the same bytes to every client."""
         if not self._clients:
             return
-        frames = [
+        payloads = [
             encode(Events(events=list(events[i : i + EVENTS_PER_FRAME])))
             for i in range(0, len(events), EVENTS_PER_FRAME)
         ]
-        # Clients with nothing queued are written straight to their sockets by broadcast(),
-        # which is what keeps fan-out near a bare websockets broadcast; the rest (resyncing,
-        # or with replies still queued) go through their ordered outbox.
-        direct = [c for c in self._clients if c.writes_directly]
-        queued = [c for c in self._clients if not c.writes_directly]
-        for frame in frames:
-            broadcast([c.ws for c in direct], frame, text=True)
-            for conn in queued:
-                conn.put_live(frame)
-        for conn in direct:
-            conn.check_backlog()
+        # Clients with nothing queued get the frame written straight to their sockets,
+        # serialised once for all of them: this is what keeps the fan-out at or below a bare
+        # websockets broadcast(). The rest (resyncing, or with replies still queued) go
+        # through their ordered outbox.
+        direct: list[Connection] = []
+        for conn in self._clients:
+            if conn.writes_directly:
+                direct.append(conn)
+            else:
+                for payload in payloads:
+                    conn.put_live(payload)
+        for payload in payloads:
+            wire = Frame(Opcode.TEXT, payload).serialize(mask=False)
+            for conn in direct:
+                conn.write_live(wire)
 
 
 async def _close_draining(ws: ServerConnection, code: int, reason: str) -> None:
