@@ -10,7 +10,9 @@ timestamping frames on arrival.
 Each measured message carries a marker ``~b<index>.<send time_ns>~`` in its frame (in the case
 title for the hub, in the payload for the bare server). Per connection, the first arrival of
 each index is recorded as ``receive time_ns − send time_ns`` (``time.time_ns()`` on both sides of
-the same machine), the receive time being taken when ``epoll`` reports the bytes.
+the same machine), the receive time being taken when ``epoll`` reports the bytes; the index
+goes back with it, so the benchmark can measure from a later hub-side instant of the same
+message (its hand-off to the fan-out) as well.
 
 Talks to its parent over pipes: prints ``ready`` once every connection is subscribed (its
 welcome arrived, and the whole snapshot if one was announced), then on ``stop`` (or EOF) on stdin
@@ -42,6 +44,7 @@ class Result(msgspec.Struct):
     """What one client process hands back to the benchmark."""
 
     latencies_us: list[int]  # one per (connection, message): its first arrival
+    indices: list[int]  # the message index of each latency (same order)
     per_connection: list[int]  # distinct messages received by each connection
     marker_frames: int  # frames that carried at least one marker
     marker_bytes: int  # their payload bytes, to size the bare baseline's frames alike
@@ -220,6 +223,7 @@ def run(args: argparse.Namespace) -> int:
     cpu = time.process_time() - cpu0
     result = Result(
         latencies_us=[lat // 1000 for r in receivers for lat in r.seen.values()],
+        indices=[index for r in receivers for index in r.seen],
         per_connection=[len(r.seen) for r in receivers],
         marker_frames=sum(r.marker_frames for r in receivers),
         marker_bytes=sum(r.marker_bytes for r in receivers),
