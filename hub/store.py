@@ -13,6 +13,7 @@ a round trip that waits for a loop busy fanning frames out. PostgreSQL stays on 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -495,8 +496,11 @@ def _write_batch(conn: Connection, rows: _BatchRows) -> None:
         conn.execute(insert(_COMMANDS), rows.commands)
 
 
+@functools.cache
 def _upsert(table: Table, key: str, *, postgres: bool) -> Any:
-    """``INSERT … ON CONFLICT (key) DO UPDATE`` setting every other column."""
+    """``INSERT … ON CONFLICT (key) DO UPDATE`` setting every other column. Built once per
+    table and dialect (statements are immutable): building it, a proxy per column for
+    ``excluded``, was half the writer thread's CPU per commit."""
     stmt: postgresql.Insert | sqlite.Insert = (
         postgresql.insert(table) if postgres else sqlite.insert(table)
     )
