@@ -189,10 +189,12 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     try:
         scenario = read_scenario(args.scenario)
+        # A scenario the demo city cannot play (another city, an unknown unit) is found as
+        # the hub starts: the same one-line refusal, not a traceback.
+        return run_demo(settings, scenario=scenario, speed=args.speed or DEFAULT_SPEED)
     except ScenarioError as exc:
         _say(f"griddesk demo: {exc}")
         return 2
-    return run_demo(settings, scenario=scenario, speed=args.speed or DEFAULT_SPEED)
 
 
 def _run_hub(args: argparse.Namespace) -> int:

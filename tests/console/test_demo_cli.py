@@ -10,7 +10,6 @@ import pytest
 
 from console.cli import main
 from console.demo import read_scenario, shipped_scenarios
-from dispatch.scenario import ScenarioError
 
 
 def test_the_shipped_scenarios_are_found_by_name() -> None:
@@ -43,17 +42,18 @@ def test_an_unknown_scenario_name_lists_the_shipped_ones(
     assert "no-such-day" in err and "storm-night" in err and "short" in err
 
 
-def test_a_hub_that_cannot_start_raises_its_error_and_leaves_nothing_behind(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_scenario_the_demo_city_cannot_play_is_refused_and_leaves_nothing_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The hub starts on a thread of its own; what stops it surfaces here, as it is."""
+    """The hub starts on a thread of its own; what stops it reaches the user as one line."""
     (tmp_path / "tmp").mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))  # TMPDIR is read once
     short = shipped_scenarios()["short"].read_text(encoding="utf-8")
     elsewhere = tmp_path / "paris.toml"
     elsewhere.write_text(short.replace('city = "demo"', 'city = "paris"'), encoding="utf-8")
-    with pytest.raises(ScenarioError, match="scenario city 'paris': only 'demo' is built in"):
-        main(["demo", "--scenario", str(elsewhere)])
+    assert main(["demo", "--scenario", str(elsewhere)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == "griddesk demo: scenario city 'paris': only 'demo' is built in"
     assert list((tmp_path / "tmp").iterdir()) == []  # the demo folder was removed
     assert not [t for t in threading.enumerate() if t.name == "griddesk-demo-hub"]
 
