@@ -372,7 +372,7 @@ class Engine:
         self._staff.update(group.staff)
         self._serial.update(group.serial)
         self.seq = group.events[-1].seq
-        self._wake_ticker_for(group.cases.values())
+        self._wake_ticker_if_sooner()
         self._recent.update(group.ids)
         while len(self._recent) > RECENT_IDS:
             self._recent.popitem(last=False)
@@ -434,27 +434,25 @@ class Engine:
         while True:
             # Wake for the next deadline if it comes before the tick: on a fast (virtual) clock
             # a whole tick would be minutes of hub time late.
+            now, speed = self._clock.now(), self._clock.speed
+            wakes = now + timedelta(seconds=tick * speed)
             soonest = self.next_deadline()
-            wait = tick
-            if soonest is not None:
-                ahead = (soonest - self._clock.now()).total_seconds() / self._clock.speed
-                # At most ~100 scans a second however tightly deadlines bunch up.
-                wait = min(tick, max(ahead, 0.01))
-            self._ticker_wakes = self._clock.now() + timedelta(seconds=wait * self._clock.speed)
+            if soonest is not None and soonest < wakes:
+                wakes = soonest
+            self._ticker_wakes = wakes
+            # At most ~100 wake-ups a second however tightly deadlines bunch up.
+            wait = max((wakes - now).total_seconds() / speed, 0.01)
             self._sooner.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._sooner.wait(), wait)
             self._queue_due(self._clock.now())
 
-    def _wake_ticker_for(self, cases: Iterable[Case]) -> None:
-        wakes = self._ticker_wakes
-        if wakes is None:
-            return
-        for case in cases:
-            deadline = sla.next_deadline(case) if case.is_open else None
-            if deadline is not None and deadline.due < wakes:
-                self._sooner.set()
-                return
+    def _wake_ticker_if_sooner(self) -> None:
+        """After a commit: wake the ticker if the commit brought a deadline before its wake-up
+        (the deadline queue is up to date by now)."""
+        soonest = self._deadlines.soonest()
+        if self._ticker_wakes is not None and soonest is not None and soonest < self._ticker_wakes:
+            self._sooner.set()
 
     def next_deadline(self) -> datetime | None:
         """The earliest live deadline of any open case not yet marked breached, leaving out
