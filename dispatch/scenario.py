@@ -85,6 +85,10 @@ class ExpectedEscalation(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     level: Level
 
 
+FIGURES = ("reported", "accepted", "closed", "closed_on_time", "returned", "reworked", "overdue")
+"""The day's figures an ``[expect]`` table may give, by ``dispatch.metrics.Figures`` field name."""
+
+
 class Expect(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What the day implies, at its end, if nobody but the script acts (``metrics.Figures``)."""
 
@@ -99,9 +103,7 @@ class Expect(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
 
     def figures(self) -> dict[str, int]:
         """The expected figures that are given, by ``Figures`` field name."""
-        names = ("reported", "accepted", "closed", "closed_on_time", "returned", "reworked",
-                 "overdue")  # fmt: skip
-        return {n: v for n in names if (v := getattr(self, n)) is not None}
+        return {n: v for n in FIGURES if (v := getattr(self, n)) is not None}
 
 
 @dataclass(frozen=True)

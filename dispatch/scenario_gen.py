@@ -27,6 +27,7 @@ from dispatch.hall import Hall
 from dispatch.models import Area, AreaKind, Kind, Shift, Source, Staff, Status, Unit
 from dispatch.models import Step as Clock
 from dispatch.scenario import (
+    FIGURES,
     HALL,
     Expect,
     ExpectedEscalation,
@@ -369,7 +370,6 @@ class _Draw:
 # --- the end of the day ----------------------------------------------------------------------
 
 
-_FIGURES = ("reported", "accepted", "closed", "closed_on_time", "returned", "reworked", "overdue")
 _STUCK = frozenset({"dispatch", "joint", "acknowledge", "arrive", "report_back", "approve"})
 
 
@@ -415,7 +415,7 @@ def _expect(lives: Sequence[Life], names: Sequence[str], day: Day) -> Expect:
         (at, i, level) for i, life in enumerate(lives) for at, level in life.escalations
     )
     return Expect(
-        **{name: figures[name] for name in _FIGURES},
+        **{name: figures[name] for name in FIGURES},
         escalation=tuple(
             ExpectedEscalation(case=names[i], at=format_time(at), level=level)
             for at, i, level in escalations
