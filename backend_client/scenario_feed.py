@@ -171,12 +171,12 @@ def read_scenario(path: str | Path) -> Scenario:
         raise ScenarioError(f"{path}: {exc}") from None
 
 
-def check_against_hub(scenario: Scenario, mirror: Mirror, catalog: Catalog | None = None) -> None:
+def check_against_hub(scenario: Scenario, mirror: Mirror) -> None:
     """:class:`ScenarioError` unless every unit, person, grid and category the scenario names
     exists on the hub (its mirror) — so a scenario for another city sends nothing at all."""
     hall = Hall.of(
         Settings(),
-        catalog or Catalog.default(),
+        Catalog.default(),
         areas=mirror.areas.values(),
         units=mirror.units.values(),
         staff=mirror.staff.values(),

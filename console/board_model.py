@@ -119,10 +119,6 @@ class QuickFilter:
             and (self.grid is None or case.grid == self.grid)
         )
 
-    @property
-    def active(self) -> bool:
-        return self != QuickFilter()
-
     def with_value(self, kind: str, value: str | None) -> QuickFilter:
         """This filter with ``kind`` ("level", "unit", "source" or "grid") set to ``value``
         (``None``: any)."""

@@ -24,8 +24,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
 
-import msgspec
-
 from dispatch.config import Settings
 from dispatch.models import Role
 from dispatch.scenario import Scenario
@@ -67,8 +65,7 @@ async def demo_hall(
 ) -> AsyncIterator[DemoHall]:
     """Run the demo hall until the block exits; then stop it and close its database."""
     database = f"sqlite:///{directory / 'demo.db'}"
-    hub = msgspec.structs.replace((settings or Settings()).hub, database=database)
-    settings = msgspec.structs.replace(settings or Settings(), hub=hub)
+    settings = settings or Settings()
     clock = SimClock(scenario.instant(scenario.start), speed, paced=True)
     async with scenario_hall(scenario, database, clock, settings) as (store, engine):
         token = await store.add_operator(DEMO_COMMANDER, Role.COMMANDER)
