@@ -40,7 +40,7 @@ from console.ctl_args import TOKEN_ENV
 from console.ctl_args import add_ctl_parser as add_ctl_parser
 from console.i18n import translator
 from console.labels import label
-from console.names import Lookup, VerbError
+from console.names import Lookup, VerbError, unit_name
 from console.settings_loader import ConfigError, load_settings
 from console.verbs import ReadVerb, parse, usage, verb_named
 from dispatch.calendar import WorkingCalendar
@@ -366,8 +366,7 @@ class _View:
         return f"{area.name} {code}" if area else code
 
     def unit(self, unit_id: str) -> str:
-        unit = self.lookup.units.get(unit_id)
-        return unit.name if unit else unit_id
+        return unit_name(unit_id, self.lookup)
 
     def owner(self, case: Case) -> str:
         if case.owner_unit is None:

@@ -163,8 +163,9 @@ class BoardScreen(Screen[None]):
             return
         now = self._now_or_hub()
         in_view, removed = [], []
+        quick = self._quick()
         for case in message.cases:
-            if bm.in_queue(case, self._prefs.queue, now) and self._quick().admits(case):
+            if bm.in_queue(case, self._prefs.queue, now) and quick.admits(case):
                 in_view.append(case)
             else:
                 removed.append(case.id)
