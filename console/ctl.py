@@ -36,7 +36,13 @@ from backend_client import (
     NotConnected,
 )
 from console.board_model import Queue, in_queue
-from console.ctl_args import TOKEN_ENV
+from console.ctl_args import (
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    TOKEN_ENV,
+)
 from console.ctl_args import add_ctl_parser as add_ctl_parser
 from console.i18n import translator
 from console.labels import label
@@ -51,12 +57,6 @@ from dispatch.events import Event
 from dispatch.models import Case, Staff
 from dispatch.protocol import Ack
 from dispatch.sla import light, next_deadline
-
-EXIT_OK = 0
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
-
 
 BOARD_QUEUES: Mapping[str, Queue] = {
     "urgent": Queue.URGENT,

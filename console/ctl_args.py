@@ -14,6 +14,12 @@ from console.verbs import usage
 
 TOKEN_ENV = "GRIDDESK_TOKEN"
 
+# Exit statuses of the commands that talk to a hub (ctl, replay, record) and of bad usage.
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+EXIT_UNREACHABLE = 3
+
 
 def add_ctl_parser(subparsers: Any) -> None:
     """Add ``ctl`` to the ``griddesk`` subcommands (``subparsers`` from ``add_subparsers``)."""
@@ -29,22 +35,8 @@ def add_ctl_parser(subparsers: Any) -> None:
         epilog="verbs:\n" + usage(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    ctl.add_argument("--hub", metavar="URL", help="hub URL (default: console.hub_url)")
-    ctl.add_argument(
-        "--token-file",
-        type=Path,
-        metavar="FILE",
-        help=f"file holding the token (default: ${TOKEN_ENV}, then console.token_file)",
-    )
-    ctl.add_argument("--config", type=Path, metavar="FILE", help="config file")
+    add_hub_args(ctl, timeout_help="seconds to connect, and to wait for the hub's answer")
     ctl.add_argument("--json", action="store_true", help="print JSON instead of text")
-    ctl.add_argument(
-        "--timeout",
-        type=float,
-        default=10.0,
-        metavar="S",
-        help="seconds to connect, and to wait for the hub's answer (default 10)",
-    )
     ctl.add_argument("words", nargs=argparse.REMAINDER, metavar="VERB ARGS")
     ctl.set_defaults(run=_run)
 
@@ -53,3 +45,23 @@ def _run(args: argparse.Namespace) -> int:
     from console.ctl import run_ctl
 
     return run_ctl(args)
+
+
+def add_hub_args(parser: argparse.ArgumentParser, *, timeout_help: str) -> None:
+    """``--hub``, ``--token-file``, ``--config``, ``--timeout``: how a command reaches a hub
+    (``ctl``, ``replay``, ``record``); read with ``console.ctl.operator_token``."""
+    parser.add_argument("--hub", metavar="URL", help="hub URL (default: console.hub_url)")
+    parser.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help=f"file holding the token (default: ${TOKEN_ENV}, then console.token_file)",
+    )
+    parser.add_argument("--config", type=Path, metavar="FILE", help="config file")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help=f"{timeout_help} (default 10)",
+    )

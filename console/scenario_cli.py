@@ -20,14 +20,11 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from console.ctl_args import EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, add_hub_args
 from console.settings_loader import ConfigError, load_settings
 
 if TYPE_CHECKING:
     from dispatch.scenario import Scenario
-
-EXIT_REFUSED = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
 
 
 def add_scenario_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -40,7 +37,7 @@ def add_scenario_parsers(commands: argparse._SubParsersAction[argparse.ArgumentP
         "step applied, 1 when some were refused, 2 bad usage or scenario, 3 hub unreachable.",
     )
     replay.add_argument("file", metavar="FILE", help="scenario file, or a shipped name (short …)")
-    _add_hub_args(replay)
+    add_hub_args(replay, timeout_help="give up if the hub is not reached in this time")
     replay.add_argument("--quiet", action="store_true", help="print only the summary")
     replay.set_defaults(run=_run_replay)
 
@@ -51,7 +48,7 @@ def add_scenario_parsers(commands: argparse._SubParsersAction[argparse.ArgumentP
         "written and flushed as they happen, until Ctrl+C or SIGTERM. Any role's token will "
         "do (an observer's is enough).",
     )
-    _add_hub_args(record)
+    add_hub_args(record, timeout_help="give up if the hub is not reached in this time")
     record.add_argument("-o", "--output", required=True, metavar="FILE", help="'-': stdout")
     record.add_argument("--name", default="recorded", help="the scenario's name")
     record.add_argument("--title", default="", help="a one-line title for the header")
@@ -89,21 +86,6 @@ def add_scenario_parsers(commands: argparse._SubParsersAction[argparse.ArgumentP
     )
     check.add_argument("file", metavar="FILE", help="scenario file, or a shipped name")
     check.set_defaults(run=_run_check)
-
-
-def _add_hub_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--hub", metavar="URL", help="hub address (default: console.hub_url)")
-    parser.add_argument(
-        "--token-file", type=Path, metavar="FILE", help="operator token (else $GRIDDESK_TOKEN)"
-    )
-    parser.add_argument("--config", type=Path, metavar="FILE", help="config file")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=10.0,
-        metavar="SECONDS",
-        help="give up if the hub is not reached in this time (default 10)",
-    )
 
 
 def _date(text: str) -> date:
