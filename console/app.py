@@ -169,6 +169,10 @@ class GriddeskApp(App[int]):
             self.notify(message.detail, title=self.tr("Login refused"), severity="error")
 
     def _each_screen(self, method: str, *args: Any) -> None:
+        # Shutting down (q, Ctrl+C, a test's end): Textual stops running the app before it
+        # prunes the screens, so a hub message handled now would find widgets half removed.
+        if not self.is_running:
+            return
         with self.batch_update():
             for screen in self.screen_stack:
                 if not screen.is_attached:  # quitting: its widgets may be gone already

@@ -159,8 +159,6 @@ class BoardScreen(Screen[None]):
         self._refresh_summary()
 
     def cases_changed(self, message: CasesChanged) -> None:
-        if not self.query(QueueList):  # quitting: the list can go before the screen does
-            return
         now = self._now_or_hub()
         in_view, removed = [], []
         quick = self._quick()
