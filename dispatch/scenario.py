@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from dispatch.commands import ALL_COMMANDS, OPS, CaseCommand, Command, Intake, Merge
+from dispatch.commands import ALL_COMMANDS, OPS, CaseCommand, Command, Intake, Merge, op_of
 from dispatch.hall import Hall
 from dispatch.models import Actor, Level, Role, Shift, Source
 
@@ -51,6 +51,9 @@ FEEDS: Mapping[Source, str] = {
 """Who an intake comes from when its step names nobody: the system that forwards it."""
 
 _PLACEHOLDER_ID = "scenario"
+_COMMAND_TYPES: Mapping[str, type[Command]] = {
+    str(cls.__struct_config__.tag): cls for cls in ALL_COMMANDS
+}
 _TIME = re.compile(r"^(\d{1,2}):([0-5]\d)(?::([0-5]\d))?$")
 _STEP_KEYS = frozenset({"at", "do", "by", "case"})
 _DAY = timedelta(hours=24)
@@ -112,11 +115,19 @@ class Step:
 
     number: int  # 1-based position among the file's steps
     at: timedelta  # since midnight of the scenario's date
-    do: str
     template: Command
     by: str | None = None
     case: str | None = None  # the scenario's name of the case (set by the intake step)
-    into: str | None = None  # merge: the scenario's name of the case merged into
+
+    @property
+    def do(self) -> str:
+        """The command's op (``dispatch``, ``merge`` …)."""
+        return op_of(self.template)
+
+    @property
+    def into(self) -> str | None:
+        """A merge's case merged into, by its scenario name (the template holds the name)."""
+        return self.template.into if isinstance(self.template, Merge) else None
 
     def command(
         self,
@@ -144,8 +155,7 @@ class Step:
 
     def fields(self) -> dict[str, Any]:
         """The command's own fields as TOML-ready builtins, defaults and placeholders left out."""
-        placeholders = {"id", "case", "version"} | ({"into"} if self.into is not None else set())
-        return _builtins(self.template, skip=placeholders)
+        return _builtins(self.template, skip={"id", "case", "version"})
 
 
 @dataclass(frozen=True)
@@ -275,8 +285,7 @@ def make_step(
         if value is not None and (not isinstance(value, str) or not value):
             raise ScenarioError(f"{where}: `{name}` must be a non-empty string")
     body: dict[str, Any] = {"op": do, "id": _PLACEHOLDER_ID, **fields}
-    into = None
-    template_type = _command_type(do)
+    template_type = _COMMAND_TYPES[do]
     if issubclass(template_type, CaseCommand):
         if case is None:
             raise ScenarioError(f"{where}: needs `case`, the scenario's name of the case")
@@ -294,20 +303,13 @@ def make_step(
         if reserved in fields:
             raise ScenarioError(f"{where}: `{reserved}` is set by the replay, leave it out")
     template: Command = _convert(body, template_type, where)
-    return Step(number=number, at=at, do=do, template=template, by=by, case=case, into=into)
+    return Step(number=number, at=at, template=template, by=by, case=case)
 
 
 @functools.cache
 def _fields(cls: type[msgspec.Struct]) -> tuple[msgspec.structs.FieldInfo, ...]:
     """A struct type's fields, read once (msgspec re-reads the annotations on every call)."""
     return msgspec.structs.fields(cls)
-
-
-def _command_type(op: str) -> type[Command]:
-    for cls in ALL_COMMANDS:
-        if cls.__struct_config__.tag == op:
-            return cls
-    raise ScenarioError(f"unknown op {op!r}")  # pragma: no cover - OPS comes from ALL_COMMANDS
 
 
 def check_timeline(scenario: Scenario) -> None:
@@ -410,10 +412,7 @@ def dump_step(step: Step) -> str:
         head["case"] = step.case
     if step.by is not None:
         head["by"] = step.by
-    fields = step.fields()
-    if step.into is not None:
-        fields["into"] = step.into
-    return "[[step]]\n" + _table({**head, **fields})
+    return "[[step]]\n" + _table({**head, **step.fields()})
 
 
 def _builtins(
