@@ -42,7 +42,7 @@ class VirtualClock:
 
     def __init__(self, start: datetime, speed: float) -> None:
         if start.tzinfo is None:
-            raise ValueError("VirtualClock needs an aware start time")
+            raise ValueError("the clock needs an aware start time")
         if speed <= 0:
             raise ValueError(f"clock speed must be positive, not {speed}")
         self._start = start.astimezone(UTC)
@@ -77,34 +77,26 @@ class SimClock:
     """
 
     def __init__(self, start: datetime, speed: float = 1.0, *, paced: bool = True) -> None:
-        if start.tzinfo is None:
-            raise ValueError("SimClock needs an aware start time")
-        if speed <= 0:
-            raise ValueError(f"clock speed must be positive, not {speed}")
-        self._speed = speed
+        self._schedule = VirtualClock(start, speed)
+        """Where time would be if nothing ever held it."""
         self._paced = paced
-        self._start = start.astimezone(UTC)
-        self._origin = time.monotonic()
-        self._floor = self._start
+        self._floor = start.astimezone(UTC)
         """Time never goes below this: the last instant held."""
-        self._horizon: datetime | None = self._start
+        self._horizon: datetime | None = self._floor
         """Time never goes beyond this; None: it flows on without limit."""
 
     @property
     def speed(self) -> float:
-        return self._speed
+        return self._schedule.speed
 
     @property
     def paced(self) -> bool:
         return self._paced
 
-    def _scheduled(self) -> datetime:
-        return self._start + timedelta(seconds=(time.monotonic() - self._origin) * self._speed)
-
     def now(self) -> datetime:
         if not self._paced or self._horizon == self._floor:
             return self._floor
-        flowed = self._scheduled()
+        flowed = self._schedule.now()
         if self._horizon is not None:
             flowed = min(flowed, self._horizon)
         return max(flowed, self._floor)
@@ -123,7 +115,7 @@ class SimClock:
         """Wall seconds until the schedule reaches ``at`` (0 if unpaced or already past)."""
         if not self._paced:
             return 0.0
-        return max(0.0, (at - self._scheduled()).total_seconds() / self._speed)
+        return max(0.0, (at - self._schedule.now()).total_seconds() / self.speed)
 
     async def sleep(self, hub_seconds: float) -> None:
-        await asyncio.sleep(max(0.0, hub_seconds) / self._speed if self._paced else 0.0)
+        await asyncio.sleep(max(0.0, hub_seconds) / self.speed if self._paced else 0.0)
