@@ -152,10 +152,11 @@ class Sim:
             events = workflow.decide(self.case, command, actor, now, hall)
         self._apply(events)
 
-    def finish(self, end: timedelta) -> Case:
+    def life(self, steps: Sequence[ScriptStep], busy: Mapping[str, timedelta]) -> Life:
+        """The case's life: ``steps``, and the case as it stands at the day's end."""
         assert self.case is not None
-        self._advance(self.day.frame.instant(end))
-        return self.case
+        self._advance(self.day.frame.instant(self.day.end))
+        return Life(tuple(steps), self.case, tuple(self.escalations), dict(busy))
 
     def due(self, step: Step) -> timedelta | None:
         """When the step's live, unbreached deadline falls due, if it has one."""
@@ -188,8 +189,7 @@ def replay(day: Day, steps: Sequence[ScriptStep], busy: Mapping[str, timedelta])
     sim = Sim(day)
     for step in steps:
         sim.feed(step)
-    case = sim.finish(day.end)
-    return Life(tuple(steps), case, tuple(sim.escalations), dict(busy))
+    return sim.life(steps, busy)
 
 
 class _Stop(Exception):
@@ -243,8 +243,7 @@ class Planner:
                 self._first_dispatch()
         except _Stop:
             pass
-        case = self.sim.finish(self.day.end)
-        return Life(tuple(self.steps), case, tuple(self.sim.escalations), dict(self.busy))
+        return self.sim.life(self.steps, self.busy)
 
     # --- the stages --------------------------------------------------------------------------
 
