@@ -13,7 +13,7 @@ from importlib import resources
 
 import msgspec
 
-from dispatch.errors import ErrorCode, Refusal
+from dispatch.errors import refuse
 from dispatch.models import Basis, Kind
 
 
@@ -69,7 +69,7 @@ class Catalog:
         try:
             return self._by_code[code]
         except KeyError:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown category {code!r}") from None
+            raise refuse("unknown_category", category=code) from None
 
     def search(self, text: str) -> list[Category]:
         """Categories whose code or name (either language) contains ``text``."""

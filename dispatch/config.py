@@ -13,7 +13,7 @@ from typing import Annotated
 
 import msgspec
 
-from dispatch.errors import ErrorCode, Refusal
+from dispatch.errors import refuse
 from dispatch.models import Level, Source
 
 Minutes = Annotated[int, msgspec.Meta(ge=1)]
@@ -96,6 +96,6 @@ def parse_settings(text: str) -> Settings:
         raw = tomllib.loads(text)
         return msgspec.convert(raw, Settings, strict=False)
     except tomllib.TOMLDecodeError as exc:
-        raise Refusal(ErrorCode.MALFORMED, f"config is not valid TOML: {exc}") from None
+        raise refuse("config_not_toml", error=str(exc)) from None
     except msgspec.ValidationError as exc:
-        raise Refusal(ErrorCode.INVALID, f"config: {exc}") from None
+        raise refuse("config_invalid", error=str(exc)) from None

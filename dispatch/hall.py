@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
 from dispatch.config import Settings
-from dispatch.errors import ErrorCode, Refusal
+from dispatch.errors import refuse
 from dispatch.models import Area, Staff, Unit
 
 
@@ -49,16 +49,16 @@ class Hall:
         try:
             return self.units[unit_id]
         except KeyError:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown unit {unit_id!r}") from None
+            raise refuse("unknown_unit", unit=unit_id) from None
 
     def person(self, staff_id: str) -> Staff:
         try:
             return self.staff[staff_id]
         except KeyError:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown staff {staff_id!r}") from None
+            raise refuse("unknown_staff", staff=staff_id) from None
 
     def area(self, code: str) -> Area:
         try:
             return self.areas[code]
         except KeyError:
-            raise Refusal(ErrorCode.NOT_FOUND, f"unknown grid {code!r}") from None
+            raise refuse("unknown_grid", grid=code) from None

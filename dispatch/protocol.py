@@ -17,13 +17,15 @@ from typing import Annotated, Any
 import msgspec
 
 from dispatch.commands import OPS, AnyCommand
-from dispatch.errors import ErrorCode, Refusal
+from dispatch.errors import ErrorCode, Refusal, refuse
 from dispatch.events import Event
 from dispatch.models import Area, Case, Role, Staff, Unit
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 256 * 1024
 """Client frames larger than this close the connection (hub frames may be larger: snapshots)."""
+SHOWN_CHARS = 100
+"""Characters of a refused frame's value echoed back in the error at most."""
 
 
 class Message(
@@ -134,13 +136,13 @@ def decode_client(frame: bytes | str, max_bytes: int = MAX_FRAME_BYTES) -> Clien
     """Decode one client frame, or raise a :class:`Refusal` saying exactly what is wrong."""
     size = len(frame.encode() if isinstance(frame, str) else frame)
     if size > max_bytes:
-        raise Refusal(ErrorCode.TOO_LARGE, f"frame of {size} bytes exceeds {max_bytes}")
+        raise refuse("frame_too_large", size=size, limit=max_bytes)
     try:
         return _client_decoder.decode(frame)
     except msgspec.ValidationError as exc:
         raise _classify(frame, exc) from None
     except msgspec.DecodeError as exc:
-        raise Refusal(ErrorCode.MALFORMED, f"not valid JSON: {exc}") from None
+        raise refuse("not_json", error=str(exc)) from None
 
 
 def command_id_of(frame: bytes | str) -> str | None:
@@ -161,15 +163,22 @@ def command_id_of(frame: bytes | str) -> str | None:
 def _classify(frame: bytes | str, exc: msgspec.ValidationError) -> Refusal:
     raw: Any = msgspec.json.decode(frame)
     if not isinstance(raw, dict):
-        return Refusal(ErrorCode.MALFORMED, "a frame must be a JSON object")
+        return refuse("not_an_object")
     kind = raw.get("type")
     if kind not in ("hello", "command", "ping", "history"):
-        return Refusal(ErrorCode.UNKNOWN_MESSAGE, f"unknown message type {kind!r}")
+        return refuse("unknown_message", type=_shown(kind))
     if kind == "command":
         body = raw.get("command")
         if isinstance(body, dict) and body.get("op") not in OPS:
-            return Refusal(ErrorCode.UNKNOWN_COMMAND, f"unknown command op {body.get('op')!r}")
-    return Refusal(ErrorCode.INVALID, str(exc))
+            return refuse("unknown_op", op=_shown(body.get("op")))
+    return refuse("invalid_frame", error=str(exc))
+
+
+def _shown(value: Any) -> str:
+    """A value from a refused frame as text for the error: a string as it is, anything else
+    as JSON; cut short, as it is the sender's input echoed back."""
+    text = value if isinstance(value, str) else msgspec.json.encode(value).decode()
+    return text[:SHOWN_CHARS]
 
 
 def decode_hub(frame: bytes | str) -> HubMessage:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from dispatch.commands import OPS, CaseCommand, Dispatch, op_of
-from dispatch.errors import ErrorCode, Refusal
+from dispatch.errors import refuse
 from dispatch.hall import Hall
 from dispatch.models import Actor, Case, Role, Staff, Status
 
@@ -93,7 +93,7 @@ def allowed(role: Role, op: str) -> bool:
 def require(role: Role, op: str) -> None:
     """Refuse (``forbidden``) an op the role may not send."""
     if not allowed(role, op):
-        raise Refusal(ErrorCode.FORBIDDEN, f"a {role} may not {op}")
+        raise refuse("role_may_not", role=role, op=op)
 
 
 def _own_units(actor: Actor, hall: Hall) -> frozenset[str]:
@@ -111,9 +111,9 @@ def check_scope(actor: Actor, case: Case, command: CaseCommand, hall: Hall) -> N
     own = _own_units(actor, hall)
     op = op_of(command)
     if not own:
-        raise Refusal(ErrorCode.FORBIDDEN, f"{actor.name} has no unit to act for")
+        raise refuse("no_unit", operator=actor.name)
     if isinstance(command, Dispatch) and command.unit not in own:
-        raise Refusal(ErrorCode.FORBIDDEN, f"{actor.name} may dispatch only within its own unit")
+        raise refuse("dispatch_outside_unit", operator=actor.name, unit=command.unit)
     if case.owner_unit in own:
         return
     if actor.role is Role.UNIT and op == "note" and own & set(case.supporting_units):
@@ -125,10 +125,10 @@ def check_scope(actor: Actor, case: Case, command: CaseCommand, hall: Hall) -> N
         and op in _UNOWNED_STANDBY_OPS
     ):
         return
-    raise Refusal(ErrorCode.FORBIDDEN, f"case {case.id} is not in {actor.name}'s unit")
+    raise refuse("not_own_unit", case=case.id, operator=actor.name)
 
 
 def check_staff_scope(actor: Actor, staff: Staff, hall: Hall) -> None:
     """Refuse a standby or unit operator changing someone outside its own unit."""
     if actor.role in _SCOPED and staff.unit not in _own_units(actor, hall):
-        raise Refusal(ErrorCode.FORBIDDEN, f"{staff.id} is not in {actor.name}'s unit")
+        raise refuse("staff_not_own_unit", staff=staff.id, operator=actor.name)

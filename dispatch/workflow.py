@@ -50,7 +50,7 @@ from dispatch.commands import (
     Verify,
     op_of,
 )
-from dispatch.errors import ErrorCode, Refusal
+from dispatch.errors import refuse
 from dispatch.events import Event, EventType, case_fields, changed_fields
 from dispatch.hall import Hall
 from dispatch.models import (
@@ -150,22 +150,25 @@ def decide(
     require(actor.role, op)
     if isinstance(command, Intake):
         if new_id is None:
-            raise Refusal(ErrorCode.INVALID, "intake needs a new case id")
+            raise refuse("intake_needs_id")
         return _intake(command, actor, now, hall, new_id, others)
     if not isinstance(command, CaseCommand):
-        raise Refusal(ErrorCode.INVALID, f"{op} is not a case command")
+        raise refuse("not_a_case_command", op=op)
     if case is None:
-        raise Refusal(ErrorCode.NOT_FOUND, f"unknown case {command.case!r}")
+        raise refuse("unknown_case", case=command.case)
     if command.case != case.id:
-        raise Refusal(ErrorCode.INVALID, f"command is for case {command.case}, not {case.id}")
+        raise refuse("wrong_target", target=command.case, given=case.id)
     check_scope(actor, case, command, hall)
     if command.version != case.version:
-        raise Refusal(
-            ErrorCode.CONFLICT,
-            f"case {case.id} is at version {case.version}, not {command.version}",
+        raise refuse(
+            "version_conflict",
+            case=case.id,
+            version=case.version,
+            status=case.status,
+            expected=command.version,
         )
     if case.status not in TRANSITIONS[op]:
-        raise Refusal(ErrorCode.ILLEGAL_STEP, f"cannot {op} a case that is {case.status}")
+        raise refuse("illegal_step", op=op, status=case.status)
     ctx = _Ctx(actor=actor, now=now, hall=hall, command=command, others=others)
     outcome = _HANDLERS[type(command)](case, command, ctx)
     return _events(case, outcome, ctx)
@@ -177,7 +180,7 @@ def decide_staff(
     """A person's duty, field status or position changed (also a heartbeat: ``seen_at``)."""
     require(actor.role, "staff_status")
     if command.staff != staff.id:
-        raise Refusal(ErrorCode.INVALID, f"command is for {command.staff}, not {staff.id}")
+        raise refuse("wrong_target", target=command.staff, given=staff.id)
     check_staff_scope(actor, staff, hall)
     after = msgspec.structs.replace(
         staff,
@@ -299,9 +302,10 @@ def _replace(case: Case, **changes: Any) -> Case:
     return msgspec.structs.replace(case, **changes)
 
 
-def _need_reason(command: CaseCommand, what: str | None = None) -> None:
+def _need_reason(command: CaseCommand, detail: str = "reason_required") -> None:
+    """Refuse a blank reason; ``detail`` tells what the reason carries for this op."""
     if not command.reason.strip():
-        raise Refusal(ErrorCode.REASON_REQUIRED, f"{what or op_of(command)} needs a reason")
+        raise refuse(detail, op=op_of(command))
 
 
 def _without(deadlines: Iterable[Deadline], *steps: Step) -> tuple[Deadline, ...]:
@@ -330,7 +334,7 @@ def _handling(case: Case, ctx: _Ctx, **changes: Any) -> Case:
 def _unit_and_staff(unit: str, staff: str | None, hall: Hall) -> None:
     hall.unit(unit)
     if staff is not None and hall.person(staff).unit != unit:
-        raise Refusal(ErrorCode.INVALID, f"{staff} is not in unit {unit}")
+        raise refuse("staff_not_in_unit", staff=staff, unit=unit)
 
 
 def _staff_changes(before: Staff, after: Staff) -> dict[str, Any]:
@@ -347,9 +351,7 @@ def _intake(
 ) -> list[Event]:
     category = hall.catalog.get(cmd.category)
     if category.kind != cmd.kind:
-        raise Refusal(
-            ErrorCode.INVALID, f"category {category.code} is a {category.kind}, not a {cmd.kind}"
-        )
+        raise refuse("kind_mismatch", category=category.code, kind=cmd.kind)
     if cmd.grid is not None:
         hall.area(cmd.grid)
     default = Urgency.URGENT if category.urgent else Urgency.GENERAL
@@ -395,7 +397,7 @@ def _intake(
 
 def _verify(case: Case, cmd: Verify, ctx: _Ctx) -> _Outcome:
     if case.source not in ctx.hall.settings.intake.verify_sources:
-        raise Refusal(ErrorCode.ILLEGAL_STEP, f"cases from {case.source} are not verified")
+        raise refuse("not_verified_source", source=case.source)
     if cmd.confirmed:
         return _one(EventType.VERIFIED, _replace(case, status=S.VERIFIED), confirmed=True)
     return _one(EventType.VOIDED, _replace(case, status=S.VOIDED, deadlines=()), confirmed=False)
@@ -403,7 +405,7 @@ def _verify(case: Case, cmd: Verify, ctx: _Ctx) -> _Outcome:
 
 def _accept(case: Case, cmd: Accept, ctx: _Ctx) -> _Outcome:
     if case.status is S.REPORTED and case.source in ctx.hall.settings.intake.verify_sources:
-        raise Refusal(ErrorCode.ILLEGAL_STEP, f"cannot accept a {case.source} case before verify")
+        raise refuse("verify_first", source=case.source)
     changes: dict[str, Any] = {}
     if cmd.category is not None:
         category = ctx.hall.catalog.get(cmd.category)
@@ -435,7 +437,7 @@ def _reassign(case: Case, cmd: Reassign, ctx: _Ctx) -> _Outcome:
     _need_reason(cmd)
     _unit_and_staff(cmd.unit, cmd.staff, ctx.hall)
     if (cmd.unit, cmd.staff) == (case.owner_unit, case.owner_staff):
-        raise Refusal(ErrorCode.INVALID, f"case {case.id} is already with {cmd.unit}")
+        raise refuse("already_with_unit", case=case.id, unit=cmd.unit)
     after = _handling(case, ctx, owner_unit=cmd.unit, owner_staff=cmd.staff, request=None)
     return _one(
         EventType.REASSIGNED,
@@ -457,7 +459,7 @@ def _arrive(case: Case, cmd: Arrive, ctx: _Ctx) -> _Outcome:
 
 
 def _report_back(case: Case, cmd: ReportBack, ctx: _Ctx) -> _Outcome:
-    _need_reason(cmd, "report_back (the result)")
+    _need_reason(cmd, "result_required")
     after = _replace(
         case,
         status=S.REPORTED_BACK,
@@ -471,7 +473,7 @@ def _check(case: Case, cmd: Check, ctx: _Ctx) -> _Outcome:
     if cmd.passed:
         after = _replace(case, status=S.CHECKED, deadlines=_without(case.deadlines, Step.CHECK))
         return _one(EventType.CHECKED, after, passed=True)
-    _need_reason(cmd, "a failed check")
+    _need_reason(cmd, "failed_check_reason")
     return _one(EventType.REWORK, _handling(case, ctx, reworks=case.reworks + 1), passed=False)
 
 
@@ -488,9 +490,9 @@ def _close(case: Case, cmd: Close, ctx: _Ctx) -> _Outcome:
 
 def _callback(case: Case, cmd: Callback, ctx: _Ctx) -> _Outcome:
     if case.source not in PUBLIC_SOURCES:
-        raise Refusal(ErrorCode.ILLEGAL_STEP, f"no callback for a {case.source} case")
+        raise refuse("no_callback", source=case.source)
     if case.callback is not None:
-        raise Refusal(ErrorCode.ILLEGAL_STEP, f"case {case.id} already had its callback")
+        raise refuse("callback_done", case=case.id)
     answer = "satisfied" if cmd.satisfied else "unsatisfied"
     return _one(EventType.CALLBACK, _replace(case, callback=answer))
 
@@ -499,7 +501,7 @@ def _escalate(case: Case, cmd: Escalate, ctx: _Ctx) -> _Outcome:
     _need_reason(cmd)
     level = escalation.raise_level(case.level, ctx.hall.settings.escalation.top)
     if level is None:
-        raise Refusal(ErrorCode.ILLEGAL_STEP, f"case {case.id} is already at {case.level}")
+        raise refuse("top_level", case=case.id, level=case.level)
     after = _replace(case, level=level)
     # The level escalated to hears of it at once, as on a missed deadline.
     alert_to = escalation.raise_level(level, ctx.hall.settings.escalation.top) or level
@@ -521,7 +523,7 @@ def _joint(case: Case, cmd: Joint, ctx: _Ctx) -> _Outcome:
     for unit in supporting:
         ctx.hall.unit(unit)
     if cmd.lead in supporting:
-        raise Refusal(ErrorCode.INVALID, f"{cmd.lead} cannot lead and support at once")
+        raise refuse("lead_supports", unit=cmd.lead)
     staff = case.owner_staff if cmd.lead == case.owner_unit else None
     changes: dict[str, Any] = {
         "owner_unit": cmd.lead,
@@ -536,7 +538,7 @@ def _joint(case: Case, cmd: Joint, ctx: _Ctx) -> _Outcome:
 
 
 def _note(case: Case, cmd: Note, ctx: _Ctx) -> _Outcome:
-    _need_reason(cmd, "a note (its text)")
+    _need_reason(cmd, "note_text")
     return _one(EventType.NOTED, case)
 
 
@@ -545,13 +547,13 @@ def _note(case: Case, cmd: Note, ctx: _Ctx) -> _Outcome:
 
 def _request(case: Case, cmd: CaseCommand, ctx: _Ctx, kind: RequestKind) -> _Outcome:
     if case.request is not None:
-        raise Refusal(ErrorCode.ILLEGAL_STEP, f"a {case.request.kind} request is already pending")
+        raise refuse("request_pending", request=case.request.kind)
     _need_reason(cmd)
     minutes = cmd.minutes if isinstance(cmd, RequestExtension) else None
     if kind is RequestKind.EXTENSION:
         result = case.deadline(Step.RESULT)
         if result is None or result.breached or ctx.now >= result.due:
-            raise Refusal(ErrorCode.DEADLINE_PASSED, "an extension must be asked before the due")
+            raise refuse("extension_too_late", step=Step.RESULT)
     request = Request(
         kind=str(kind), by=ctx.actor.name, at=ctx.now, reason=cmd.reason, minutes=minutes
     )
@@ -579,7 +581,7 @@ def _request_void(case: Case, cmd: RequestVoid, ctx: _Ctx) -> _Outcome:
 
 def _pending(case: Case, kind: str) -> Request:
     if case.request is None or case.request.kind != kind:
-        raise Refusal(ErrorCode.NO_REQUEST, f"case {case.id} has no pending {kind} request")
+        raise refuse("no_request", case=case.id, request=kind)
     return case.request
 
 
@@ -648,14 +650,14 @@ def _resume(case: Case, cmd: Resume, ctx: _Ctx) -> _Outcome:
 
 def _merge(case: Case, cmd: Merge, ctx: _Ctx) -> _Outcome:
     if cmd.into == case.id:
-        raise Refusal(ErrorCode.INVALID, "a case cannot be merged into itself")
+        raise refuse("merge_into_itself")
     target = ctx.others.get(cmd.into)
     if target is None:
-        raise Refusal(ErrorCode.NOT_FOUND, f"unknown case {cmd.into!r}")
+        raise refuse("unknown_case", case=cmd.into)
     if not target.is_open:
-        raise Refusal(ErrorCode.ILLEGAL_STEP, f"cannot merge into a case that is {target.status}")
+        raise refuse("merge_into_finished", into=target.id, status=target.status)
     if target.category != case.category:
-        raise Refusal(ErrorCode.INVALID, f"{cmd.into} is of another category")
+        raise refuse("merge_other_category", into=cmd.into)
     after = _replace(case, status=S.MERGED, merged_into=target.id, deadlines=(), request=None)
     absorbed = Event(
         at=ctx.now,

@@ -36,7 +36,7 @@ from dispatch.commands import (
     op_of,
 )
 from dispatch.config import Settings
-from dispatch.errors import ErrorCode, Refusal
+from dispatch.errors import Refusal, refuse
 from dispatch.events import Event, EventType, apply_case_event, apply_staff_event
 from dispatch.hall import Hall
 from dispatch.models import HUB_ACTOR, Actor, Area, Case, Staff, Step, Unit
@@ -163,7 +163,7 @@ class Engine:
         while not self._queue.empty():
             job = self._queue.get_nowait()
             if not job.future.done():
-                job.future.set_exception(Refusal(ErrorCode.UNAVAILABLE, "the hub is stopping"))
+                job.future.set_exception(refuse("hub_stopping"))
 
     # --- reading ---------------------------------------------------------------------------
 
@@ -201,7 +201,7 @@ class Engine:
     async def execute(self, command: Command, actor: Actor) -> Ack:
         """Apply one command; returns its ack once it is committed, or raises a Refusal."""
         if not self._tasks:
-            raise Refusal(ErrorCode.UNAVAILABLE, "the hub is not running")
+            raise refuse("hub_not_running")
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Job(actor=actor, command=command, future=future))
         return await future
@@ -215,7 +215,7 @@ class Engine:
                 await self._run_group(jobs)
             except Exception:  # the store failed: nothing of the group is applied or acked
                 log.exception("commit of %d commands failed", len(jobs))
-                err = Refusal(ErrorCode.UNAVAILABLE, "the hub could not store the command")
+                err = refuse("store_failed")
                 for job in jobs:
                     if not job.future.done():
                         job.future.set_exception(err)
@@ -275,23 +275,23 @@ class Engine:
             case_id = command.case
             case = self._case(case_id, group)
             if case is None:
-                raise Refusal(ErrorCode.NOT_FOUND, f"unknown case {case_id!r}")
+                raise refuse("unknown_case", case=case_id)
             others = {}
             if isinstance(command, Merge):
                 target = self._case(command.into, group)
                 if target is None:
-                    raise Refusal(ErrorCode.NOT_FOUND, f"unknown case {command.into!r}")
+                    raise refuse("unknown_case", case=command.into)
                 others[target.id] = target
             events = workflow.decide(case, command, job.actor, now, hall, others=others)
         elif isinstance(command, StaffStatus):
             person = group.staff.get(command.staff) or self._staff.get(command.staff)
             if person is None:
-                raise Refusal(ErrorCode.NOT_FOUND, f"unknown staff {command.staff!r}")
+                raise refuse("unknown_staff", staff=command.staff)
             events = workflow.decide_staff(person, command, job.actor, now, hall)
         elif isinstance(command, ShiftChange):
             events = workflow.decide_shift(command, job.actor, now, hall)
         else:  # pragma: no cover - the protocol's union is closed
-            raise Refusal(ErrorCode.UNKNOWN_COMMAND, f"unsupported command {type(command)}")
+            raise refuse("unknown_op", op=type(command).__name__)
         stored = self._apply(events, group, job.actor, command.id, digest, case_id)
         version = None
         if case_id is not None:
@@ -323,9 +323,7 @@ class Engine:
             ack = Ack(command=command_id, seq=record.seq, case=record.case,
                       version=record.version)  # fmt: skip
         if seen_digest != digest:
-            raise Refusal(
-                ErrorCode.DUPLICATE_ID, f"command id {command_id!r} was used for another command"
-            )
+            raise refuse("duplicate_id", command=command_id)
         return msgspec.structs.replace(ack, replayed=True)
 
     def _apply(

@@ -27,7 +27,7 @@ from dispatch import metrics
 from dispatch.catalog import Catalog
 from dispatch.commands import Intake
 from dispatch.config import Settings
-from dispatch.errors import ErrorCode, Refusal
+from dispatch.errors import Refusal, refuse
 from dispatch.events import Event
 from dispatch.hall import Hall
 from dispatch.models import Case
@@ -148,13 +148,13 @@ class Player:
         if step.case is not None:
             case_id = ids.get(step.case)
             if case_id is None:
-                raise Refusal(ErrorCode.NOT_FOUND, f"case {step.case!r} was never created")
+                raise refuse("never_created", case=step.case)
             case = self._engine.cases.get(case_id)
             version = case.version if case is not None else 1
         if step.into is not None:
             into_id = ids.get(step.into)
             if into_id is None:
-                raise Refusal(ErrorCode.NOT_FOUND, f"case {step.into!r} was never created")
+                raise refuse("never_created", case=step.into)
         command = step.command(command_id, case_id=case_id, version=version, into_id=into_id)
         await self._engine.execute(command, actor)
 

@@ -26,7 +26,7 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
 
 from dispatch.config import HubSettings
-from dispatch.errors import ErrorCode, Refusal
+from dispatch.errors import Refusal, refuse
 from dispatch.events import Event
 from dispatch.models import Actor
 from dispatch.protocol import (
@@ -176,35 +176,35 @@ class HubServer:
         try:
             frame = await asyncio.wait_for(ws.recv(), self._hello_timeout)
         except TimeoutError:
-            await self._refuse(ws, ErrorCode.UNAUTHENTICATED, "no hello in time")
+            await self._refuse(ws, refuse("no_hello"))
             return None, None
         except ConnectionClosed:
             return None, None
         try:
             hello = decode_client(frame, self._settings.max_frame_bytes)
         except Refusal as refusal:
-            await self._refuse(ws, ErrorCode.UNAUTHENTICATED, f"hello expected: {refusal.message}")
+            await self._refuse(ws, refuse("hello_expected", error=refusal.message))
             return None, None
         if not isinstance(hello, Hello):
-            await self._refuse(ws, ErrorCode.UNAUTHENTICATED, "the first frame must be hello")
+            await self._refuse(ws, refuse("hello_first"))
             return None, None
         if hello.protocol != PROTOCOL_VERSION:
-            message = f"hub speaks protocol {PROTOCOL_VERSION}, not {hello.protocol}"
-            await self._refuse(ws, ErrorCode.PROTOCOL_VERSION, message, CLOSE_PROTOCOL_VERSION)
+            wrong = refuse("protocol_version", protocol=PROTOCOL_VERSION, expected=hello.protocol)
+            await self._refuse(ws, wrong, CLOSE_PROTOCOL_VERSION)
             return None, None
         actor = await self._store.authenticate(hello.token)
         if actor is None:
-            await self._refuse(ws, ErrorCode.UNAUTHENTICATED, "unknown or disabled token")
+            await self._refuse(ws, refuse("bad_token"))
             return None, None
         return actor, hello
 
     async def _refuse(
-        self, ws: ServerConnection, code: ErrorCode, message: str, close: int = 4001
+        self, ws: ServerConnection, refusal: Refusal, close: int = CLOSE_UNAUTHENTICATED
     ) -> None:
         with contextlib.suppress(ConnectionClosed):
-            await ws.send(encode(Error(code=code, message=message)), text=True)
-            await ws.close(close, message[:120])
-        log.info("refused %s: %s", ws.remote_address, message)
+            await ws.send(_error(refusal), text=True)
+            await ws.close(close, refusal.message[:120])
+        log.info("refused %s: %s", ws.remote_address, refusal.message)
 
     async def _consume(
         self, conn: Connection, last_seq: int | None, seq: int, snapshot: HallSnapshot | None
@@ -220,8 +220,7 @@ class HubServer:
                     return
                 if verdict is Verdict.LIMITED:
                     # Naming the dropped command lets the client retry exactly that one.
-                    message = "too many frames: slow down"
-                    conn.put(_error(ErrorCode.RATE_LIMITED, message, command_id_of(frame)))
+                    conn.put(_error(refuse("rate_limited"), command_id_of(frame)))
                     continue
                 await self._dispatch(conn, frame, inflight)
         except ConnectionClosed:
@@ -233,12 +232,12 @@ class HubServer:
         try:
             message = decode_client(frame, self._settings.max_frame_bytes)
         except Refusal as refusal:
-            conn.put(_error(refusal.code, refusal.message, command_id_of(frame)))
+            conn.put(_error(refusal, command_id_of(frame)))
             return
         if isinstance(message, Ping):
             conn.put(encode(Pong(hub_time=self._engine.clock.now())))
         elif isinstance(message, Hello):
-            conn.put(_error(ErrorCode.INVALID, "already authenticated: hello only comes first"))
+            conn.put(_error(refuse("hello_again")))
         elif isinstance(message, CommandFrame):
             # A client may pipeline commands; past max_inflight it waits (its reads stop).
             await inflight.acquire()
@@ -259,10 +258,10 @@ class HubServer:
         try:
             ack = await self._engine.execute(command, conn.actor)
         except Refusal as refusal:
-            conn.put(_error(refusal.code, refusal.message, command.id))
+            conn.put(_error(refusal, command.id))
         except Exception:
             log.exception("command %s from %s failed", command.id, conn.actor.name)
-            conn.put(_error(ErrorCode.UNAVAILABLE, "the hub failed on this command", command.id))
+            conn.put(_error(refuse("command_failed"), command.id))
         else:
             conn.put(encode(ack))
         finally:
@@ -276,16 +275,13 @@ class HubServer:
             events = await self._store.case_events(request.case, HISTORY_LIMIT)
         except Exception:
             log.exception("history of %s for %s failed", request.case, conn.actor.name)
-            conn.put(
-                _error(ErrorCode.UNAVAILABLE, "the hub failed to read the history", request.id)
-            )
+            conn.put(_error(refuse("history_failed"), request.id))
         else:
             # Every case starts with a case_created event: no events means no such case.
             if events:
                 conn.put(encode(History(id=request.id, case=request.case, events=events)))
             else:
-                message = f"unknown case {request.case!r}"
-                conn.put(_error(ErrorCode.NOT_FOUND, message, request.id))
+                conn.put(_error(refuse("unknown_case", case=request.case), request.id))
         finally:
             inflight.release()
 
@@ -381,8 +377,9 @@ async def _close_draining(ws: ServerConnection, code: int, reason: str) -> None:
         draining.cancel()
 
 
-def _error(code: ErrorCode, message: str, command: str | None = None) -> bytes:
-    return encode(Error(code=code, message=message, command=command))
+def _error(refusal: Refusal, command: str | None = None) -> bytes:
+    """The error frame telling a client of ``refusal`` (about its command or request id)."""
+    return encode(Error(code=refusal.code, message=refusal.message, command=command))
 
 
 def _snapshot_chunks(snapshot: HallSnapshot, size: int) -> list[bytes]:
