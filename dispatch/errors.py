@@ -115,6 +115,7 @@ DETAILS: Mapping[str, Detail] = {
     "extension_too_late": Detail(
         ErrorCode.DEADLINE_PASSED, "an extension must be asked before the {step} deadline is due"
     ),
+    "no_pending_request": Detail(ErrorCode.NO_REQUEST, "case {case} has no pending request"),
     "no_request": Detail(ErrorCode.NO_REQUEST, "case {case} has no pending {request} request"),
     "merge_into_itself": Detail(ErrorCode.INVALID, "a case cannot be merged into itself"),
     "merge_into_finished": Detail(

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from dispatch.commands import OPS, CaseCommand, Dispatch, op_of
+from dispatch.commands import OPS
 from dispatch.errors import refuse
 from dispatch.hall import Hall
 from dispatch.models import Actor, Case, Role, Staff, Status
@@ -96,24 +96,31 @@ def require(role: Role, op: str) -> None:
         raise refuse("role_may_not", role=role, op=op)
 
 
-def _own_units(actor: Actor, hall: Hall) -> frozenset[str]:
-    """The operator's unit and the units that report to it."""
+def own_units(actor: Actor, hall: Hall) -> frozenset[str]:
+    """The operator's unit and the units that report to it (empty for an operator with no
+    unit): where a standby or unit operator may act, and dispatch to."""
     if actor.unit is None:
         return frozenset()
     children = {u.id for u in hall.units.values() if u.parent == actor.unit}
     return frozenset({actor.unit, *children})
 
 
-def check_scope(actor: Actor, case: Case, command: CaseCommand, hall: Hall) -> None:
-    """Refuse (``forbidden``) a standby or unit operator acting outside its own unit's cases."""
+def check_scope(
+    actor: Actor, case: Case, op: str, hall: Hall, target_unit: str | None = None
+) -> None:
+    """Refuse (``forbidden``) a standby or unit operator acting outside its own unit's cases.
+
+    ``target_unit`` is where a ``dispatch`` sends the case; left out (a client asking whether
+    to offer the key at all) only the case is judged, and the unit picker offers
+    :func:`own_units`.
+    """
     if actor.role not in _SCOPED:
         return
-    own = _own_units(actor, hall)
-    op = op_of(command)
+    own = own_units(actor, hall)
     if not own:
         raise refuse("no_unit", operator=actor.name)
-    if isinstance(command, Dispatch) and command.unit not in own:
-        raise refuse("dispatch_outside_unit", operator=actor.name, unit=command.unit)
+    if op == "dispatch" and target_unit is not None and target_unit not in own:
+        raise refuse("dispatch_outside_unit", operator=actor.name, unit=target_unit)
     if case.owner_unit in own:
         return
     if actor.role is Role.UNIT and op == "note" and own & set(case.supporting_units):
@@ -130,5 +137,5 @@ def check_scope(actor: Actor, case: Case, command: CaseCommand, hall: Hall) -> N
 
 def check_staff_scope(actor: Actor, staff: Staff, hall: Hall) -> None:
     """Refuse a standby or unit operator changing someone outside its own unit."""
-    if actor.role in _SCOPED and staff.unit not in _own_units(actor, hall):
+    if actor.role in _SCOPED and staff.unit not in own_units(actor, hall):
         raise refuse("staff_not_own_unit", staff=staff.id, operator=actor.name)

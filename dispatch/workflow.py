@@ -1,11 +1,15 @@
 """The case state machine of DESIGN.md §1, as one pure function from a command to events.
 
 :func:`decide` checks a command against the operator's role and scope, the case version,
-the legal steps (:data:`TRANSITIONS`) and its arguments, in that order, and either raises a
-:class:`~dispatch.errors.Refusal` or returns the events that record the change. It never
-touches the case itself: the hub stores the events and everyone applies them with
-:func:`dispatch.events.apply_case_event`. Every accepted command bumps the case version by
-exactly one (a merge also bumps the absorbing case's version by one).
+the legal steps (:data:`TRANSITIONS`), the op's own conditions on the case (:data:`CONDITIONS`)
+and its arguments, in that order, and either raises a :class:`~dispatch.errors.Refusal` or
+returns the events that record the change. It never touches the case itself: the hub stores
+the events and everyone applies them with :func:`dispatch.events.apply_case_event`. Every
+accepted command bumps the case version by exactly one (a merge also bumps the absorbing
+case's version by one).
+
+:func:`precheck` runs the same checks that need no command — role, scope, status, conditions —
+so a client greys a key by the very rule the hub will refuse it with.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from dispatch.models import (
     Deadline,
     Duty,
     Field,
+    Level,
     Request,
     RequestKind,
     Shift,
@@ -158,7 +163,7 @@ def decide(
         raise refuse("unknown_case", case=command.case)
     if command.case != case.id:
         raise refuse("wrong_target", target=command.case, given=case.id)
-    check_scope(actor, case, command, hall)
+    check_scope(actor, case, op, hall, command.unit if isinstance(command, Dispatch) else None)
     if command.version != case.version:
         raise refuse(
             "version_conflict",
@@ -167,11 +172,34 @@ def decide(
             status=case.status,
             expected=command.version,
         )
-    if case.status not in TRANSITIONS[op]:
-        raise refuse("illegal_step", op=op, status=case.status)
+    _check_step(op, case, now, hall)
     ctx = _Ctx(actor=actor, now=now, hall=hall, command=command, others=others)
     outcome = _HANDLERS[type(command)](case, command, ctx)
     return _events(case, outcome, ctx)
+
+
+def precheck(op: str, case: Case, actor: Actor, now: datetime, hall: Hall) -> None:
+    """Raise the Refusal :func:`decide` would raise for ``op`` by ``actor`` on ``case`` at
+    ``now`` whatever the command's arguments: the role, the operator's unit scope, the status
+    and the op's own conditions on the case. Returning means the hub would take the command
+    with valid arguments at the case's current version (for a scoped ``dispatch``: to one of
+    :func:`~dispatch.roles.own_units`).
+    """
+    if op not in TRANSITIONS:
+        raise ValueError(f"{op!r} is not an op on a case")
+    require(actor.role, op)
+    check_scope(actor, case, op, hall)
+    _check_step(op, case, now, hall)
+
+
+def _check_step(op: str, case: Case, now: datetime, hall: Hall) -> None:
+    """Refuse ``op`` on ``case`` if its status does not allow it (``illegal_step``) or one of
+    the op's own conditions on the case fails (:data:`CONDITIONS`)."""
+    if case.status not in TRANSITIONS[op]:
+        raise refuse("illegal_step", op=op, status=case.status)
+    condition = CONDITIONS.get(op)
+    if condition is not None:
+        condition(case, now, hall)
 
 
 def decide_staff(
@@ -392,20 +420,80 @@ def _intake(
     return events
 
 
+# --- conditions on the case that no argument changes (decide and precheck both run them) ---
+
+
+def _verifiable(case: Case, now: datetime, hall: Hall) -> None:
+    if case.source not in hall.settings.intake.verify_sources:
+        raise refuse("not_verified_source", source=case.source)
+
+
+def _verified_if_needed(case: Case, now: datetime, hall: Hall) -> None:
+    if case.status is S.REPORTED and case.source in hall.settings.intake.verify_sources:
+        raise refuse("verify_first", source=case.source)
+
+
+def _callback_due(case: Case, now: datetime, hall: Hall) -> None:
+    if case.source not in PUBLIC_SOURCES:
+        raise refuse("no_callback", source=case.source)
+    if case.callback is not None:
+        raise refuse("callback_done", case=case.id)
+
+
+def _next_level(case: Case, now: datetime, hall: Hall) -> Level:
+    """The level an escalation raises the case to; refused at the top of the ladder."""
+    level = escalation.raise_level(case.level, hall.settings.escalation.top)
+    if level is None:
+        raise refuse("top_level", case=case.id, level=case.level)
+    return level
+
+
+def _no_request_pending(case: Case, now: datetime, hall: Hall) -> None:
+    """The unit's requests wait one at a time."""
+    if case.request is not None:
+        raise refuse("request_pending", request=case.request.kind)
+
+
+def _extension_in_time(case: Case, now: datetime, hall: Hall) -> None:
+    """An extension is asked while the result deadline still runs, before it is due."""
+    _no_request_pending(case, now, hall)
+    result = case.deadline(Step.RESULT)
+    if result is None or result.breached or now >= result.due:
+        raise refuse("extension_too_late", step=Step.RESULT)
+
+
+def _some_request_pending(case: Case, now: datetime, hall: Hall) -> None:
+    """Something to approve or refuse (which kind is the command's argument)."""
+    if case.request is None:
+        raise refuse("no_pending_request", case=case.id)
+
+
+CONDITIONS: Mapping[str, Callable[[Case, datetime, Hall], object]] = {
+    "verify": _verifiable,
+    "accept": _verified_if_needed,
+    "callback": _callback_due,
+    "escalate": _next_level,
+    "request_return": _no_request_pending,
+    "request_extension": _extension_in_time,
+    "request_park": _no_request_pending,
+    "request_void": _no_request_pending,
+    "approve": _some_request_pending,
+    "refuse": _some_request_pending,
+}
+"""op → its own conditions on the case beyond the status (each raises its Refusal), checked
+after :data:`TRANSITIONS` and before any of the command's arguments."""
+
+
 # --- the hall's decisions ------------------------------------------------------------------
 
 
 def _verify(case: Case, cmd: Verify, ctx: _Ctx) -> _Outcome:
-    if case.source not in ctx.hall.settings.intake.verify_sources:
-        raise refuse("not_verified_source", source=case.source)
     if cmd.confirmed:
         return _one(EventType.VERIFIED, _replace(case, status=S.VERIFIED), confirmed=True)
     return _one(EventType.VOIDED, _replace(case, status=S.VOIDED, deadlines=()), confirmed=False)
 
 
 def _accept(case: Case, cmd: Accept, ctx: _Ctx) -> _Outcome:
-    if case.status is S.REPORTED and case.source in ctx.hall.settings.intake.verify_sources:
-        raise refuse("verify_first", source=case.source)
     changes: dict[str, Any] = {}
     if cmd.category is not None:
         category = ctx.hall.catalog.get(cmd.category)
@@ -489,19 +577,13 @@ def _close(case: Case, cmd: Close, ctx: _Ctx) -> _Outcome:
 
 
 def _callback(case: Case, cmd: Callback, ctx: _Ctx) -> _Outcome:
-    if case.source not in PUBLIC_SOURCES:
-        raise refuse("no_callback", source=case.source)
-    if case.callback is not None:
-        raise refuse("callback_done", case=case.id)
     answer = "satisfied" if cmd.satisfied else "unsatisfied"
     return _one(EventType.CALLBACK, _replace(case, callback=answer))
 
 
 def _escalate(case: Case, cmd: Escalate, ctx: _Ctx) -> _Outcome:
     _need_reason(cmd)
-    level = escalation.raise_level(case.level, ctx.hall.settings.escalation.top)
-    if level is None:
-        raise refuse("top_level", case=case.id, level=case.level)
+    level = _next_level(case, ctx.now, ctx.hall)
     after = _replace(case, level=level)
     # The level escalated to hears of it at once, as on a missed deadline.
     alert_to = escalation.raise_level(level, ctx.hall.settings.escalation.top) or level
@@ -546,14 +628,8 @@ def _note(case: Case, cmd: Note, ctx: _Ctx) -> _Outcome:
 
 
 def _request(case: Case, cmd: CaseCommand, ctx: _Ctx, kind: RequestKind) -> _Outcome:
-    if case.request is not None:
-        raise refuse("request_pending", request=case.request.kind)
     _need_reason(cmd)
     minutes = cmd.minutes if isinstance(cmd, RequestExtension) else None
-    if kind is RequestKind.EXTENSION:
-        result = case.deadline(Step.RESULT)
-        if result is None or result.breached or ctx.now >= result.due:
-            raise refuse("extension_too_late", step=Step.RESULT)
     request = Request(
         kind=str(kind), by=ctx.actor.name, at=ctx.now, reason=cmd.reason, minutes=minutes
     )
@@ -580,6 +656,8 @@ def _request_void(case: Case, cmd: RequestVoid, ctx: _Ctx) -> _Outcome:
 
 
 def _pending(case: Case, kind: str) -> Request:
+    """The pending request (:func:`_some_request_pending` made sure of one), if it is of the
+    ``kind`` the hall answers."""
     if case.request is None or case.request.kind != kind:
         raise refuse("no_request", case=case.id, request=kind)
     return case.request

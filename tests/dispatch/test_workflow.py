@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import msgspec
 import pytest
+from conftest import ACTORS
 
 from dispatch import escalation, sla
 from dispatch.commands import (
@@ -54,8 +55,8 @@ from dispatch.models import (
     Step,
     Urgency,
 )
-from dispatch.roles import ALLOWED, allowed
-from dispatch.workflow import TRANSITIONS, decide, decide_shift, decide_staff
+from dispatch.roles import ALLOWED, allowed, own_units
+from dispatch.workflow import TRANSITIONS, decide, decide_shift, decide_staff, precheck
 
 
 def refused(code: ErrorCode, fn, *args, **kwargs) -> Refusal:
@@ -404,6 +405,58 @@ def test_standby_dispatches_unowned_cases_only_to_its_own_unit(flow) -> None:
     assert case.owner_unit == "ENF2"
     san = flow.do(flow.do(flow.intake(), Accept), Dispatch, unit="SAN")
     refused(ErrorCode.FORBIDDEN, flow.do, san, Urge, actor="standby")
+
+
+def test_refusals_name_their_rule_and_its_values(flow) -> None:
+    case = flow.intake()
+    flow.do(case, Note, reason="first")
+    err = refused(ErrorCode.CONFLICT, flow.do, case, Accept)
+    assert err.detail == "version_conflict"
+    assert err.params == {"case": case.id, "version": 2, "status": "reported", "expected": 1}
+    err = refused(ErrorCode.ILLEGAL_STEP, flow.do, flow.intake(source=Source.HOTLINE), Accept)
+    assert (err.detail, err.params) == ("verify_first", {"source": "hotline"})
+    assert err.message == "cannot accept a hotline case before it is verified"
+    err = refused(ErrorCode.FORBIDDEN, flow.do, flow.intake(), Accept, actor="unit")
+    assert (err.detail, err.params) == ("role_may_not", {"role": "unit", "op": "accept"})
+
+
+def test_precheck_greys_what_decide_refuses(flow, hall) -> None:
+    hotline = flow.intake(source=Source.HOTLINE)
+    desk = ACTORS["dispatcher"]
+    err = refused(ErrorCode.ILLEGAL_STEP, precheck, "accept", hotline, desk, flow.now, hall)
+    assert err == refused(ErrorCode.ILLEGAL_STEP, flow.do, hotline, Accept, actor="dispatcher")
+    precheck("verify", hotline, desk, flow.now, hall)
+    verified = flow.do(hotline, Verify, confirmed=True)
+    precheck("accept", verified, desk, flow.now, hall)
+    err = refused(ErrorCode.FORBIDDEN, precheck, "accept", verified, ACTORS["standby"],
+                  flow.now, hall)  # fmt: skip
+    assert err.detail == "role_may_not"
+    case = in_hand(flow)
+    err = refused(ErrorCode.NO_REQUEST, precheck, "approve", case, desk, flow.now, hall)
+    assert err.detail == "no_pending_request"
+    asked = flow.do(case, RequestPark, actor="unit", reason="施工中")
+    precheck("approve", asked, desk, flow.now, hall)
+    err = refused(ErrorCode.NO_REQUEST, flow.do, asked, Approve, request="void")
+    assert (err.detail, err.params) == ("no_request", {"case": case.id, "request": "void"})
+    err = refused(ErrorCode.ILLEGAL_STEP, precheck, "request_void", asked, ACTORS["unit"],
+                  flow.now, hall)  # fmt: skip
+    assert (err.detail, err.params) == ("request_pending", {"request": "park"})
+
+
+def test_standby_may_take_an_unowned_case_to_its_own_units_only(flow, hall) -> None:
+    standby = ACTORS["standby"]
+    assert own_units(standby, hall) == {"ENF", "ENF2"}
+    assert own_units(ACTORS["dispatcher"], hall) == frozenset()
+    case = flow.do(flow.intake(), Accept)
+    precheck("dispatch", case, standby, flow.now, hall)  # the key is offered …
+    err = refused(ErrorCode.FORBIDDEN, flow.do, case, Dispatch, actor="standby", unit="SAN")
+    assert err.detail == "dispatch_outside_unit"  # … with a picker of its own units
+    assert err.params == {"operator": standby.name, "unit": "SAN"}
+    err = refused(ErrorCode.FORBIDDEN, precheck, "reject", case, standby, flow.now, hall)
+    assert err.detail == "role_may_not"
+    san = flow.do(case, Dispatch, unit="SAN")
+    err = refused(ErrorCode.FORBIDDEN, precheck, "urge", san, standby, flow.now, hall)
+    assert (err.detail, err.params) == ("not_own_unit", {"case": san.id, "operator": "备勤"})
 
 
 def test_role_table_matches_the_design() -> None:
