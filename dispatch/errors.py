@@ -95,6 +95,10 @@ DETAILS: Mapping[str, Detail] = {
     "version_conflict": Detail(
         ErrorCode.CONFLICT, "case {case} is at version {version} ({status}), not {expected}"
     ),
+    "version_conflict_by": Detail(
+        ErrorCode.CONFLICT,
+        "case {case} was changed by {by}: it is at version {version} ({status}), not {expected}",
+    ),
     "illegal_step": Detail(ErrorCode.ILLEGAL_STEP, "cannot {op} a case that is {status}"),
     "reason_required": Detail(ErrorCode.REASON_REQUIRED, "{op} needs a reason"),
     "result_required": Detail(ErrorCode.REASON_REQUIRED, "{op} needs the result"),

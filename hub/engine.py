@@ -89,6 +89,7 @@ class _Group:
     done: list[tuple[asyncio.Future[Ack], Ack | Refusal]] = field(default_factory=list)
     ids: dict[str, tuple[str, Ack]] = field(default_factory=dict)
     stored: dict[str, AppliedRecord] = field(default_factory=dict)
+    actors: dict[str, str] = field(default_factory=dict)  # case id → who changed it last
 
 
 class Engine:
@@ -127,6 +128,9 @@ class Engine:
         """Acks of the last RECENT_IDS commands, so most retries need no database read."""
         self._ids_complete = False
         """True while ``_recent`` holds every id ever applied: a miss means a new command."""
+        self._last_actor: dict[str, str] = {}
+        """case id → the operator whose command last changed it (``hub`` for the ticker), for
+        conflicts to say who; only changes since this engine started (not kept on disk)."""
 
     # --- life cycle -----------------------------------------------------------------------
 
@@ -282,7 +286,10 @@ class Engine:
                 if target is None:
                     raise refuse("unknown_case", case=command.into)
                 others[target.id] = target
-            events = workflow.decide(case, command, job.actor, now, hall, others=others)
+            try:
+                events = workflow.decide(case, command, job.actor, now, hall, others=others)
+            except Refusal as refusal:
+                raise self._who_changed(refusal, group) from None
         elif isinstance(command, StaffStatus):
             person = group.staff.get(command.staff) or self._staff.get(command.staff)
             if person is None:
@@ -310,6 +317,17 @@ class Engine:
         events = escalation.on_breach(case, deadline, now, self.hall)
         stored = self._apply(events, group, HUB_ACTOR, None, "", None)
         return Ack(command="", seq=stored[-1].seq if stored else self.seq, case=case_id)
+
+    def _who_changed(self, refusal: Refusal, group: _Group) -> Refusal:
+        """A version conflict told who made the change the client has not seen, when this
+        engine saw it (after a restart it may not know: then it says nothing, never guesses)."""
+        if refusal.detail != "version_conflict":
+            return refusal
+        case_id = str(refusal.params["case"])
+        by = group.actors.get(case_id) or self._last_actor.get(case_id)
+        if by is None:
+            return refusal
+        return refuse("version_conflict_by", **refusal.params, by=by)
 
     def _replayed(self, command_id: str, digest: str, group: _Group) -> Ack | None:
         seen = group.ids.get(command_id) or self._recent.get(command_id)
@@ -344,6 +362,7 @@ class Engine:
             if event.case is not None and event.type is not EventType.ALERT:
                 case = apply_case_event(self._case(event.case, group), event)
                 group.cases[case.id] = touched_cases[case.id] = case
+                group.actors[case.id] = event.actor
             if event.staff is not None and event.changes:
                 person = group.staff.get(event.staff) or self._staff[event.staff]
                 group.staff[event.staff] = touched_staff[event.staff] = apply_staff_event(
@@ -369,6 +388,7 @@ class Engine:
             self._put_case(case)
         self._staff.update(group.staff)
         self._serial.update(group.serial)
+        self._last_actor.update(group.actors)
         self.seq = group.events[-1].seq
         self._wake_ticker_if_sooner()
         self._recent.update(group.ids)

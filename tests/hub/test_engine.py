@@ -123,6 +123,45 @@ async def test_two_commands_on_one_version_one_wins(running: tuple[Engine, Store
     assert [c.version for c in await store.all_cases()] == [2]
 
 
+async def test_a_conflict_says_who_changed_the_case_and_what_it_is_now(db_url: str) -> None:
+    engine, store = await _engine(db_url)
+    desk = Actor(name="值班员王丽", role=Role.DISPATCHER)
+    try:
+        ack = await engine.execute(_intake(engine, 1), COMMANDER)
+        assert ack.case is not None
+        await engine.execute(Accept(id="a", case=ack.case, version=1), desk)
+        with pytest.raises(Refusal) as stale:
+            await engine.execute(Note(id="n", case=ack.case, version=1, reason="x"), COMMANDER)
+        assert stale.value.code is ErrorCode.CONFLICT
+        assert (stale.value.detail, stale.value.params) == (
+            "version_conflict_by",
+            {"case": ack.case, "version": 2, "status": "accepted", "expected": 1, "by": desk.name},
+        )
+        assert desk.name in stale.value.message
+        # Two commands on one version in one group: the loser hears of the winner.
+        results = await asyncio.gather(
+            engine.execute(Urge(id="u", case=ack.case, version=2), COMMANDER),
+            engine.execute(Note(id="m", case=ack.case, version=2, reason="记录"), desk),
+            return_exceptions=True,
+        )
+        lost = next(r for r in results if isinstance(r, Refusal))
+        assert lost.params["by"] == COMMANDER.name and lost.params["version"] == 3
+    finally:
+        await engine.stop()
+        await store.close()
+    # After a restart the engine has not seen who changed it: it says nothing rather than guess.
+    engine, store = await _engine(db_url)
+    try:
+        with pytest.raises(Refusal) as after_restart:
+            await engine.execute(Note(id="o", case=ack.case, version=1, reason="x"), desk)
+        assert after_restart.value.detail == "version_conflict"
+        assert "by" not in after_restart.value.params
+        assert after_restart.value.params["version"] == 3
+    finally:
+        await engine.stop()
+        await store.close()
+
+
 async def test_a_refused_command_changes_nothing(running: tuple[Engine, Store]) -> None:
     engine, store = running
     ack = await engine.execute(_intake(engine, 1), COMMANDER)
