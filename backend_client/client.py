@@ -474,7 +474,10 @@ class HubClient:
             key = message.command or ""
             waiting: asyncio.Future[Any] | None = self._pending.get(key) or self._histories.get(key)
             if waiting is not None and not waiting.done():
-                waiting.set_exception(CommandRefused(message.code, message.message))
+                refused = CommandRefused(
+                    message.code, message.message, detail=message.detail, params=message.params
+                )
+                waiting.set_exception(refused)
             else:
                 log.warning("hub error: %s: %s", message.code, message.message)
         elif isinstance(message, Pong):

@@ -8,7 +8,7 @@ again (same id): the hub applies an id once and answers a repeat with a replayed
 
 from __future__ import annotations
 
-from dispatch.errors import ErrorCode
+from dispatch.errors import Refusal
 
 
 class ClientError(Exception):
@@ -19,13 +19,12 @@ class NotConnected(ClientError):
     """Not live: the command was not sent (or the connection dropped while waiting)."""
 
 
-class CommandRefused(ClientError):
-    """The hub refused the command with an error frame; nothing changed on the hub."""
+class CommandRefused(ClientError, Refusal):
+    """The hub refused the command with an error frame; nothing changed on the hub.
 
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+    A :class:`~dispatch.errors.Refusal` like the ones ``dispatch`` raises on the client's side
+    (``workflow.precheck``): ``code``, the hub's English ``message``, and the ``detail`` (a key
+    of ``dispatch.errors.DETAILS``) and ``params`` to say it in the operator's language."""
 
 
 class CommandTimeout(ClientError):

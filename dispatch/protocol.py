@@ -17,7 +17,7 @@ from typing import Annotated, Any
 import msgspec
 
 from dispatch.commands import OPS, AnyCommand
-from dispatch.errors import ErrorCode, Refusal, refuse
+from dispatch.errors import ErrorCode, Param, Refusal, refuse
 from dispatch.events import Event
 from dispatch.models import Area, Case, Role, Staff, Unit
 
@@ -104,9 +104,15 @@ class Ack(Message, frozen=True, kw_only=True, tag="ack"):
 
 
 class Error(Message, frozen=True, kw_only=True, tag="error"):
+    """A refused frame or command. ``detail`` names the rule (``dispatch.errors.DETAILS``) and
+    ``params`` the values its English template is formatted with, for clients that show the
+    refusal in another language; ``message`` is that English text."""
+
     code: ErrorCode
     message: str
     command: str | None = None
+    detail: str | None = None
+    params: dict[str, Param] = {}
 
 
 class Pong(Message, frozen=True, kw_only=True, tag="pong"):

@@ -379,7 +379,15 @@ async def _close_draining(ws: ServerConnection, code: int, reason: str) -> None:
 
 def _error(refusal: Refusal, command: str | None = None) -> bytes:
     """The error frame telling a client of ``refusal`` (about its command or request id)."""
-    return encode(Error(code=refusal.code, message=refusal.message, command=command))
+    return encode(
+        Error(
+            code=refusal.code,
+            message=refusal.message,
+            command=command,
+            detail=refusal.detail,
+            params=refusal.params,
+        )
+    )
 
 
 def _snapshot_chunks(snapshot: HallSnapshot, size: int) -> list[bytes]:

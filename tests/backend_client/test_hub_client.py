@@ -118,10 +118,22 @@ async def test_a_refused_command_raises_its_code_and_changes_nothing(tmp_path: P
         with pytest.raises(CommandRefused) as refused:
             await client.send(stale)
         assert refused.value.code is ErrorCode.CONFLICT
+        assert refused.value.detail == "version_conflict_by"
+        assert refused.value.params == {
+            "case": ack.case,
+            "version": 1,
+            "status": "reported",
+            "expected": 99,
+            "by": "op-commander",
+        }
         observer_only = hub.intake(2, id=client.new_id(), grid="no-such-grid")
         with pytest.raises(CommandRefused) as unknown:
             await client.send(observer_only)
         assert unknown.value.code is ErrorCode.NOT_FOUND
+        assert (unknown.value.detail, unknown.value.params) == (
+            "unknown_grid",
+            {"grid": "no-such-grid"},
+        )
         assert (dict(client.mirror.cases), client.mirror.seq, len(seen.changes)) == before
         assert client.state is LIVE
 

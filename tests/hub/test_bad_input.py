@@ -12,7 +12,7 @@ from server_fixtures import UNIT, TestClient, running_hub, sqlite_url_in, to_jso
 
 from dispatch.commands import Accept
 from dispatch.config import HubSettings
-from dispatch.errors import ErrorCode
+from dispatch.errors import DETAILS, ErrorCode, placeholders
 from dispatch.models import Role
 from dispatch.protocol import Ack, CommandFrame, Error, Events, Pong, encode
 
@@ -25,26 +25,28 @@ def _accept(case: str, version: int, **extra: object) -> str:
     return to_json({"type": "command", "command": body | extra})
 
 
-BAD_FRAMES: list[tuple[str, BadFrame, ErrorCode]] = [
-    ("malformed JSON", lambda c, v: '{"type": "command", "command": {', ErrorCode.MALFORMED),
-    ("a JSON array", lambda c, v: "[1, 2, 3]", ErrorCode.MALFORMED),
-    ("a bare string", lambda c, v: '"hello"', ErrorCode.MALFORMED),
-    ("a field of the wrong type", lambda c, v: _accept(c, v).replace(f'"version":{v}', '"version":"one"'), ErrorCode.INVALID),  # noqa: E501
-    ("a missing field", lambda c, v: _accept(c, v).replace(f',"version":{v}', ""), ErrorCode.INVALID),  # noqa: E501
-    ("an unknown field", lambda c, v: _accept(c, v, role="commander"), ErrorCode.INVALID),
-    ("an unknown message type", lambda c, v: '{"type": "subscribe"}', ErrorCode.UNKNOWN_MESSAGE),
-    ("an unknown op", lambda c, v: '{"type":"command","command":{"op":"teleport","id":"x"}}', ErrorCode.UNKNOWN_COMMAND),  # noqa: E501
-    ("a second hello", lambda c, v: '{"type":"hello","protocol":1,"token":"t"}', ErrorCode.INVALID),
-    ("a stale version", lambda c, v: _accept(c, v + 5), ErrorCode.CONFLICT),
-    ("an unknown case", lambda c, v: _accept("9901010001", v), ErrorCode.NOT_FOUND),
+BAD_FRAMES: list[tuple[str, BadFrame, ErrorCode, str]] = [
+    ("malformed JSON", lambda c, v: '{"type": "command", "command": {', ErrorCode.MALFORMED, "not_json"),  # noqa: E501
+    ("a JSON array", lambda c, v: "[1, 2, 3]", ErrorCode.MALFORMED, "not_an_object"),
+    ("a bare string", lambda c, v: '"hello"', ErrorCode.MALFORMED, "not_an_object"),
+    ("a field of the wrong type", lambda c, v: _accept(c, v).replace(f'"version":{v}', '"version":"one"'), ErrorCode.INVALID, "invalid_frame"),  # noqa: E501
+    ("a missing field", lambda c, v: _accept(c, v).replace(f',"version":{v}', ""), ErrorCode.INVALID, "invalid_frame"),  # noqa: E501
+    ("an unknown field", lambda c, v: _accept(c, v, role="commander"), ErrorCode.INVALID, "invalid_frame"),  # noqa: E501
+    ("an unknown message type", lambda c, v: '{"type": "subscribe"}', ErrorCode.UNKNOWN_MESSAGE, "unknown_message"),  # noqa: E501
+    ("an unknown op", lambda c, v: '{"type":"command","command":{"op":"teleport","id":"x"}}', ErrorCode.UNKNOWN_COMMAND, "unknown_op"),  # noqa: E501
+    ("a second hello", lambda c, v: '{"type":"hello","protocol":1,"token":"t"}', ErrorCode.INVALID, "hello_again"),  # noqa: E501
+    ("a stale version", lambda c, v: _accept(c, v + 5), ErrorCode.CONFLICT, "version_conflict_by"),
+    ("an unknown case", lambda c, v: _accept("9901010001", v), ErrorCode.NOT_FOUND, "unknown_case"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("bad", "code"), [(b, c) for _, b, c in BAD_FRAMES], ids=[n for n, _, _ in BAD_FRAMES]
+    ("bad", "code", "detail"),
+    [(b, c, d) for _, b, c, d in BAD_FRAMES],
+    ids=[n for n, _, _, _ in BAD_FRAMES],
 )
 async def test_a_bad_frame_gets_its_error_changes_nothing_and_the_line_stays_up(
-    db_url: str, bad: BadFrame, code: ErrorCode
+    db_url: str, bad: BadFrame, code: ErrorCode, detail: str
 ) -> None:
     async with running_hub(db_url) as hub, TestClient.connect(hub.url) as client:
         await client.hello(hub.tokens[Role.COMMANDER])
@@ -56,6 +58,9 @@ async def test_a_bad_frame_gets_its_error_changes_nothing_and_the_line_stays_up(
         await client.send(bad(created.case, created.version))
         error = await client.expect(Error)
         assert error.code is code, error.message
+        assert error.detail == detail, error.message
+        assert error.params.keys() == placeholders(DETAILS[detail].text)
+        assert error.message == DETAILS[detail].text.format(**error.params)
         assert await hub.store.all_cases() == cases_before
         assert await hub.store.last_seq() == seq_before
 

@@ -72,6 +72,7 @@ async def test_an_unknown_case_is_not_found_and_the_connection_keeps_working(
         answer = await ask(client, "h-missing", "no-such-case")
         assert isinstance(answer, Error)
         assert (answer.code, answer.command) == (ErrorCode.NOT_FOUND, "h-missing")
+        assert (answer.detail, answer.params) == ("unknown_case", {"case": "no-such-case"})
         _, ack = await client.execute(hub.intake(1))
         assert isinstance(ack, Ack) and ack.case is not None
         answer = await ask(client, "h-again", ack.case)
@@ -87,6 +88,7 @@ async def test_a_malformed_request_is_refused_naming_its_id(hub: RunningHub) -> 
         await client.send('{"type":"history","id":"h-bad","case":""}')
         _, error = await client.until(Error)
         assert (error.code, error.command) == (ErrorCode.INVALID, "h-bad")
+        assert error.detail == "invalid_frame" and "$.case" in str(error.params["error"])
 
 
 async def test_an_observer_may_read_a_history(hub: RunningHub) -> None:

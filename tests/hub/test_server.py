@@ -204,11 +204,36 @@ async def test_two_consoles_on_one_version_one_wins(hub: RunningHub) -> None:
             b.execute(Accept(id="accept-b", case=case, version=version)),
         )
     outcomes = [reply for _, reply in replies]
-    assert sum(isinstance(r, Ack) for r in outcomes) == 1
-    errors = [r for r in outcomes if isinstance(r, Error)]
-    assert [e.code for e in errors] == [ErrorCode.CONFLICT]
+    (won,) = [r for r in outcomes if isinstance(r, Ack)]
+    (lost,) = [r for r in outcomes if isinstance(r, Error)]
+    assert lost.code is ErrorCode.CONFLICT
+    # The loser is told who changed the case and what it is now, in words it can localise …
+    winner = "op-commander" if won.command == "accept-a" else "op-dispatcher"
+    assert (lost.detail, lost.params) == (
+        "version_conflict_by",
+        {"case": case, "version": version + 1, "status": "accepted", "expected": version,
+         "by": winner},
+    )  # fmt: skip
+    assert winner in lost.message
+    # … and its command changed nothing: one accept, written once.
     stored = {c.id: c for c in await hub.store.all_cases()}
     assert stored[case].version == version + 1
+    assert await hub.store.last_seq() == won.seq == hub.engine.seq
+    events = await hub.store.case_events(case)
+    assert [e.command for e in events if e.type is EventType.ACCEPTED] == [won.command]
+
+
+async def test_greeting_refusals_carry_their_detail(hub: RunningHub) -> None:
+    async with TestClient.connect(hub.url) as client:
+        await client.send('{"type":"hello","protocol":1,"token":"not-a-token"}')
+        _, frames = await client.closed()
+    assert [(f.detail, f.params) for f in frames if isinstance(f, Error)] == [("bad_token", {})]
+    token = hub.tokens[Role.COMMANDER]
+    async with TestClient.connect(hub.url) as client:
+        await client.send(f'{{"type":"hello","protocol":99,"token":"{token}"}}')
+        _, frames = await client.closed()
+    errors = [(f.detail, f.params) for f in frames if isinstance(f, Error)]
+    assert errors == [("protocol_version", {"protocol": 1, "expected": 99})]
 
 
 async def test_observers_receive_but_their_commands_are_forbidden(hub: RunningHub) -> None:
@@ -218,6 +243,7 @@ async def test_observers_receive_but_their_commands_are_forbidden(hub: RunningHu
         _, reply = await client.execute(hub.intake(1))
     assert isinstance(reply, Error) and reply.code is ErrorCode.FORBIDDEN
     assert reply.command == "intake-1"
+    assert (reply.detail, reply.params) == ("role_may_not", {"role": "observer", "op": "intake"})
     assert await hub.store.last_seq() == 0
 
 
