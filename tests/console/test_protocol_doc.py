@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from dispatch.commands import OPS, AnyCommand
-from dispatch.errors import ErrorCode
+from dispatch.errors import DETAILS, ErrorCode
 from dispatch.events import Event, EventType
 from dispatch.models import Area, Case, Staff, Unit
 from dispatch.protocol import (
@@ -47,6 +47,11 @@ def test_every_op_is_documented_with_an_example(op: str) -> None:
 @pytest.mark.parametrize("code", [c.value for c in ErrorCode])
 def test_every_error_code_is_documented(code: str) -> None:
     assert f"| `{code}` |" in DOC
+
+
+@pytest.mark.parametrize("detail", sorted(DETAILS))
+def test_every_detail_id_is_documented(detail: str) -> None:
+    assert f"| `{detail}` |" in DOC
 
 
 @pytest.mark.parametrize("kind", [t.value for t in EventType])

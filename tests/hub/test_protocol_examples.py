@@ -18,6 +18,7 @@ from server_fixtures import UNIT, TestClient, running_hub, sqlite_url_in
 
 from dispatch.catalog import Catalog
 from dispatch.commands import OPS, Reject
+from dispatch.errors import DETAILS, ENUM_PARAMS, ErrorCode, placeholders
 from dispatch.models import IN_HAND_STATUSES, TERMINAL_STATUSES, Role, Status
 from dispatch.protocol import Ack
 from dispatch.roles import ALLOWED
@@ -107,6 +108,34 @@ def test_the_role_table_is_the_one_the_hub_enforces() -> None:
         for role, cell in zip(roles, cells, strict=True):
             scoped = role in (Role.STANDBY, Role.UNIT) and op != "intake"
             assert cell in ("", "own unit" if scoped else "✓"), (op, role, cell)
+
+
+def _names(cell: str) -> set[str]:
+    return set(re.findall(r"`(\w+)`", cell))
+
+
+def test_the_detail_table_is_the_hubs() -> None:
+    """Every detail id with its code, params and English text: a detail missing from the doc,
+    or documented but not in ``DETAILS`` (or documented wrong), fails here."""
+    rows = table_after("### 7.1 Detail ids")
+    documented = {}
+    for row in rows:
+        detail, code, params, text = row[:4]
+        assert re.fullmatch(r"`[^`]+`", text), row
+        documented[op_of_cell(detail)] = (ErrorCode(op_of_cell(code)), _names(params), text[1:-1])
+    assert len(rows) == len(documented)
+    assert documented == {
+        detail: (code, set(placeholders(text)), text) for detail, (code, text) in DETAILS.items()
+    }
+
+
+def test_the_param_table_names_every_param_and_which_are_enumerations() -> None:
+    rows = table_after("### 7.2 Params")
+    documented = {name: row[1] for row in rows for name in _names(row[0])}
+    used = {name for _, text in DETAILS.values() for name in placeholders(text)}
+    assert documented.keys() == used
+    for name, holds in documented.items():
+        assert ("(§6)" in holds) == (name in ENUM_PARAMS), name
 
 
 def _statuses(cell: str) -> set[Status]:
