@@ -212,6 +212,23 @@ by = "S999"
         await store.close()
 
 
+def test_an_unpaced_sim_clock_paces_from_where_it_stands() -> None:
+    """The demo plays its morning unpaced, then paces: time it jumped is not caught up."""
+    import time
+    from datetime import UTC, datetime
+
+    start = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)
+    clock = SimClock(start, speed=1000.0, paced=False)
+    opening = start + timedelta(hours=10)
+    clock.hold(opening)  # the morning, played at once
+    clock.pace()
+    assert clock.paced and clock.now() == opening  # held there until the player lets it run
+    assert clock.real_seconds_until(opening + timedelta(seconds=100)) <= 0.1
+    clock.run_until(None)
+    time.sleep(0.01)
+    assert opening < clock.now() < opening + timedelta(minutes=5)
+
+
 def test_sim_clock_catches_up_after_the_player_held_it() -> None:
     """A slow burst of steps holds time still; afterwards the clock is back on its schedule
     instead of carrying the delay into the rest of the day."""
