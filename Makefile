@@ -12,8 +12,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# The scripted day on an embedded hub (fresh SQLite file, demo city) with the console on it;
-# q or Ctrl+C quits and removes what it wrote. E.g. make demo DEMO_ARGS="--scenario storm-night --speed 60"
+# The scripted day on an embedded hub (fresh SQLite file, demo city) with the console on it,
+# opening at the day's busy moment; q or Ctrl+C quits and removes what it wrote.
+# E.g. make demo DEMO_ARGS="--scenario storm-night --speed 60", or DEMO_ARGS="--from start".
 DEMO_ARGS ?=
 demo: $(STAMP)
 	$(BIN)/griddesk demo $(DEMO_ARGS)

@@ -112,8 +112,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="replay a scripted day on an embedded hub and open the console on it",
         description="Start a hub on a fresh SQLite file with the demo city, replay a scenario "
-        "on its clock at --speed, and open the console as the demo commander. q or Ctrl+C "
-        "quits and removes everything the demo wrote.",
+        "on its clock at --speed, and open the console as the demo commander. The hall opens "
+        "at the scenario's busy moment (normal-day: 09:30): what comes before is played at "
+        "once. q or Ctrl+C quits and removes everything the demo wrote.",
     )
     _add_config(demo)
     demo.add_argument(
@@ -126,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
         type=_speed,
         metavar="N",
         help="hub time runs N times as fast as the wall clock (default 30)",
+    )
+    demo.add_argument(
+        "--from",
+        dest="opening",
+        metavar="HH:MM",
+        help="open the hall at this time of the scenario, everything before it played at "
+        "once; 'start' plays it all at --speed (default: the scenario's demo_from)",
     )
     demo.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
     demo.set_defaults(run=_run_demo)
@@ -184,14 +192,16 @@ def _speed(text: str) -> float:
 
 def _run_demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, os.environ, _overrides(args, {"lang": "console.locale"}))
-    from console.demo import DEFAULT_SPEED, read_scenario, run_demo
+    from console.demo import DEFAULT_SPEED, opening, read_scenario, run_demo
     from dispatch.scenario import ScenarioError
 
     try:
         scenario = read_scenario(args.scenario)
+        speed = args.speed or DEFAULT_SPEED
+        at = opening(scenario, args.opening)
         # A scenario the demo city cannot play (another city, an unknown unit) is found as
         # the hub starts: the same one-line refusal, not a traceback.
-        return run_demo(settings, scenario=scenario, speed=args.speed or DEFAULT_SPEED)
+        return run_demo(settings, scenario=scenario, speed=speed, opening=at)
     except ScenarioError as exc:
         _say(f"griddesk demo: {exc}")
         return 2

@@ -7,6 +7,10 @@ scenario and the hub's clock), the console runs in the main thread (Textual's si
 needs it) and connects to the hub over loopback websockets like any other console. When the
 console exits — ``q``, Ctrl+C, SIGTERM or a dropped SSH session — the hub stops, its thread is
 joined and the folder is removed. Nothing is left behind.
+
+The hall opens at the scenario's busy moment (its ``demo_from``, or ``--from``): what comes
+before is played at once, so a newcomer's first screen is a hall at work, not an empty board at
+dawn.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging
 import signal
 import sys
 import tempfile
-from datetime import datetime
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,14 +30,18 @@ import msgspec
 
 from backend_client.scenario_feed import read_scenario as read_scenario_file
 from dispatch.config import Settings
-from dispatch.scenario import Scenario, ScenarioError, format_time
+from dispatch.scenario import Scenario, ScenarioError, format_time, parse_time
 
 if TYPE_CHECKING:
-    from hub.replay import Progress
+    from console.app import GriddeskApp
+    from hub.demo import DemoHall
 
 DEFAULT_SCENARIO = "normal-day"
 DEFAULT_SPEED = 30.0
 """A day in about half an hour; the 15-minute urgent clock lasts 30 seconds on screen."""
+
+FROM_START = "start"
+"""``--from start``: play the whole scenario at the demo speed, from its first minute."""
 
 
 def shipped_scenarios() -> dict[str, Path]:
@@ -57,7 +65,28 @@ def read_scenario(name_or_path: str | None) -> Scenario:
     return read_scenario_file(path or Path(choice))
 
 
-def run_demo(settings: Settings, *, scenario: Scenario, speed: float) -> int:
+def opening(scenario: Scenario, text: str | None) -> timedelta:
+    """Where the demo opens: ``--from`` (``HH:MM``, or ``start``), else the scenario's own
+    ``demo_from``; ScenarioError if it is not a time within the scenario."""
+    if text is None:
+        return scenario.opening
+    if text == FROM_START:
+        return scenario.start
+    try:
+        at = parse_time(text)
+    except ScenarioError as exc:
+        raise ScenarioError(f"--from: {exc}") from None
+    if not scenario.start <= at <= scenario.end:
+        raise ScenarioError(
+            f"--from {text} is outside {scenario.header.name}'s "
+            f"{format_time(scenario.start)}–{format_time(scenario.end)}"
+        )
+    return at
+
+
+def run_demo(
+    settings: Settings, *, scenario: Scenario, speed: float, opening: timedelta | None = None
+) -> int:
     """Run the demo until the commander quits; prints where the scenario got to."""
     from hub.demo import DemoHallThread
 
@@ -66,11 +95,14 @@ def run_demo(settings: Settings, *, scenario: Scenario, speed: float) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="griddesk-demo-") as name:
             folder = Path(name)
-            demo = DemoHallThread(scenario, directory=folder, speed=speed, settings=settings)
+            demo = DemoHallThread(
+                scenario, directory=folder, speed=speed, settings=settings, opening=opening
+            )
             with demo:
-                code = asyncio.run(_run_console(settings, demo.hall.url, demo.hall.token, folder))
+                app = _demo_console(settings, demo.hall, folder)
+                code = asyncio.run(_run_console(app))
             # The hub's thread has ended: its clock and progress stand still, safe to read here.
-            summary = _summary(scenario, demo.hall.clock.now(), demo.hall.progress)
+            summary = _summary(demo.hall)
     finally:
         logging.getLogger().removeHandler(kept)
     for line in kept.lines:
@@ -79,18 +111,22 @@ def run_demo(settings: Settings, *, scenario: Scenario, speed: float) -> int:
     return code
 
 
-async def _run_console(settings: Settings, url: str, token: str, folder: Path) -> int:
-    """The commander's console on the demo hub, until it exits; its exit code."""
+def _demo_console(settings: Settings, hall: DemoHall, folder: Path) -> GriddeskApp:
+    """The demo commander's console on ``hall``, with no saved preferences (a fresh folder)."""
     from console.app import make_console
 
-    console = msgspec.structs.replace(settings.console, hub_url=url)
-    app = make_console(
+    console = msgspec.structs.replace(settings.console, hub_url=hall.url)
+    return make_console(
         msgspec.structs.replace(settings, console=console),
-        hub_url=url,
-        token=token,
+        hub_url=hall.url,
+        token=hall.token,
         prefs_dir=folder / "prefs",
         demo=True,
     )
+
+
+async def _run_console(app: GriddeskApp) -> int:
+    """The console until it exits; its exit code."""
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGTERM, app.exit)
@@ -112,11 +148,16 @@ async def _run_console(settings: Settings, url: str, token: str, folder: Path) -
     return code if isinstance(code, int) else 0
 
 
-def _summary(scenario: Scenario, at: datetime, progress: Progress) -> str:
+def _at(hall: DemoHall) -> str:
+    return format_time(hall.scenario.offset(hall.opened))
+
+
+def _summary(hall: DemoHall) -> str:
+    progress, scenario = hall.progress, hall.scenario
     refused = f", {len(progress.refused)} refused" if progress.refused else ""
     return (
-        f"griddesk demo: {scenario.header.name} stopped at "
-        f"{format_time(scenario.offset(at))} (demo clock), "
+        f"griddesk demo: {scenario.header.name} opened at {_at(hall)}, stopped at "
+        f"{format_time(scenario.offset(hall.clock.now()))} (demo clock), "
         f"{progress.played} of {progress.total} steps played{refused}"
     )
 

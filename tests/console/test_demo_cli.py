@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from console.cli import main
-from console.demo import read_scenario, shipped_scenarios
+from console.demo import opening, read_scenario, shipped_scenarios
 
 
 def test_the_shipped_scenarios_are_found_by_name() -> None:
@@ -58,6 +59,25 @@ def test_a_scenario_the_demo_city_cannot_play_is_refused_and_leaves_nothing_behi
     assert not [t for t in threading.enumerate() if t.name == "griddesk-demo-hub"]
 
 
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [("05:00", "outside normal-day's 06:30:00–24:00:00"), ("9h30", "--from: time '9h30'")],
+)
+def test_a_from_outside_the_scenario_is_refused_before_anything_starts(
+    given: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--from", given]) == 2
+    assert why in capsys.readouterr().err
+
+
+def test_the_demo_opens_at_the_scenarios_busy_moment_unless_told() -> None:
+    day = read_scenario("normal-day")
+    assert opening(day, None) == timedelta(hours=17)  # its demo_from: the afternoon peak
+    assert opening(day, "start") == day.start == timedelta(hours=6, minutes=30)
+    assert opening(day, "09:30") == timedelta(hours=9, minutes=30)
+    assert opening(day, "24:00") == day.end
+
+
 @pytest.mark.parametrize("speed", ["0", "-3", "fast", "20000"])
 def test_a_speed_that_is_not_a_sane_number_is_a_usage_error(
     speed: str, capsys: pytest.CaptureFixture[str]
@@ -67,7 +87,7 @@ def test_a_speed_that_is_not_a_sane_number_is_a_usage_error(
 
 
 NORMAL_DAY = ["--seed", "2026", "--start", "06:30", "--end", "24:00", "--slow-share", "0.12",
-              "--name", "normal-day"]  # fmt: skip
+              "--name", "normal-day", "--demo-from", "17:00"]  # fmt: skip
 """How hub/data/scenarios/normal-day.toml was made (docs/SCENARIOS.md says so too)."""
 
 
@@ -101,4 +121,5 @@ def test_check_prints_what_a_scenario_implies(capsys: pytest.CaptureFixture[str]
     assert main(["scenario", "check", "short"]) == 0
     out = capsys.readouterr().out
     assert "short: 2026-11-23 16:40:00–18:30:00, 9 cases, 74 steps" in out
+    assert "griddesk demo opens it at 16:50:00" in out
     assert "closed 6" in out and "3 escalations" in out
