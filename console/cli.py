@@ -136,6 +136,19 @@ def _parser() -> argparse.ArgumentParser:
         "once; 'start' plays it all at --speed (default: the scenario's demo_from)",
     )
     demo.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
+    demo.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE",
+        help="do not open the console: write its first screen to FILE as SVG and quit",
+    )
+    demo.add_argument(
+        "--size",
+        type=_size,
+        default=(200, 50),
+        metavar="COLSxROWS",
+        help="the --screenshot's terminal size (default 200x50)",
+    )
     demo.set_defaults(run=_run_demo)
 
     from console.ctl_args import add_ctl_parser
@@ -190,9 +203,16 @@ def _speed(text: str) -> float:
     return value
 
 
+def _size(text: str) -> tuple[int, int]:
+    cols, _, rows = text.lower().partition("x")
+    if not (cols.isdigit() and rows.isdigit() and int(cols) >= 20 and int(rows) >= 10):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 200x50 (20x10 at least)")
+    return int(cols), int(rows)
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, os.environ, _overrides(args, {"lang": "console.locale"}))
-    from console.demo import DEFAULT_SPEED, opening, read_scenario, run_demo
+    from console.demo import DEFAULT_SPEED, opening, read_scenario, run_demo, screenshot_demo
     from dispatch.scenario import ScenarioError
 
     try:
@@ -201,6 +221,15 @@ def _run_demo(args: argparse.Namespace) -> int:
         at = opening(scenario, args.opening)
         # A scenario the demo city cannot play (another city, an unknown unit) is found as
         # the hub starts: the same one-line refusal, not a traceback.
+        if args.screenshot is not None:
+            return screenshot_demo(
+                settings,
+                scenario=scenario,
+                speed=speed,
+                opening=at,
+                path=args.screenshot,
+                size=args.size,
+            )
         return run_demo(settings, scenario=scenario, speed=speed, opening=at)
     except ScenarioError as exc:
         _say(f"griddesk demo: {exc}")

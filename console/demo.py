@@ -10,29 +10,35 @@ joined and the folder is removed. Nothing is left behind.
 
 The hall opens at the scenario's busy moment (its ``demo_from``, or ``--from``): what comes
 before is played at once, so a newcomer's first screen is a hall at work, not an empty board at
-dawn.
+dawn. :func:`screenshot_demo` takes that first screen headless as an SVG (the README's picture).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
+import re
 import signal
 import sys
 import tempfile
+from collections.abc import Iterable
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
+from rich.cells import cell_len
 
 from backend_client.scenario_feed import read_scenario as read_scenario_file
 from dispatch.config import Settings
 from dispatch.scenario import Scenario, ScenarioError, format_time, parse_time
 
 if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
     from console.app import GriddeskApp
     from hub.demo import DemoHall
 
@@ -42,6 +48,9 @@ DEFAULT_SPEED = 30.0
 
 FROM_START = "start"
 """``--from start``: play the whole scenario at the demo speed, from its first minute."""
+
+SHOT_SECONDS = 30.0
+"""Real seconds :func:`screenshot_demo` waits for the console to show the hall."""
 
 
 def shipped_scenarios() -> dict[str, Path]:
@@ -109,6 +118,89 @@ def run_demo(
         print(line, file=sys.stderr)
     print(summary, file=sys.stderr)
     return code
+
+
+def screenshot_demo(
+    settings: Settings,
+    *,
+    scenario: Scenario,
+    speed: float,
+    path: Path,
+    size: tuple[int, int],
+    opening: timedelta | None = None,
+) -> int:
+    """Write the demo's first screen to ``path`` as SVG: the console, headless at ``size``, on
+    the demo hall held still at its opening. 0 when written, 1 when the console did not show
+    the hall in time (nothing is written then)."""
+    from hub.demo import DemoHallThread
+
+    with tempfile.TemporaryDirectory(prefix="griddesk-demo-") as name:
+        folder = Path(name)
+        demo = DemoHallThread(
+            scenario,
+            directory=folder,
+            speed=speed,
+            settings=settings,
+            opening=opening,
+            hold=True,
+        )
+        with demo:
+            hall = demo.hall  # held: nothing moves it any more
+            if not hall.progress.case_ids:
+                raise ScenarioError(
+                    f"no case has come in by {format_time(scenario.offset(hall.opened))}: "
+                    "nothing to picture"
+                )
+            app = _demo_console(settings, hall, folder)
+            title = f"griddesk demo · {scenario.header.name} · {_at(hall)}"
+            shots: list[str] = []
+
+            async def shoot(pilot: Pilot[object]) -> None:
+                # The hall is on screen once a case id the hub knows is drawn: the snapshot is
+                # applied to every panel in one batch, so the rest of the board is there too.
+                ids = hall.progress.case_ids.values()
+                loop = asyncio.get_running_loop()
+                give_up = loop.time() + SHOT_SECONDS
+                while not _shows_any(app.export_screenshot(), ids):
+                    if loop.time() > give_up:
+                        break
+                    await pilot.pause(0.1)
+                else:
+                    await pilot.pause()
+                    shots.append(app.export_screenshot(title=title))
+                await app.action_quit()
+
+            asyncio.run(app.run_async(headless=True, size=size, auto_pilot=shoot))
+    if not shots:
+        print(f"griddesk demo: the console did not show the hall within {SHOT_SECONDS:g} s",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    path.write_text(widen_wide_text(shots[0]), encoding="utf-8")
+    return 0
+
+
+_SVG_TEXT = re.compile(r'(<text [^>]*?textLength=")([0-9.]+)("[^>]*>)([^<]*)(</text>)')
+
+
+def widen_wide_text(svg: str) -> str:
+    """Rich's SVG export with each run's ``textLength`` counted in cells, not characters.
+
+    Rich sizes a run by ``len(text)`` (Textualize/rich#2742, open): a run of Chinese is given
+    half the width its cells take, and browsers squeeze its glyphs onto each other to fit.
+    """
+
+    def widen(match: re.Match[str]) -> str:
+        text = html.unescape(match[4])
+        if not text or cell_len(text) == len(text):
+            return match[0]
+        cells = float(match[2]) / len(text) * cell_len(text)
+        return f"{match[1]}{cells:g}{match[3]}{match[4]}{match[5]}"
+
+    return _SVG_TEXT.sub(widen, svg)
+
+
+def _shows_any(svg: str, case_ids: Iterable[str]) -> bool:
+    return any(case_id in svg for case_id in case_ids)
 
 
 def _demo_console(settings: Settings, hall: DemoHall, folder: Path) -> GriddeskApp:
