@@ -112,8 +112,9 @@ def _parser() -> argparse.ArgumentParser:
         "demo",
         help="replay a scripted day on an embedded hub and open the console on it",
         description="Start a hub on a fresh SQLite file with the demo city, replay a scenario "
-        "on its clock at --speed, and open the console as the demo commander. q or Ctrl+C "
-        "quits and removes everything the demo wrote.",
+        "on its clock at --speed, and open the console as the demo commander. The hall opens "
+        "at the scenario's busy moment (normal-day: 09:30): what comes before is played at "
+        "once. q or Ctrl+C quits and removes everything the demo wrote.",
     )
     _add_config(demo)
     demo.add_argument(
@@ -127,7 +128,27 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="hub time runs N times as fast as the wall clock (default 30)",
     )
+    demo.add_argument(
+        "--from",
+        dest="opening",
+        metavar="HH:MM",
+        help="open the hall at this time of the scenario, everything before it played at "
+        "once; 'start' plays it all at --speed (default: the scenario's demo_from)",
+    )
     demo.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
+    demo.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="FILE",
+        help="do not open the console: write its first screen to FILE as SVG and quit",
+    )
+    demo.add_argument(
+        "--size",
+        type=_size,
+        default=(200, 50),
+        metavar="COLSxROWS",
+        help="the --screenshot's terminal size (default 200x50)",
+    )
     demo.set_defaults(run=_run_demo)
 
     from console.ctl_args import add_ctl_parser
@@ -182,16 +203,34 @@ def _speed(text: str) -> float:
     return value
 
 
+def _size(text: str) -> tuple[int, int]:
+    cols, _, rows = text.lower().partition("x")
+    if not (cols.isdigit() and rows.isdigit() and int(cols) >= 20 and int(rows) >= 10):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 200x50 (20x10 at least)")
+    return int(cols), int(rows)
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, os.environ, _overrides(args, {"lang": "console.locale"}))
-    from console.demo import DEFAULT_SPEED, read_scenario, run_demo
+    from console.demo import DEFAULT_SPEED, opening, read_scenario, run_demo, screenshot_demo
     from dispatch.scenario import ScenarioError
 
     try:
         scenario = read_scenario(args.scenario)
+        speed = args.speed or DEFAULT_SPEED
+        at = opening(scenario, args.opening)
         # A scenario the demo city cannot play (another city, an unknown unit) is found as
         # the hub starts: the same one-line refusal, not a traceback.
-        return run_demo(settings, scenario=scenario, speed=args.speed or DEFAULT_SPEED)
+        if args.screenshot is not None:
+            return screenshot_demo(
+                settings,
+                scenario=scenario,
+                speed=speed,
+                opening=at,
+                path=args.screenshot,
+                size=args.size,
+            )
+        return run_demo(settings, scenario=scenario, speed=speed, opening=at)
     except ScenarioError as exc:
         _say(f"griddesk demo: {exc}")
         return 2

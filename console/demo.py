@@ -7,33 +7,50 @@ scenario and the hub's clock), the console runs in the main thread (Textual's si
 needs it) and connects to the hub over loopback websockets like any other console. When the
 console exits — ``q``, Ctrl+C, SIGTERM or a dropped SSH session — the hub stops, its thread is
 joined and the folder is removed. Nothing is left behind.
+
+The hall opens at the scenario's busy moment (its ``demo_from``, or ``--from``): what comes
+before is played at once, so a newcomer's first screen is a hall at work, not an empty board at
+dawn. :func:`screenshot_demo` takes that first screen headless as an SVG (the README's picture).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
+import re
 import signal
 import sys
 import tempfile
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import msgspec
+from rich.cells import cell_len
 
 from backend_client.scenario_feed import read_scenario as read_scenario_file
 from dispatch.config import Settings
-from dispatch.scenario import Scenario, ScenarioError, format_time
+from dispatch.scenario import Scenario, ScenarioError, format_time, parse_time
 
 if TYPE_CHECKING:
-    from hub.replay import Progress
+    from textual.pilot import Pilot
+
+    from console.app import GriddeskApp
+    from hub.demo import DemoHall
 
 DEFAULT_SCENARIO = "normal-day"
 DEFAULT_SPEED = 30.0
 """A day in about half an hour; the 15-minute urgent clock lasts 30 seconds on screen."""
+
+FROM_START = "start"
+"""``--from start``: play the whole scenario at the demo speed, from its first minute."""
+
+SHOT_SECONDS = 30.0
+"""Real seconds :func:`screenshot_demo` waits for the console to show the hall."""
 
 
 def shipped_scenarios() -> dict[str, Path]:
@@ -57,7 +74,28 @@ def read_scenario(name_or_path: str | None) -> Scenario:
     return read_scenario_file(path or Path(choice))
 
 
-def run_demo(settings: Settings, *, scenario: Scenario, speed: float) -> int:
+def opening(scenario: Scenario, text: str | None) -> timedelta:
+    """Where the demo opens: ``--from`` (``HH:MM``, or ``start``), else the scenario's own
+    ``demo_from``; ScenarioError if it is not a time within the scenario."""
+    if text is None:
+        return scenario.opening
+    if text == FROM_START:
+        return scenario.start
+    try:
+        at = parse_time(text)
+    except ScenarioError as exc:
+        raise ScenarioError(f"--from: {exc}") from None
+    if not scenario.start <= at <= scenario.end:
+        raise ScenarioError(
+            f"--from {text} is outside {scenario.header.name}'s "
+            f"{format_time(scenario.start)}–{format_time(scenario.end)}"
+        )
+    return at
+
+
+def run_demo(
+    settings: Settings, *, scenario: Scenario, speed: float, opening: timedelta | None = None
+) -> int:
     """Run the demo until the commander quits; prints where the scenario got to."""
     from hub.demo import DemoHallThread
 
@@ -66,11 +104,14 @@ def run_demo(settings: Settings, *, scenario: Scenario, speed: float) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="griddesk-demo-") as name:
             folder = Path(name)
-            demo = DemoHallThread(scenario, directory=folder, speed=speed, settings=settings)
+            demo = DemoHallThread(
+                scenario, directory=folder, speed=speed, settings=settings, opening=opening
+            )
             with demo:
-                code = asyncio.run(_run_console(settings, demo.hall.url, demo.hall.token, folder))
+                app = _demo_console(settings, demo.hall, folder)
+                code = asyncio.run(_run_console(app))
             # The hub's thread has ended: its clock and progress stand still, safe to read here.
-            summary = _summary(scenario, demo.hall.clock.now(), demo.hall.progress)
+            summary = _summary(demo.hall)
     finally:
         logging.getLogger().removeHandler(kept)
     for line in kept.lines:
@@ -79,18 +120,105 @@ def run_demo(settings: Settings, *, scenario: Scenario, speed: float) -> int:
     return code
 
 
-async def _run_console(settings: Settings, url: str, token: str, folder: Path) -> int:
-    """The commander's console on the demo hub, until it exits; its exit code."""
+def screenshot_demo(
+    settings: Settings,
+    *,
+    scenario: Scenario,
+    speed: float,
+    path: Path,
+    size: tuple[int, int],
+    opening: timedelta | None = None,
+) -> int:
+    """Write the demo's first screen to ``path`` as SVG: the console, headless at ``size``, on
+    the demo hall held still at its opening. 0 when written, 1 when the console did not show
+    the hall in time (nothing is written then)."""
+    from hub.demo import DemoHallThread
+
+    with tempfile.TemporaryDirectory(prefix="griddesk-demo-") as name:
+        folder = Path(name)
+        demo = DemoHallThread(
+            scenario,
+            directory=folder,
+            speed=speed,
+            settings=settings,
+            opening=opening,
+            hold=True,
+        )
+        with demo:
+            hall = demo.hall  # held: nothing moves it any more
+            if not hall.progress.case_ids:
+                raise ScenarioError(
+                    f"no case has come in by {format_time(scenario.offset(hall.opened))}: "
+                    "nothing to picture"
+                )
+            app = _demo_console(settings, hall, folder)
+            title = f"griddesk demo · {scenario.header.name} · {_at(hall)}"
+            shots: list[str] = []
+
+            async def shoot(pilot: Pilot[object]) -> None:
+                # The hall is on screen once a case id the hub knows is drawn: the snapshot is
+                # applied to every panel in one batch, so the rest of the board is there too.
+                ids = hall.progress.case_ids.values()
+                loop = asyncio.get_running_loop()
+                give_up = loop.time() + SHOT_SECONDS
+                while not _shows_any(app.export_screenshot(), ids):
+                    if loop.time() > give_up:
+                        break
+                    await pilot.pause(0.1)
+                else:
+                    await pilot.pause()
+                    shots.append(app.export_screenshot(title=title))
+                await app.action_quit()
+
+            asyncio.run(app.run_async(headless=True, size=size, auto_pilot=shoot))
+    if not shots:
+        print(f"griddesk demo: the console did not show the hall within {SHOT_SECONDS:g} s",
+              file=sys.stderr)  # fmt: skip
+        return 1
+    path.write_text(widen_wide_text(shots[0]), encoding="utf-8")
+    return 0
+
+
+_SVG_TEXT = re.compile(r'(<text [^>]*?textLength=")([0-9.]+)("[^>]*>)([^<]*)(</text>)')
+
+
+def widen_wide_text(svg: str) -> str:
+    """Rich's SVG export with each run's ``textLength`` counted in cells, not characters.
+
+    Rich sizes a run by ``len(text)`` (Textualize/rich#2742, open): a run of Chinese is given
+    half the width its cells take, and browsers squeeze its glyphs onto each other to fit.
+    """
+
+    def widen(match: re.Match[str]) -> str:
+        text = html.unescape(match[4])
+        if not text or cell_len(text) == len(text):
+            return match[0]
+        cells = float(match[2]) / len(text) * cell_len(text)
+        return f"{match[1]}{cells:g}{match[3]}{match[4]}{match[5]}"
+
+    return _SVG_TEXT.sub(widen, svg)
+
+
+def _shows_any(svg: str, case_ids: Iterable[str]) -> bool:
+    return any(case_id in svg for case_id in case_ids)
+
+
+def _demo_console(settings: Settings, hall: DemoHall, folder: Path) -> GriddeskApp:
+    """The demo commander's console on ``hall``, with no saved preferences (a fresh folder)."""
     from console.app import make_console
 
-    console = msgspec.structs.replace(settings.console, hub_url=url)
-    app = make_console(
+    console = msgspec.structs.replace(settings.console, hub_url=hall.url)
+    return make_console(
         msgspec.structs.replace(settings, console=console),
-        hub_url=url,
-        token=token,
+        hub_url=hall.url,
+        token=hall.token,
         prefs_dir=folder / "prefs",
         demo=True,
     )
+
+
+async def _run_console(app: GriddeskApp) -> int:
+    """The console until it exits; its exit code."""
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGTERM, app.exit)
@@ -112,11 +240,16 @@ async def _run_console(settings: Settings, url: str, token: str, folder: Path) -
     return code if isinstance(code, int) else 0
 
 
-def _summary(scenario: Scenario, at: datetime, progress: Progress) -> str:
+def _at(hall: DemoHall) -> str:
+    return format_time(hall.scenario.offset(hall.opened))
+
+
+def _summary(hall: DemoHall) -> str:
+    progress, scenario = hall.progress, hall.scenario
     refused = f", {len(progress.refused)} refused" if progress.refused else ""
     return (
-        f"griddesk demo: {scenario.header.name} stopped at "
-        f"{format_time(scenario.offset(at))} (demo clock), "
+        f"griddesk demo: {scenario.header.name} opened at {_at(hall)}, stopped at "
+        f"{format_time(scenario.offset(hall.clock.now()))} (demo clock), "
         f"{progress.played} of {progress.total} steps played{refused}"
     )
 

@@ -70,6 +70,12 @@ def add_scenario_parsers(commands: argparse._SubParsersAction[argparse.ArgumentP
     generate.add_argument(
         "--end", default=None, metavar="HH:MM", help="default 24:00; past 24 is the next day"
     )
+    generate.add_argument(
+        "--demo-from",
+        metavar="HH:MM",
+        help="where griddesk demo opens the day (what comes before is played at once); "
+        "default: its start",
+    )
     generate.add_argument("--cases", type=int, metavar="N", help="cases per full day (300)")
     generate.add_argument("--urgent-share", type=float, metavar="F", help="default 0.07")
     generate.add_argument(
@@ -207,6 +213,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         "date": args.date,
         "start": args.start,
         "end": args.end,
+        "demo_from": args.demo_from,
         "cases": args.cases,
         "urgent_share": args.urgent_share,
         "slow_share": args.slow_share,
@@ -258,7 +265,8 @@ def _describe(scenario: Scenario) -> str:
     header = scenario.header
     lines = [
         f"{header.name}: {header.date} {format_time(scenario.start)}–"
-        f"{format_time(scenario.end)}, {scenario.cases} cases, {len(scenario.steps)} steps"
+        f"{format_time(scenario.end)}, {scenario.cases} cases, {len(scenario.steps)} steps; "
+        f"griddesk demo opens it at {format_time(scenario.opening)}"
     ]
     if scenario.expect is not None:
         figures = ", ".join(f"{k} {v}" for k, v in scenario.expect.figures().items())

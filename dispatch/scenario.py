@@ -71,6 +71,7 @@ class Header(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     date: date  # the day the hub clock is set to
     start: str  # the demo clock starts here (HH:MM[:SS])
     end: str | None = None  # replay runs deadlines on to here; default: the last step
+    demo_from: str | None = None  # where ``griddesk demo`` opens; default: the start
     title: str = ""
     description: str = ""
     timezone: str = "Asia/Shanghai"
@@ -178,6 +179,14 @@ class Scenario:
         if self.header.end is not None:
             return parse_time(self.header.end)
         return self.steps[-1].at if self.steps else self.start
+
+    @property
+    def opening(self) -> timedelta:
+        """Where ``griddesk demo`` opens by default: the header's ``demo_from``, else the start.
+        Everything before it is played at once, so the first screen shows the hall at work."""
+        if self.header.demo_from is not None:
+            return parse_time(self.header.demo_from)
+        return self.start
 
     def instant(self, offset: timedelta) -> datetime:
         """The aware moment ``offset`` after midnight of the scenario's date."""
@@ -333,6 +342,15 @@ def check_timeline(scenario: Scenario) -> None:
                 raise ScenarioError(f"{step.where}: case {ref!r} has no intake step before it")
     if end < previous:
         raise ScenarioError(f"[scenario]: end {scenario.header.end} is before the last step")
+    try:
+        opening = scenario.opening
+    except ScenarioError as exc:
+        raise ScenarioError(f"[scenario]: demo_from: {exc}") from None
+    if not start <= opening <= end:
+        raise ScenarioError(
+            f"[scenario]: demo_from {scenario.header.demo_from} is outside the scenario's "
+            f"{format_time(start)}–{format_time(end)}"
+        )
     if scenario.expect is not None:
         for expected in scenario.expect.escalation:
             if expected.case not in named:

@@ -79,7 +79,7 @@ HOURLY: tuple[float, ...] = (
     4.0, 5.0, 8.0, 8.5, 7.5, 5.5, 3.5, 2.8, 2.2, 1.6, 1.1, 0.8,
 )  # fmt: skip
 
-_HEADER = ("seed", "date", "start", "end", "city")
+_HEADER = ("seed", "date", "start", "end", "demo_from", "city")
 _NIGHT_SOURCE = {Source.PATROL: 0.2, Source.PHOTO: 0.5}  # few patrols and photos after hours
 _DAY = timedelta(hours=24)
 
@@ -96,6 +96,7 @@ class DayParams:
     date: date = date(2026, 11, 23)  # a Monday: a working day on the default calendar
     start: str = "00:00"
     end: str = "24:00"  # hours past 24 run into the next day
+    demo_from: str | None = None  # where ``griddesk demo`` opens the day; None: at its start
     # Per full day (73,342 in eight months in one district); a shorter window gets its share.
     cases: int = 300
     sources: tuple[tuple[Source, float], ...] = DEFAULT_SOURCES
@@ -156,10 +157,13 @@ def generate(
 def _check(params: DayParams) -> tuple[timedelta, timedelta]:
     try:
         start, end = parse_time(params.start), parse_time(params.end)
+        opening = start if params.demo_from is None else parse_time(params.demo_from)
     except ScenarioError as exc:
-        raise GeneratorError(f"start/end: {exc}") from None
+        raise GeneratorError(f"start/end/demo_from: {exc}") from None
     if end <= start:
         raise GeneratorError(f"end {params.end} must come after start {params.start}")
+    if not start <= opening <= end:
+        raise GeneratorError(f"demo_from {params.demo_from} is outside {params.start}–{params.end}")
     if params.cases < 0:
         raise GeneratorError(f"cases must be 0 or more, not {params.cases}")
     for name, value in asdict(params).items():

@@ -73,7 +73,8 @@ class SimClock:
     past the instant the player works on next and never goes back: when the player falls
     behind (a burst of steps, a slow disk) the clock waits for it, then catches up with the
     schedule instead of carrying the delay on. Unpaced (``paced=False``) it only jumps, so a
-    day plays as fast as the hub can commit it.
+    day plays as fast as the hub can commit it; :meth:`pace` turns an unpaced clock into a
+    paced one where it stands (the demo plays the morning at once, then the rest at speed).
     """
 
     def __init__(self, start: datetime, speed: float = 1.0, *, paced: bool = True) -> None:
@@ -105,6 +106,15 @@ class SimClock:
         """Stand at ``at`` (or now, if that is later) until :meth:`run_until` lets time flow."""
         self._floor = max(at.astimezone(UTC), self.now())
         self._horizon = self._floor
+
+    def pace(self) -> None:
+        """From here on, follow a schedule that starts now where the clock stands: ``speed``
+        hub seconds per real second. The time it jumped before is not owed: no catching up.
+        It holds there until :meth:`run_until` lets it flow."""
+        here = self.now()
+        self._schedule = VirtualClock(here, self.speed)
+        self._paced = True
+        self._floor = self._horizon = here
 
     def run_until(self, horizon: datetime | None) -> None:
         """Let time flow on its schedule from now, at most to ``horizon`` (None: no limit)."""

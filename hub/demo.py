@@ -5,6 +5,13 @@ the real one — store, engine, websockets server on loopback — with two diffe
 is a :class:`~hub.clock.SimClock` at the demo speed, and the scenario :class:`~hub.replay.Player`
 is its SLA ticker. Everything it writes lives in ``directory``; the caller owns and removes it.
 
+The hall opens at the scenario's *opening* (its ``demo_from``, or the instant asked for): every
+step and deadline before it is played at once on the virtual clock, before the hub listens, so
+the first console that connects finds the hall at work — the morning's cases in hand, their
+countdowns running — rather than an empty board at dawn. From the opening on the play is paced
+at the demo speed. The event log is the one a play from the start gives: the player works on
+the same instants in the same order, only without waiting between them.
+
 :func:`demo_hall` runs the hall in the caller's event loop. :class:`DemoHallThread` runs it on a
 thread of its own with its own loop, which is how ``griddesk demo`` runs it: a console painting
 a burst in its loop can then no longer starve the player and hold the hub's clock back.
@@ -20,6 +27,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
@@ -51,6 +59,7 @@ class DemoHall:
     scenario: Scenario
     clock: SimClock
     progress: Progress  # live: the player updates it, in the hub's event loop
+    opened: datetime  # the instant the hall opened at: what came before was played at once
 
 
 @contextlib.asynccontextmanager
@@ -60,20 +69,35 @@ async def demo_hall(
     directory: Path,
     speed: float,
     settings: Settings | None = None,
+    opening: timedelta | None = None,
+    hold: bool = False,
     host: str = "127.0.0.1",
     port: int = 0,
 ) -> AsyncIterator[DemoHall]:
-    """Run the demo hall until the block exits; then stop it and close its database."""
+    """Run the demo hall until the block exits; then stop it and close its database.
+
+    ``opening`` (time since the scenario's midnight, as its steps' ``at``; default the
+    scenario's own :attr:`~dispatch.scenario.Scenario.opening`) is where the hall opens: what
+    comes before is played at once. With ``hold`` the clock then stands still there and nothing
+    more is played — the hall as it is at that instant, for a picture of it.
+    """
     database = f"sqlite:///{directory / 'demo.db'}"
     settings = settings or Settings()
-    clock = SimClock(scenario.instant(scenario.start), speed, paced=True)
+    opened = scenario.instant(scenario.opening if opening is None else opening)
+    clock = SimClock(scenario.instant(scenario.start), speed, paced=False)
     async with scenario_hall(scenario, database, clock, settings) as (store, engine):
         token = await store.add_operator(DEMO_COMMANDER, Role.COMMANDER)
         player = Player(engine, scenario, clock)
+        await player.run(until=opened)
+        # The server starts once the morning is played: a console's first snapshot is the hall
+        # at the opening, not the morning's events to replay on screen.
         server = HubServer(engine, store, settings.hub)
         await server.start(host, port)
-        playing = asyncio.create_task(player.run(keep_ticking=True), name="griddesk-demo")
-        playing.add_done_callback(_report_failure)
+        playing: asyncio.Task[Progress] | None = None
+        if not hold:
+            clock.pace()
+            playing = asyncio.create_task(player.run(keep_ticking=True), name="griddesk-demo")
+            playing.add_done_callback(_report_failure)
         try:
             yield DemoHall(
                 url=f"ws://{host}:{server.port}",
@@ -81,11 +105,13 @@ async def demo_hall(
                 scenario=scenario,
                 clock=clock,
                 progress=player.progress,
+                opened=opened,
             )
         finally:
-            playing.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await playing
+            if playing is not None:
+                playing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await playing
             # Time stops with the play, so the clock read after the hall closed says where the
             # play stopped, not where the schedule has got to since.
             clock.hold(clock.now())
@@ -122,6 +148,8 @@ class DemoHallThread:
         directory: Path,
         speed: float,
         settings: Settings | None = None,
+        opening: timedelta | None = None,
+        hold: bool = False,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -131,6 +159,8 @@ class DemoHallThread:
             directory=directory,
             speed=speed,
             settings=settings,
+            opening=opening,
+            hold=hold,
             host=host,
             port=port,
         )

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 class Progress:
     """Where a play stands; the demo's status line reads it."""
 
-    played: int = 0  # steps sent (accepted or refused)
+    played: int = 0  # steps sent (accepted or refused): the next one is steps[played]
     total: int = 0
     refused: list[tuple[Step, Refusal]] = field(default_factory=list)
     case_ids: dict[str, str] = field(default_factory=dict)  # scenario name → hub case id
@@ -69,20 +69,27 @@ class Player:
         self.progress = Progress(total=len(scenario.steps))
         self._changed = asyncio.Event()
 
-    async def run(self, *, keep_ticking: bool = False) -> Progress:
+    async def run(self, *, keep_ticking: bool = False, until: datetime | None = None) -> Progress:
         """Play every step, breaching deadlines on the way, up to the scenario's end.
 
         With ``keep_ticking`` the player then goes on as the hall's SLA ticker (the demo keeps
         running after the script is done); otherwise it returns with the clock at the end.
+        With ``until`` it returns sooner: once every step and deadline up to that instant is
+        done, with the clock held there. A later ``run`` goes on from there, so a day played in
+        two stretches (the demo's morning at once, the rest paced) gives the log of one play.
         """
         unsubscribe = self._engine.listen(lambda _events: self._changed.set())
         try:
             end = self._scenario.instant(self._scenario.end)
-            steps = list(self._scenario.steps)
-            i = 0
+            steps = self._scenario.steps
             while True:
+                i = self.progress.played
                 next_step = self._scenario.instant(steps[i].at) if i < len(steps) else None
                 target = _earliest(next_step, self._engine.next_deadline())
+                if until is not None and (target is None or target > until):
+                    if await self._wait_until(until):
+                        return self.progress
+                    continue
                 if not self.progress.finished and (target is None or target > end):
                     if not await self._wait_until(end):
                         continue
@@ -98,9 +105,10 @@ class Player:
                 if not await self._wait_until(target):
                     continue  # someone's command moved the deadlines: look again
                 await self._engine.run_due()
-                while i < len(steps) and self._scenario.instant(steps[i].at) <= target:
+                while (i := self.progress.played) < len(steps):
+                    if self._scenario.instant(steps[i].at) > target:
+                        break
                     await self._play(steps[i])
-                    i += 1
         finally:
             unsubscribe()
 

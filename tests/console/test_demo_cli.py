@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import html
+import re
 import tempfile
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from rich.cells import cell_len
 
 from console.cli import main
-from console.demo import read_scenario, shipped_scenarios
+from console.demo import opening, read_scenario, shipped_scenarios
 
 
 def test_the_shipped_scenarios_are_found_by_name() -> None:
@@ -58,6 +62,57 @@ def test_a_scenario_the_demo_city_cannot_play_is_refused_and_leaves_nothing_behi
     assert not [t for t in threading.enumerate() if t.name == "griddesk-demo-hub"]
 
 
+@pytest.mark.parametrize(
+    ("given", "why"),
+    [("05:00", "outside normal-day's 06:30:00–24:00:00"), ("9h30", "--from: time '9h30'")],
+)
+def test_a_from_outside_the_scenario_is_refused_before_anything_starts(
+    given: str, why: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--from", given]) == 2
+    assert why in capsys.readouterr().err
+
+
+def test_the_demo_opens_at_the_scenarios_busy_moment_unless_told() -> None:
+    day = read_scenario("normal-day")
+    assert opening(day, None) == timedelta(hours=17)  # its demo_from: the afternoon peak
+    assert opening(day, "start") == day.start == timedelta(hours=6, minutes=30)
+    assert opening(day, "09:30") == timedelta(hours=9, minutes=30)
+    assert opening(day, "24:00") == day.end
+
+
+def test_screenshot_writes_the_demos_first_screen_as_svg(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's picture: the hall at its opening (short: 16:50, the urgent c1 and c2 on
+    the urgent tab), Chinese text sized by its cells; nothing left behind."""
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    out = tmp_path / "board.svg"
+    argv = ["demo", "--scenario", "short", "--lang", "zh_CN", "--screenshot", str(out)]
+    assert main([*argv, "--size", "100x30"]) == 0
+    svg = out.read_text(encoding="utf-8")
+    assert "griddesk&#160;demo&#160;·&#160;short&#160;·&#160;16:50:00" in svg  # the title
+    assert "2611230001" in svg and "2611230002" in svg
+    assert "紧急&#160;2" in svg and "演练" in svg
+    # Each run of text spans its cells: 12.2 px a cell at Rich's 20 px font, two for a 汉字.
+    runs = re.findall(r'textLength="([0-9.]+)"[^>]*>([^<]*)</text>', svg)
+    assert any(not text.isascii() for _, text in runs)
+    for length, text in runs:
+        assert float(length) == pytest.approx(12.2 * cell_len(html.unescape(text)))
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+@pytest.mark.parametrize("size", ["200", "wide", "10x5"])
+def test_a_screenshot_size_that_is_not_a_terminal_is_a_usage_error(
+    size: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "x.svg"
+    assert main(["demo", "--screenshot", str(out), "--size", size]) == 2
+    assert "--size" in capsys.readouterr().err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("speed", ["0", "-3", "fast", "20000"])
 def test_a_speed_that_is_not_a_sane_number_is_a_usage_error(
     speed: str, capsys: pytest.CaptureFixture[str]
@@ -67,7 +122,7 @@ def test_a_speed_that_is_not_a_sane_number_is_a_usage_error(
 
 
 NORMAL_DAY = ["--seed", "2026", "--start", "06:30", "--end", "24:00", "--slow-share", "0.12",
-              "--name", "normal-day"]  # fmt: skip
+              "--name", "normal-day", "--demo-from", "17:00"]  # fmt: skip
 """How hub/data/scenarios/normal-day.toml was made (docs/SCENARIOS.md says so too)."""
 
 
@@ -101,4 +156,5 @@ def test_check_prints_what_a_scenario_implies(capsys: pytest.CaptureFixture[str]
     assert main(["scenario", "check", "short"]) == 0
     out = capsys.readouterr().out
     assert "short: 2026-11-23 16:40:00–18:30:00, 9 cases, 74 steps" in out
+    assert "griddesk demo opens it at 16:50:00" in out
     assert "closed 6" in out and "3 escalations" in out

@@ -87,8 +87,10 @@ class Tmux:
         return self("has-session", "-t", "console", check=False).returncode == 0
 
 
-def wait_until(what: str, ready: Callable[[], bool], detail: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 10 * UNIT
+def wait_until(
+    what: str, ready: Callable[[], bool], detail: Callable[[], str], *, within: float = 10 * UNIT
+) -> None:
+    deadline = time.monotonic() + within
     while not ready():
         if time.monotonic() > deadline:
             pytest.fail(f"timed out waiting until {what}; now:\n{detail()}")

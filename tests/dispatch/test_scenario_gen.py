@@ -278,6 +278,8 @@ def test_a_person_works_one_case_at_a_time(days: list[Scenario]) -> None:
     [
         ({"start": "18:00", "end": "08:00"}, "must come after"),
         ({"end": "25:61"}, "start/end"),
+        ({"demo_from": "9h30"}, "demo_from: time '9h30'"),
+        ({"start": "08:00", "end": "12:00", "demo_from": "13:00"}, "demo_from 13:00 is outside"),
         ({"cases": -1}, "cases"),
         ({"urgent_share": 1.5}, "urgent_share"),
         ({"sources": ()}, "sources"),

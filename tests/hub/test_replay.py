@@ -20,7 +20,7 @@ from dispatch.events import Event, EventType
 from dispatch.models import Kind, Source, Status
 from dispatch.scenario import Scenario, ScenarioError, loads, parse_time
 from hub.clock import SimClock
-from hub.demo import demo_hall
+from hub.demo import DemoHall, demo_hall
 from hub.replay import play_offline
 from hub.store import Store
 from tests.hub.server_fixtures import UNIT
@@ -80,26 +80,71 @@ async def test_same_scenario_gives_the_same_event_log(short: Scenario, tmp_path:
     assert _log(first.events) == _log(second.events)
 
 
+async def _demo_log(directory: Path) -> list[Event]:
+    """The event log a demo hall left in ``directory``."""
+    store = await Store.open(f"sqlite+aiosqlite:///{directory / 'demo.db'}", migrate=False)
+    try:
+        return await store.events_after(0, 100_000)
+    finally:
+        await store.close()
+
+
+async def _play_to_the_end(hall: DemoHall) -> float:
+    """Wait for a paced demo to play to its end; the real seconds it took."""
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    while not hall.progress.finished:
+        await asyncio.sleep(0.02)
+        assert loop.time() - began < 20 * UNIT, "the paced play did not finish"
+    return loop.time() - began
+
+
 async def test_paced_play_at_speed_gives_the_unpaced_log(short: Scenario, tmp_path: Path) -> None:
     """At --speed N the day takes (length / N) of real time and ends with the same log."""
     unpaced = await play_offline(short, f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
     speed = 3600.0  # the scenario's 110 minutes in under 2 s
-    loop = asyncio.get_running_loop()
-    began = loop.time()
-    async with demo_hall(short, directory=tmp_path, speed=speed) as hall:
-        while not hall.progress.finished:
-            await asyncio.sleep(0.02)
-            assert loop.time() - began < 20 * UNIT, "the paced play did not finish"
-        took = loop.time() - began
+    async with demo_hall(short, directory=tmp_path, speed=speed, opening=short.start) as hall:
+        took = await _play_to_the_end(hall)
 
-    store = await Store.open(f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}", migrate=False)
-    try:
-        paced = await store.events_after(0, 100_000)
-    finally:
-        await store.close()
     length = (short.end - short.start).total_seconds()
     assert took >= 0.9 * length / speed  # it really waited on the virtual clock
-    assert _log(paced) == _log(unpaced.events)
+    assert _log(await _demo_log(tmp_path)) == _log(unpaced.events)
+
+
+async def test_a_demo_that_opens_later_ends_in_the_same_hall(
+    short: Scenario, tmp_path: Path
+) -> None:
+    """The stretch before the opening played at once, the rest paced: the log of one play."""
+    unpaced = await play_offline(short, f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    opening = parse_time("17:30")  # after c1's first escalation, before its second (17:44)
+    speed = 3600.0
+    async with demo_hall(short, directory=tmp_path, speed=speed, opening=opening) as hall:
+        assert hall.opened == short.instant(opening)
+        assert hall.clock.paced
+        took = await _play_to_the_end(hall)
+
+    paced_part = (short.end - opening).total_seconds()
+    assert took >= 0.9 * paced_part / speed  # only what follows the opening is paced
+    assert took < 0.9 * (short.end - short.start).total_seconds() / speed
+    assert _log(await _demo_log(tmp_path)) == _log(unpaced.events)
+
+
+async def test_a_held_demo_stands_at_its_opening_as_a_replay_had_it(
+    short: Scenario, tmp_path: Path
+) -> None:
+    """By default a demo opens at the scenario's demo_from with everything before it done —
+    exactly the replay's hall at that instant — and, held, nothing moves after."""
+    unpaced = await play_offline(short, f"sqlite+aiosqlite:///{tmp_path / 'a.db'}")
+    opened = short.instant(short.opening)
+    assert short.opening > short.start
+    async with demo_hall(short, directory=tmp_path, speed=60.0, hold=True) as hall:
+        assert hall.opened == opened
+        due = sum(1 for step in short.steps if short.instant(step.at) <= opened)
+        assert hall.progress.played == due
+        await asyncio.sleep(0.05)  # held: 3 hub seconds at ×60 would show if the clock ran
+        assert hall.clock.now() == opened
+    before = [e for e in unpaced.events if e.at <= opened]
+    assert _log(await _demo_log(tmp_path)) == _log(before)
 
 
 async def test_a_commanders_own_case_is_escalated_on_time_while_the_script_waits(
@@ -210,6 +255,23 @@ by = "S999"
         assert await store.events_after(0) == []
     finally:
         await store.close()
+
+
+def test_an_unpaced_sim_clock_paces_from_where_it_stands() -> None:
+    """The demo plays its morning unpaced, then paces: time it jumped is not caught up."""
+    import time
+    from datetime import UTC, datetime
+
+    start = datetime(2026, 11, 23, 6, 30, tzinfo=UTC)
+    clock = SimClock(start, speed=1000.0, paced=False)
+    opening = start + timedelta(hours=10)
+    clock.hold(opening)  # the morning, played at once
+    clock.pace()
+    assert clock.paced and clock.now() == opening  # held there until the player lets it run
+    assert clock.real_seconds_until(opening + timedelta(seconds=100)) <= 0.1
+    clock.run_until(None)
+    time.sleep(0.01)
+    assert opening < clock.now() < opening + timedelta(minutes=5)
 
 
 def test_sim_clock_catches_up_after_the_player_held_it() -> None:

@@ -410,6 +410,12 @@ async def test_a_client_closed_mid_feed_stops_it_with_what_was_done(tmp_path: Pa
             HEADER.format(name="x") + '[[step]]\nat = "09:00"\ndo = "accept"\ncase = "ghost"\n',
             "has no intake step before it",
         ),
+        (
+            HEADER.format(name="x") + 'demo_from = "08:00"\n\n[[step]]\nat = "09:30"\n'
+            'do = "intake"\ncase = "c"\nkind = "event"\ncategory = "E0101"\nsource = "patrol"\n'
+            'title = "x"\n',
+            r"demo_from 08:00 is outside the scenario's 09:00:00–09:30:00",
+        ),
     ],
 )
 def test_a_bad_scenario_file_is_a_scenario_error(tmp_path: Path, text: str, why: str) -> None:
