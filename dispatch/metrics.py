@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dispatch.models import PROACTIVE_SOURCES, Case, Status
+from dispatch.sla import is_overdue
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Figures:
     closed_on_time: int = 0  # closed with every deadline met
     reworked: int = 0  # closed cases sent back for rework at least once
     returned: int = 0  # accepted cases returned by a unit at least once
-    overdue: int = 0  # open cases with a deadline already due
+    overdue: int = 0  # open cases past a deadline (dispatch.sla.is_overdue, as on the board)
     proactive: int = 0  # reported by patrol or video
     reported: int = 0  # every case counted, from any source
 
@@ -51,13 +52,6 @@ class Figures:
 
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
-
-
-def is_overdue(case: Case, now: datetime) -> bool:
-    """Open and past a running deadline. A parked case's clocks stand still (挂账)."""
-    if not case.is_open or case.status is Status.PARKED:
-        return False
-    return any(d.due < now for d in case.deadlines)
 
 
 class _Tally:

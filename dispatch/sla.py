@@ -10,7 +10,7 @@ by the parked duration (:func:`shift_deadlines`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import msgspec
@@ -120,7 +120,8 @@ class Light:
 def light(
     deadline: Deadline, now: datetime, calendar: WorkingCalendar, amber_at: float = 0.8
 ) -> Light:
-    """Green below ``amber_at`` of the limit used, amber up to the due time, red past it."""
+    """Green below ``amber_at`` of the limit used, amber until due, red once it is overdue
+    (:func:`deadline_overdue`: the same instant the hub marks the breach)."""
     seconds_left = (deadline.due - now).total_seconds()
     if deadline.basis is Basis.WALL:
         span = (deadline.due - deadline.start).total_seconds()
@@ -129,7 +130,7 @@ def light(
         limit = deadline.limit_minutes
         spent = calendar.work_minutes_between(deadline.start, now)
         used = spent / limit if limit > 0 else 1.0
-    if seconds_left < 0:
+    if deadline_overdue(deadline, now):
         colour: Colour = "red"
     elif used >= amber_at:
         colour = "amber"
@@ -140,6 +141,40 @@ def light(
 
 def _clock_runs(case: Case) -> bool:
     return case.is_open and case.status is not Status.PARKED
+
+
+_MISSED = datetime.min.replace(tzinfo=UTC)
+"""``overdue_from`` of a deadline already marked breached: overdue since for ever."""
+
+
+def deadline_overdue(deadline: Deadline, now: datetime) -> bool:
+    """Missed: marked breached by the hub, or due by ``now`` (the hub breaches at ``due <= now``,
+    :func:`due_breaches`, so a deadline due at this very instant is already overdue)."""
+    return deadline.breached or deadline.due <= now
+
+
+def is_overdue(case: Case, now: datetime) -> bool:
+    """THE definition of an overdue case, shared by the board, ``ctl``, the wallboard and the
+    figures (:mod:`dispatch.metrics`): open, its clocks running (a parked case's stand still,
+    挂账), and a live deadline missed."""
+    return _clock_runs(case) and any(deadline_overdue(d, now) for d in case.deadlines)
+
+
+def overdue_from(case: Case) -> datetime | None:
+    """The instant from which ``case`` counts as overdue if nothing changes (in the past for an
+    already-missed deadline); None when its clocks do not run or it has no deadline. A client
+    keeps its overdue set by time with this, instead of rechecking every case each second."""
+    if not _clock_runs(case) or not case.deadlines:
+        return None
+    return min(_MISSED if d.breached else d.due for d in case.deadlines)
+
+
+def shown_deadline(case: Case) -> Deadline | None:
+    """The deadline a countdown shows: the earliest of an open, running case, missed ones
+    included (an overdue case must read red with the time over, not go blank)."""
+    if not _clock_runs(case):
+        return None
+    return min(case.deadlines, key=_due, default=None)
 
 
 def next_deadline(case: Case) -> Deadline | None:

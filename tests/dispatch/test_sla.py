@@ -81,7 +81,9 @@ def _wall(start: datetime, minutes: int) -> Deadline:
         (timedelta(minutes=79), "green"),
         (timedelta(minutes=80), "amber"),
         (timedelta(minutes=99, seconds=59), "amber"),
-        (timedelta(minutes=100), "amber"),
+        # Due this instant is overdue: the hub marks the breach at due <= now, and the
+        # board, the light and the figures must all say the same (issue 8).
+        (timedelta(minutes=100), "red"),
         (timedelta(minutes=100, seconds=1), "red"),
         (timedelta(hours=5), "red"),
     ],
