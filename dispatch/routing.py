@@ -8,7 +8,7 @@ cases to the locality (属地) of their grid. Pure functions over a :class:`Hall
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -81,8 +81,15 @@ class Ranked:
     covers_grid: bool  # the case's grid (or an area above it) is one of the person's grids
 
 
+def open_load(cases: Iterable[Case]) -> Callable[[str], int]:
+    """Each person's open-case count, counted once from ``cases`` (a client with a hall model
+    passes its ``load`` instead, kept by delta)."""
+    loads = Counter(c.owner_staff for c in cases if c.is_open and c.owner_staff)
+    return loads.__getitem__
+
+
 def rank_staff(
-    case: Case, unit_id: str, hall: Hall, now: datetime, open_cases: Iterable[Case]
+    case: Case, unit_id: str, hall: Hall, now: datetime, load: Callable[[str], int]
 ) -> list[Ranked]:
     """The people of ``unit_id`` who could take ``case``, best first.
 
@@ -90,7 +97,7 @@ def rank_staff(
 
     1. on duty before standby (standby means called in from home);
     2. covering the case's grid before not (they know the place);
-    3. fewer open cases owned before more (spread the load);
+    3. fewer open cases owned before more (spread the load: ``load(staff_id)``);
     4. nearer before farther, unknown distance last;
     5. staff id, so equal candidates keep a stable order.
 
@@ -99,12 +106,11 @@ def rank_staff(
     :data:`POSITION_FRESH` of ``now``.
     """
     chain = set(area_chain(case.grid, hall))
-    loads = Counter(c.owner_staff for c in open_cases if c.is_open and c.owner_staff)
     target = _case_position(case, hall)
     ranked = [
         Ranked(
             staff=s,
-            load=loads[s.id],
+            load=load(s.id),
             distance_m=_distance(target, s, now),
             covers_grid=any(g in chain for g in s.grids),
         )

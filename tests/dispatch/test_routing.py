@@ -27,7 +27,7 @@ from dispatch.models import (
     UnitKind,
     Urgency,
 )
-from dispatch.routing import find_duplicate, rank_staff, suggest_unit
+from dispatch.routing import find_duplicate, open_load, rank_staff, suggest_unit
 
 NOW = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 G1_CENTRE = Point(lon=121.500, lat=31.200)
@@ -184,7 +184,7 @@ def person(
 
 
 def ranked_ids(hall: Hall, c: Case, open_cases: list[Case] | None = None) -> list[str]:
-    return [r.staff.id for r in rank_staff(c, "enf1", hall, NOW, open_cases or [])]
+    return [r.staff.id for r in rank_staff(c, "enf1", hall, NOW, open_load(open_cases or []))]
 
 
 def test_only_staff_of_the_unit_on_duty_or_standby_are_listed() -> None:
@@ -211,7 +211,7 @@ def test_covering_the_grid_beats_a_lighter_load() -> None:
 
 def test_a_person_covering_the_street_covers_its_grids() -> None:
     staff = [person("stranger", grids=("G2",)), person("street", grids=("S",))]
-    ranked = rank_staff(case("0605", "G1C1"), "enf1", _hall(UNITS, staff), NOW, [])
+    ranked = rank_staff(case("0605", "G1C1"), "enf1", _hall(UNITS, staff), NOW, open_load([]))
     assert [(r.staff.id, r.covers_grid) for r in ranked] == [("street", True), ("stranger", False)]
 
 
@@ -222,7 +222,7 @@ def test_lighter_load_wins_and_only_open_cases_count() -> None:
         case("0605", id="X2", owner_staff="b", status=Status.CLOSED),
         case("0605", id="X3", owner_staff="b", status=Status.CLOSED),
     ]
-    ranked = rank_staff(case("0605"), "enf1", _hall(UNITS, staff), NOW, cases)
+    ranked = rank_staff(case("0605"), "enf1", _hall(UNITS, staff), NOW, open_load(cases))
     assert [(r.staff.id, r.load) for r in ranked] == [("b", 0), ("a", 1)]
 
 
@@ -234,7 +234,8 @@ def test_nearer_wins_among_equals_and_unknown_position_comes_last() -> None:
         person("far", position=far),
         person("near", position=near),
     ]
-    ranked = rank_staff(case("0605", position=G1_CENTRE), "enf1", _hall(UNITS, staff), NOW, [])
+    hall = _hall(UNITS, staff)
+    ranked = rank_staff(case("0605", position=G1_CENTRE), "enf1", hall, NOW, open_load([]))
     assert [r.staff.id for r in ranked] == ["near", "far", "unknown"]
     assert ranked[0].distance_m == pytest.approx(95, abs=2)
     assert ranked[2].distance_m is None
@@ -242,7 +243,7 @@ def test_nearer_wins_among_equals_and_unknown_position_comes_last() -> None:
 
 def test_a_case_without_position_is_measured_from_its_grid_centre() -> None:
     staff = [person("far", position=G2_CENTRE), person("near", position=G1_CENTRE)]
-    ranked = rank_staff(case("0605", "G1"), "enf1", _hall(UNITS, staff), NOW, [])
+    ranked = rank_staff(case("0605", "G1"), "enf1", _hall(UNITS, staff), NOW, open_load([]))
     assert [r.staff.id for r in ranked] == ["near", "far"]
     assert ranked[0].distance_m == 0
 
@@ -252,7 +253,7 @@ def test_a_stale_position_fix_does_not_count_as_near() -> None:
         person("stale", position=G1_CENTRE, seen_at=NOW - timedelta(hours=2)),
         person("fresh", position=G2_CENTRE, seen_at=NOW - timedelta(minutes=5)),
     ]
-    ranked = rank_staff(case("0605", "G1"), "enf1", _hall(UNITS, staff), NOW, [])
+    ranked = rank_staff(case("0605", "G1"), "enf1", _hall(UNITS, staff), NOW, open_load([]))
     assert [(r.staff.id, r.distance_m is None) for r in ranked] == [
         ("fresh", False),
         ("stale", True),

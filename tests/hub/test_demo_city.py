@@ -25,7 +25,7 @@ from dispatch.models import (
     UnitKind,
     Urgency,
 )
-from dispatch.routing import rank_staff, suggest_unit
+from dispatch.routing import open_load, rank_staff, suggest_unit
 from hub.demo_city import City, demo_city
 
 DEPT_KEYS = {
@@ -161,4 +161,4 @@ def test_routing_finds_a_unit_for_every_category_in_every_grid(city: City, hall:
             else:
                 assert unit.kind is UnitKind.LOCALITY and unit.area is not None
                 assert grid.startswith(unit.area)
-            assert rank_staff(c, unit.id, hall, now, []), (grid, category.code, unit.id)
+            assert rank_staff(c, unit.id, hall, now, open_load([])), (grid, category.code, unit.id)
