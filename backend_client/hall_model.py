@@ -1,0 +1,384 @@
+"""The hall model: what every client shows of the hall, kept current by delta.
+
+A console, ``griddesk ctl``, the wallboard and reports all need the same picture: which cases
+are in which queue and how many, the order a queue is listed in, the urgent cases nearest a
+deadline, how many open cases each person holds, which cases are overdue. :class:`HallModel`
+keeps all of it from the mirror's batches at a cost proportional to the cases that changed,
+never to the hall — at 100,000 open cases a batch or a second of time passing touches only
+what moved. It is pure (no Textual, no asyncio, no I/O): the UI feeds it and reads it.
+
+The rules come from ``dispatch``: queue membership from :mod:`dispatch.queues`, "overdue" and
+the shown deadline from :mod:`dispatch.sla`. Each change returns a :class:`HallDelta` saying
+what moved, so a screen redraws exactly that.
+
+Costs, with n cases held and k changed: a batch is O(k log n) comparisons plus one memory copy
+of each affected sorted list (a slice copy, not comparisons); time passing is O(m log n) for
+the m cases that became overdue; a tab's first listing is one O(n) pass; changing the sort or
+the quick filter (a person's deliberate choice) is a full O(n log n) rebuild.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from dispatch.models import Area, Case, Staff, Unit, Urgency
+from dispatch.queues import (
+    QUEUES,
+    Entry,
+    Queue,
+    QuickFilter,
+    Sort,
+    entry,
+    splice,
+    timeless_queues,
+)
+from dispatch.sla import is_overdue, overdue_from, shown_deadline
+
+StripEntry = tuple[float, str]
+"""An urgent case's place on the strip: its shown deadline (epoch seconds), then its id."""
+
+
+@dataclass(frozen=True)
+class QueueDelta:
+    """How one queue's sorted listing changed: entries that left, entries that joined (a case
+    that moved is both), and cases still listed in place whose row must be redrawn."""
+
+    removed: tuple[Entry, ...] = ()
+    added: tuple[Entry, ...] = ()
+    changed: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.removed or self.added or self.changed)
+
+
+@dataclass(frozen=True)
+class HallDelta:
+    """What one change to the model moved. ``replaced``: everything may differ (a snapshot, a
+    new sort or quick filter): redraw from the model rather than from the deltas."""
+
+    replaced: bool = False
+    cases: tuple[str, ...] = ()
+    """Cases whose value changed, in the order first touched."""
+    new: tuple[str, ...] = ()
+    """Cases the model did not hold before."""
+    urgent_new: tuple[str, ...] = ()
+    """New cases that are urgent: a console rings the bell for these."""
+    staff: tuple[str, ...] = ()
+    """People whose record or open-case load changed."""
+    queues: Mapping[Queue, QueueDelta] = field(default_factory=dict)
+    """Per queue, only those whose listing changed."""
+    counts_changed: bool = False
+    strip_changed: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.replaced
+            or self.cases
+            or self.staff
+            or self.queues
+            or self.counts_changed
+            or self.strip_changed
+        )
+
+    def queue(self, queue: Queue) -> QueueDelta:
+        return self.queues.get(queue, _NO_CHANGE)
+
+
+_NO_CHANGE = QueueDelta()
+
+
+class HallModel:
+    """Queues, counts, order, urgent strip, roster load and the overdue set, by delta."""
+
+    def __init__(self, *, sort: Sort = Sort.DEADLINE, quick: QuickFilter | None = None) -> None:
+        self.cases: dict[str, Case] = {}
+        self.staff: dict[str, Staff] = {}
+        self.units: dict[str, Unit] = {}
+        self.areas: dict[str, Area] = {}
+        self.now: datetime | None = None
+        """The hub time membership of the overdue queue was last decided at."""
+        self._sort = sort
+        self._quick = quick or QuickFilter()
+        self._members: dict[Queue, set[str]] = {q: set() for q in QUEUES}
+        self._entries: dict[str, Entry] = {}
+        self._order: list[Entry] = []  # every admitted case (the ALL queue), sorted
+        self._overdue: set[str] = set()  # regardless of the quick filter (figures, wallboard)
+        self._pending: list[tuple[datetime, str]] = []  # (overdue_from, id): not yet overdue
+        self._pending_at: dict[str, datetime] = {}  # the last instant pushed per case
+        self._strip: list[StripEntry] = []
+        self._strip_entries: dict[str, StripEntry] = {}
+        self._owned: dict[str, set[str]] = {}  # staff id → open cases they own
+
+    # --- reading -------------------------------------------------------------------------
+
+    @property
+    def sort(self) -> Sort:
+        return self._sort
+
+    @property
+    def quick(self) -> QuickFilter:
+        return self._quick
+
+    def count(self, queue: Queue) -> int:
+        """Cases in ``queue`` that the quick filter admits."""
+        return len(self._members[queue])
+
+    def counts(self) -> dict[Queue, int]:
+        return {q: len(self._members[q]) for q in QUEUES}
+
+    def members(self, queue: Queue) -> Set[str]:
+        """The ids in ``queue`` (quick filter applied); read only."""
+        return self._members[queue]
+
+    def listing(self, queue: Queue) -> list[Entry]:
+        """``queue``'s entries in order: a fresh list the caller may keep and splice."""
+        if queue is Queue.ALL:
+            return list(self._order)
+        members = self._members[queue]
+        return [e for e in self._order if e[1] in members]
+
+    def entry_of(self, case_id: str) -> Entry | None:
+        """Where the case sorts now (whether or not the quick filter admits it)."""
+        return self._entries.get(case_id)
+
+    def strip(self, limit: int) -> list[Case]:
+        """The open urgent cases nearest (or furthest past) their shown deadline."""
+        return [self.cases[key] for _, key in self._strip[:limit]]
+
+    def load(self, staff_id: str) -> int:
+        """How many open cases the person owns."""
+        return len(self._owned.get(staff_id, ()))
+
+    def owned(self, staff_id: str) -> Set[str]:
+        """The open cases the person owns (read only)."""
+        return self._owned.get(staff_id, frozenset())
+
+    @property
+    def overdue(self) -> Set[str]:
+        """Every overdue case held, quick filter or not (:func:`dispatch.sla.is_overdue`)."""
+        return self._overdue
+
+    def admits(self, case: Case) -> bool:
+        return self._quick.admits(case)
+
+    # --- changing ------------------------------------------------------------------------
+
+    def replace(
+        self,
+        cases: Iterable[Case],
+        staff: Iterable[Staff],
+        units: Iterable[Unit],
+        areas: Iterable[Area],
+        now: datetime,
+    ) -> HallDelta:
+        """Take a whole snapshot (a first sync or a resync)."""
+        self.cases = {c.id: c for c in cases}
+        self.staff = {s.id: s for s in staff}
+        self.units = {u.id: u for u in units}
+        self.areas = {a.code: a for a in areas}
+        self.now = now
+        self._rebuild()
+        return HallDelta(replaced=True, counts_changed=True, strip_changed=True)
+
+    def set_sort(self, sort: Sort) -> HallDelta:
+        if sort is self._sort:
+            return HallDelta()
+        self._sort = sort
+        self._entries = {c.id: entry(c, sort) for c in self.cases.values()}
+        self._order = sorted(self._entries[k] for k in self._members[Queue.ALL])
+        return HallDelta(replaced=True)
+
+    def set_quick(self, quick: QuickFilter) -> HallDelta:
+        if quick == self._quick:
+            return HallDelta()
+        self._quick = quick
+        self._rebuild()
+        return HallDelta(replaced=True, counts_changed=True)
+
+    def apply(self, cases: Iterable[Case], staff: Iterable[Staff], now: datetime) -> HallDelta:
+        """Take a batch of new values (the latest of each case and person wins)."""
+        if self.now is not None and now < self.now:  # the hub's clock was set back
+            self.now = now
+            self._rebuild()
+        self.now = now
+        batch = {c.id: c for c in cases}
+        gone: dict[Queue, list[Entry]] = {}
+        joined: dict[Queue, list[Entry]] = {}
+        redraw: dict[Queue, list[str]] = {}
+        strip_gone: list[StripEntry] = []
+        strip_joined: list[StripEntry] = []
+        staff_touched: dict[str, None] = {}
+        new: list[str] = []
+        counts_changed = False
+        for case in batch.values():
+            old = self.cases.get(case.id)
+            if old is None:
+                new.append(case.id)
+            self.cases[case.id] = case
+            before = self._queues_of(old) if old is not None else frozenset()
+            old_entry = self._entries.get(case.id)
+            after = self._place(case, now)
+            new_entry = self._entries[case.id]
+            counts_changed |= before != after
+            for queue in before | after:
+                if queue not in after:
+                    gone.setdefault(queue, []).append(_known(old_entry))
+                elif queue not in before:
+                    joined.setdefault(queue, []).append(new_entry)
+                elif old_entry != new_entry:
+                    gone.setdefault(queue, []).append(_known(old_entry))
+                    joined.setdefault(queue, []).append(new_entry)
+                else:
+                    redraw.setdefault(queue, []).append(case.id)
+            old_strip = self._strip_entries.pop(case.id, None)
+            new_strip = _strip_entry(case)
+            if new_strip is not None:
+                self._strip_entries[case.id] = new_strip
+            if old_strip != new_strip:
+                if old_strip is not None:
+                    strip_gone.append(old_strip)
+                if new_strip is not None:
+                    strip_joined.append(new_strip)
+            for person in self._move_load(old, case):
+                staff_touched[person] = None
+        for member in staff:
+            self.staff[member.id] = member
+            staff_touched[member.id] = None
+        if Queue.ALL in gone or Queue.ALL in joined:
+            self._order = splice(self._order, gone.get(Queue.ALL, []), joined.get(Queue.ALL, []))
+        if strip_gone or strip_joined:
+            self._strip = splice(self._strip, strip_gone, strip_joined)
+        queues = {
+            q: QueueDelta(
+                removed=tuple(gone.get(q, ())),
+                added=tuple(joined.get(q, ())),
+                changed=tuple(redraw.get(q, ())),
+            )
+            for q in QUEUES
+            if q in gone or q in joined or q in redraw
+        }
+        return HallDelta(
+            cases=tuple(batch),
+            new=tuple(new),
+            urgent_new=tuple(k for k in new if batch[k].urgency is Urgency.URGENT),
+            staff=tuple(staff_touched),
+            queues=queues,
+            counts_changed=counts_changed,
+            strip_changed=bool(strip_gone or strip_joined),
+        )
+
+    def advance(self, now: datetime) -> HallDelta:
+        """Time passed: cases whose deadline came due join the overdue queue (the hub marks
+        the breach a moment later, and that event arrives as an ordinary change)."""
+        if self.now is not None and now < self.now:
+            self.now = now
+            self._rebuild()
+            return HallDelta(replaced=True, counts_changed=True)
+        self.now = now
+        joined: list[Entry] = []
+        pending = self._pending
+        while pending and pending[0][0] <= now:
+            at, key = heapq.heappop(pending)
+            if self._pending_at.get(key) == at:
+                del self._pending_at[key]
+            case = self.cases[key]
+            # Entries are never removed from the heap when a case changes; a stale one is
+            # recognised here (the case's overdue instant moved) and dropped.
+            if key in self._overdue or overdue_from(case) != at or not is_overdue(case, now):
+                continue
+            self._overdue.add(key)
+            if self._quick.admits(case):
+                self._members[Queue.OVERDUE].add(key)
+                joined.append(self._entries[key])
+        if not joined:
+            return HallDelta()
+        return HallDelta(
+            queues={Queue.OVERDUE: QueueDelta(added=tuple(joined))}, counts_changed=True
+        )
+
+    # --- bookkeeping ---------------------------------------------------------------------
+
+    def _queues_of(self, case: Case) -> frozenset[Queue]:
+        """The queues ``case`` is listed in now (what the model recorded for it)."""
+        if not self._quick.admits(case):
+            return frozenset()
+        queues = timeless_queues(case)
+        return queues | {Queue.OVERDUE} if case.id in self._overdue else queues
+
+    def _place(self, case: Case, now: datetime) -> frozenset[Queue]:
+        """Record ``case`` (already in ``self.cases``) in its queues; returns them."""
+        key = case.id
+        self._entries[key] = entry(case, self._sort)
+        overdue = is_overdue(case, now)
+        if overdue:
+            self._overdue.add(key)
+        else:
+            self._overdue.discard(key)
+            due = overdue_from(case)
+            # Most changes leave a case's overdue instant where it was: one heap entry each.
+            if due is not None and self._pending_at.get(key) != due:
+                self._pending_at[key] = due
+                heapq.heappush(self._pending, (due, key))
+        queues = timeless_queues(case) | ({Queue.OVERDUE} if overdue else frozenset())
+        if not self._quick.admits(case):
+            queues = frozenset()
+        for queue in QUEUES:
+            if queue in queues:
+                self._members[queue].add(key)
+            else:
+                self._members[queue].discard(key)
+        return queues
+
+    def _move_load(self, old: Case | None, new: Case) -> list[str]:
+        """Move the case between owners' open sets; the people whose load changed."""
+        before = old.owner_staff if old is not None and old.is_open else None
+        after = new.owner_staff if new.is_open else None
+        if before == after:
+            return []
+        out = []
+        if before is not None:
+            owned = self._owned[before]
+            owned.discard(new.id)
+            if not owned:
+                del self._owned[before]
+            out.append(before)
+        if after is not None:
+            self._owned.setdefault(after, set()).add(new.id)
+            out.append(after)
+        return out
+
+    def _rebuild(self) -> None:
+        """Everything from ``self.cases`` at ``self.now``: a snapshot, a new quick filter."""
+        now = self.now
+        assert now is not None, "the model needs a time before it can place cases"
+        self._members = {q: set() for q in QUEUES}
+        self._entries = {}
+        self._overdue = set()
+        self._pending = []
+        self._pending_at = {}
+        self._owned = {}
+        for case in self.cases.values():
+            self._place(case, now)
+            if case.is_open and case.owner_staff is not None:
+                self._owned.setdefault(case.owner_staff, set()).add(case.id)
+        heapq.heapify(self._pending)
+        self._order = sorted(self._entries[k] for k in self._members[Queue.ALL])
+        self._strip_entries = {
+            c.id: s for c in self.cases.values() if (s := _strip_entry(c)) is not None
+        }
+        self._strip = sorted(self._strip_entries.values())
+
+
+def _strip_entry(case: Case) -> StripEntry | None:
+    if case.urgency is not Urgency.URGENT:
+        return None
+    deadline = shown_deadline(case)
+    return (deadline.due.timestamp(), case.id) if deadline is not None else None
+
+
+def _known(value: Entry | None) -> Entry:
+    assert value is not None, "a case listed in a queue always has an entry"
+    return value
