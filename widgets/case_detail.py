@@ -84,6 +84,12 @@ class CaseDetail(VerticalScroll):
     def view(self) -> CaseView | None:
         return self._view
 
+    def set_placeholder(self, text: str) -> None:
+        """What is shown when no case is (the text changes with the operator's language)."""
+        self._placeholder = text
+        if self._view is None and self.is_mounted:
+            self._draw_fields()
+
     def set_light(self, fn: Callable[[Deadline, datetime], Light]) -> None:
         self._light = fn
         self._draw_deadlines()

@@ -1,8 +1,8 @@
 """The ``:`` command line: completes the word being typed, remembers what was run.
 
 Completion is offered inline (Textual's ``Suggester``) and accepted with tab or right arrow,
-from a completer the screen sets. Up and
-down walk the history of submitted lines; escape posts ``Cancelled``. Submitting posts Textual's
+from a completer the screen sets; tab pressed again cycles through the other words that fit. Up
+and down walk the history of submitted lines; escape posts ``Cancelled``. Submitting posts Textual's
 own ``Input.Submitted``; the screen parses the text and sends the command.
 """
 
@@ -83,6 +83,8 @@ class CommandLine(Input):
             placeholder=placeholder, suggester=self._words, name=name, id=id, classes=classes
         )
         self._history: list[str] = []
+        self._cycle: tuple[str, list[str], int] | None = None
+        """Tab cycling: the line before the word, the words that fit, the one shown."""
         self._history_at = 0  # == len(history): editing a fresh line
         self._draft = ""
 
@@ -95,11 +97,25 @@ class CommandLine(Input):
         return tuple(self._history)
 
     def action_complete(self) -> None:
-        """Accept the inline suggestion, or complete now if it has not arrived yet."""
-        completed = self._suggestion or self._words.complete(self.value)
-        if completed and completed != self.value:
-            self.value = completed + " "
-            self.cursor_position = len(self.value)
+        """Complete the word being typed; tab again goes on to the next word that fits
+        (``ac`` → ``accept`` → ``ack`` → …)."""
+        cycle = self._cycle
+        if cycle is not None and self.value == cycle[0] + cycle[1][cycle[2]] + " ":
+            stem, choices, index = cycle
+            index = (index + 1) % len(choices)
+        else:
+            completer = self._words.completer
+            if completer is None or not self.value or self.value[-1].isspace():
+                return
+            word = self.value.rsplit(" ", 1)[-1]
+            folded = word.casefold()
+            choices = [c for c in completer(self.value) if c.casefold().startswith(folded)]
+            if not choices:
+                return
+            stem, index = self.value[: len(self.value) - len(word)], 0
+        self._cycle = (stem, choices, index)
+        self.value = stem + choices[index] + " "
+        self.cursor_position = len(self.value)
 
     def action_history(self, step: int) -> None:
         if not self._history:

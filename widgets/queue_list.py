@@ -1,10 +1,15 @@
 """The case list: a line-API ``ScrollView`` that draws only the rows on screen.
 
 A hall can hold 20,000–100,000 open cases, so this is not a ``DataTable`` (which measures every
-cell): columns have fixed widths, rows live in a list kept sorted by ``(sort, key)`` and updated
-by bisection, and a frame costs only the visible rows. The countdown column is drawn from each
-row's deadline against ``now`` (hub time, set once a second by the app); a tick repaints only
-the countdown cells whose text or colour changed.
+cell): columns have fixed widths, the list holds only each case's place in the order (an
+``Entry``: sort value, case id), and a row's cells are made by the screen's ``render`` callable
+when the row is about to be drawn — a tab of 100,000 cases costs the rows on screen, not the
+tab. Rendered rows are cached (bounded) until the screen says the case changed.
+
+The order is kept by the screen's deltas (:meth:`QueueList.apply`): entries that left and
+joined are placed by bisection, so a batch of k changes costs O(k log n). The countdown column
+is drawn from each row's deadline against ``now`` (hub time, set once a second); a tick
+repaints only the countdown cells whose text or colour changed.
 
 New rows never move the highlighted case: rows inserted or removed above it shift the scroll
 offset by the same amount, so it stays on its screen line, and a "N new" count is posted for
@@ -14,11 +19,12 @@ rows that arrived above the top of the view until the user goes back to the top.
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -32,6 +38,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from dispatch.models import Deadline
+from dispatch.queues import Entry, splice
 from dispatch.sla import Light
 from widgets.countdown import format_countdown, wall_light
 
@@ -40,8 +47,8 @@ MARK = "✓"
 
 _GUTTER = 2  # the mark glyph and a space
 
-_Entry = tuple[tuple[Any, ...], str]
-"""A row's place in the order: its sort key, then its case id so ties are stable."""
+CACHED_ROWS = 4096
+"""Rendered rows kept: many screens' worth, far fewer than a hall's cases."""
 
 
 @dataclass(frozen=True)
@@ -55,17 +62,23 @@ class Column:
 
 @dataclass(frozen=True)
 class QueueRow:
-    """One case as the list shows it; the screen localises the text and decides the order."""
+    """One case as the list shows it; the screen localises the text."""
 
     key: str
     """The case id."""
     cells: tuple[str, ...]
     """Already-localised text, one per column (the countdown column is drawn, not given)."""
     deadline: Deadline | None
-    """The row's next deadline; the countdown column is drawn from it."""
+    """The row's shown deadline; the countdown column is drawn from it."""
     urgent: bool
-    sort: tuple[Any, ...]
-    """The row's sort key; ties are broken by ``key``."""
+
+
+Render = Callable[[str], QueueRow]
+"""Makes the row of a case id (the screen's; called only for rows about to be drawn)."""
+
+
+def _no_row(key: str) -> QueueRow:
+    return QueueRow(key, (key,), None, False)
 
 
 class QueueList(ScrollView, can_focus=True):
@@ -166,10 +179,12 @@ class QueueList(ScrollView, can_focus=True):
         self._countdown_x = _GUTTER
         self._line_width = _GUTTER
         self._light: Callable[[Deadline, datetime], Light] = wall_light
-        self._rows: dict[str, QueueRow] = {}
-        self._order: list[_Entry] = []
+        self._make_row: Render = _no_row
+        self._cache: OrderedDict[str, QueueRow] = OrderedDict()
+        self._entries: dict[str, Entry] = {}  # every listed case's place in the order
+        self._order: list[Entry] = []
         # The filtered order; the very same list as ``_order`` while no filter is set.
-        self._view: list[_Entry] = self._order
+        self._view: list[Entry] = self._order
         self._filter = ""
         self._haystacks: dict[str, str] = {}
         self._cursor_key: str | None = None
@@ -206,11 +221,15 @@ class QueueList(ScrollView, can_focus=True):
         self._countdowns.clear()
         self.refresh()
 
-    def replace_rows(self, rows: Iterable[QueueRow]) -> None:
-        """A full load (snapshot, tab switch); the highlighted case stays if it is still there."""
+    def show(self, entries: list[Entry], render: Render) -> None:
+        """A full load (a snapshot, a tab switch, a new sort): ``entries`` sorted, the list's to
+        keep and change; ``render`` makes a row. The highlighted case stays if it is still
+        listed."""
         anchor = self._anchor()
-        self._rows = {row.key: row for row in rows}
-        self._order = sorted((row.sort, row.key) for row in self._rows.values())
+        self._make_row = render
+        self._order = entries
+        self._entries = {e[1]: e for e in entries}
+        self._cache.clear()
         self._haystacks.clear()
         self._countdowns.clear()
         self._view = self._filtered(self._order)
@@ -218,53 +237,48 @@ class QueueList(ScrollView, can_focus=True):
         self._set_new_count(0)
         self._restore(anchor, keep_top=False)
 
-    def update_rows(self, rows: Iterable[QueueRow], removed: Iterable[str] = ()) -> None:
-        """Apply a batch: rows added or changed, and case ids that left the list.
+    def set_render(self, render: Render) -> None:
+        """Rows are made another way now (a new language): redraw every row."""
+        self._make_row = render
+        self._cache.clear()
+        self._haystacks.clear()
+        self._countdowns.clear()
+        if self._filter:
+            self._view = self._filtered(self._order)
+        self._restore(self._anchor(), keep_top=True)
 
-        A row whose sort key is unchanged costs a dictionary update. Moved, new and removed
-        rows are found by bisection and the list is rebuilt from slices between them, so a
-        batch of k rows costs O(k log n) comparisons and one copy of the list, never a sort.
-        """
+    def apply(
+        self, removed: Sequence[Entry], added: Sequence[Entry], changed: Iterable[str] = ()
+    ) -> None:
+        """Apply a batch: entries that left the list, entries that joined it (a case that
+        moved is in both, under its old and new place), and cases listed in place whose row
+        must be made again. Entries are placed by bisection and the list rebuilt from slices,
+        so k changes cost O(k log n) comparisons and one copy of the list, never a sort."""
         anchor = self._anchor()
-        gone: list[_Entry] = []  # entries that leave the order (moved or removed rows)
-        added: list[_Entry] = []  # entries that join it (moved or new rows)
-        stale: list[_Entry] = []  # every old entry of a touched row (for the filtered view)
-        fresh: list[_Entry] = []  # every new entry of a touched row
-        arrived: list[_Entry] = []
-        for key in removed:
-            old = self._rows.pop(key, None)
-            if old is not None:
-                gone.append((old.sort, key))
-                stale.append((old.sort, key))
-        # The last version of a case wins if a batch carries it twice.
-        for row in {row.key: row for row in rows}.values():
-            key = row.key
-            old = self._rows.get(key)
-            self._rows[key] = row
-            entry = (row.sort, key)
-            fresh.append(entry)
-            if old is None:
-                added.append(entry)
-                arrived.append(entry)
-                continue
-            stale.append((old.sort, key))
-            if old.sort != row.sort:
-                gone.append((old.sort, key))
-                added.append(entry)
-        for _, key in stale:
+        arrived = [e for e in added if e[1] not in self._entries]  # not moves: new here
+        gone = [e for e in removed if self._entries.get(e[1]) == e]
+        for _, key in gone:
+            del self._entries[key]
+        for e in added:
+            self._entries[e[1]] = e
+        touched = {key for _, key in gone} | {key for _, key in added} | set(changed)
+        for key in touched:
+            self._cache.pop(key, None)
             self._countdowns.pop(key, None)
             self._haystacks.pop(key, None)
         if gone or added:
-            self._order = _splice(self._order, gone, added)
+            self._order = splice(self._order, gone, list(added))
         if self._filter:
-            # A changed row joins or leaves the filtered view by its new text.
-            matching = [entry for entry in fresh if self._matches(entry[1])]
-            self._view = _splice(self._view, stale, matching)
+            # A touched row leaves the filtered view and joins again if its new text matches.
+            redrawn = [self._entries[k] for k in changed if k in self._entries]
+            stale = _present(self._view, [*gone, *redrawn])
+            fresh = {self._entries[k] for k in touched if k in self._entries}
+            self._view = splice(self._view, stale, [e for e in fresh if self._matches(e[1])])
         else:
             self._view = self._order
         self._drop_missing_marks()
         top = self._restore(anchor, keep_top=True)
-        above = sum(1 for entry in arrived if self._index(entry, below=top) is not None)
+        above = sum(1 for e in arrived if self._index(e, below=top) is not None)
         if above:
             self._set_new_count(self._new_count + above)
 
@@ -305,14 +319,20 @@ class QueueList(ScrollView, can_focus=True):
     @property
     def total_count(self) -> int:
         """Rows held (before the filter)."""
-        return len(self._rows)
+        return len(self._order)
 
     @property
     def new_count(self) -> int:
         return self._new_count
 
     def row(self, key: str) -> QueueRow | None:
-        return self._rows.get(key)
+        """The row of ``key`` as it is drawn, or None when the case is not listed."""
+        return self._row(key) if key in self._entries else None
+
+    @property
+    def listed_keys(self) -> list[str]:
+        """Every case id listed (after the filter), top to bottom."""
+        return [key for _, key in self._view]
 
     @property
     def visible_keys(self) -> list[str]:
@@ -395,7 +415,7 @@ class QueueList(ScrollView, can_focus=True):
         screen = Region(0, 0, self.size.width, self.size.height)
         dirty: list[Region] = []
         for y, (_, key) in enumerate(self._view[top : top + self._page], start=1):
-            text, colour = self._countdown(self._rows[key])
+            text, colour = self._countdown(self._row(key))
             if self._painted.get(y) != (key, text, colour):
                 dirty.append(Region(x, y, width, 1).intersection(screen))
         if dirty:
@@ -414,7 +434,7 @@ class QueueList(ScrollView, can_focus=True):
             if index >= len(self._view):
                 self._painted.pop(y, None)
                 return Strip.blank(width, base)
-            strip = self._row_strip(self._rows[self._view[index][1]], y, base)
+            strip = self._row_strip(self._row(self._view[index][1]), y, base)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 
     def _header_strip(self, base: Style) -> Strip:
@@ -552,13 +572,21 @@ class QueueList(ScrollView, can_focus=True):
         self._painted.clear()
         self.refresh()
 
-    def _index_of(self, key: str | None) -> int | None:
-        row = self._rows.get(key) if key is not None else None
+    def _row(self, key: str) -> QueueRow:
+        row = self._cache.get(key)
         if row is None:
-            return None
-        return self._index((row.sort, row.key))
+            row = self._cache[key] = self._make_row(key)
+            if len(self._cache) > CACHED_ROWS:
+                self._cache.popitem(last=False)
+        return row
 
-    def _index(self, entry: _Entry, below: int | None = None) -> int | None:
+    def _index_of(self, key: str | None) -> int | None:
+        entry = self._entries.get(key) if key is not None else None
+        if entry is None:
+            return None
+        return self._index(entry)
+
+    def _index(self, entry: Entry, below: int | None = None) -> int | None:
         """The entry's index in the view, or None if it is not shown (or not above ``below``)."""
         view = self._view
         hi = len(view) if below is None else min(below, len(view))
@@ -568,7 +596,7 @@ class QueueList(ScrollView, can_focus=True):
         return None
 
     def _drop_missing_marks(self) -> None:
-        missing = {key for key in self._marks if key not in self._rows}
+        missing = {key for key in self._marks if key not in self._entries}
         if missing:
             self._marks -= missing
             self.post_message(self.MarksChanged(self, frozenset(self._marks)))
@@ -576,41 +604,24 @@ class QueueList(ScrollView, can_focus=True):
     def _matches(self, key: str) -> bool:
         haystack = self._haystacks.get(key)
         if haystack is None:
-            row = self._rows[key]
+            row = self._row(key)
             haystack = "\x00".join((row.key, *row.cells)).casefold()
             self._haystacks[key] = haystack
         return self._filter in haystack
 
-    def _filtered(self, order: list[_Entry]) -> list[_Entry]:
+    def _filtered(self, order: list[Entry]) -> list[Entry]:
         if not self._filter:
             return order
         return [entry for entry in order if self._matches(entry[1])]
 
 
-def _splice(order: list[_Entry], gone: list[_Entry], added: list[_Entry]) -> list[_Entry]:
-    """``order`` without ``gone`` and with ``added``, still sorted: each entry is placed by
-    bisection and the rest is copied in slices (a memory copy, not comparisons)."""
-    cut = set()
-    for entry in gone:
-        index = bisect_left(order, entry)
-        if index < len(order) and order[index] == entry:
-            cut.add(index)
-    kept: list[_Entry] = []
-    start = 0
-    for index in sorted(cut):
-        kept += order[start:index]
-        start = index + 1
-    kept += order[start:]
-    if not added:
-        return kept
-    out: list[_Entry] = []
-    lo = 0
-    for entry in sorted(added):
-        index = bisect_left(kept, entry, lo)
-        out += kept[lo:index]
-        out.append(entry)
-        lo = index
-    out += kept[lo:]
+def _present(view: list[Entry], entries: list[Entry]) -> list[Entry]:
+    """Those of ``entries`` that are in the sorted ``view``."""
+    out = []
+    for e in entries:
+        index = bisect_left(view, e)
+        if index < len(view) and view[index] == e:
+            out.append(e)
     return out
 
 

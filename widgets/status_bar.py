@@ -1,4 +1,5 @@
-"""The one-line status bar: hub connection, hub time, operator and role, shift, filter, demo.
+"""The one-line status bar: hub connection, hub time, operator and role, shift, filter, demo,
+and what became of the operator's last command (sent, applied, refused and why).
 
 The screen sets the reactives with already-localised text; a lost connection turns the bar's
 connection part red (the ``-offline`` class) at once. In demo mode the bar opens with a badge —
@@ -9,6 +10,7 @@ columns it is never cut off.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
 from typing import ClassVar
 
@@ -17,6 +19,7 @@ from textual.reactive import Reactive, reactive
 from textual.widget import Widget
 
 _SEP = "  │  "
+_STATES = frozenset({"sent", "applied", "refused"})
 
 DEMO = "DEMO"
 """The badge's word (msgid; zh_CN "演练")."""
@@ -46,6 +49,9 @@ class StatusBar(Widget):
         "status-bar--offline",
         "status-bar--demo",
         "status-bar--filter",
+        "status-bar--sent",
+        "status-bar--applied",
+        "status-bar--refused",
     }
 
     connection: Reactive[str] = reactive("")
@@ -63,6 +69,25 @@ class StatusBar(Widget):
     """True shows the demo badge ("演练 ×N" / "DEMO ×N") with the hub time in it."""
     speed: Reactive[float] = reactive(1.0)
     """The demo clock's speed, shown in the badge (see :func:`format_speed`)."""
+    command: Reactive[str] = reactive("")
+    """The last command and its fate, in words ("✓ 立案 2611230042"); empty hides it."""
+    command_state: Reactive[str] = reactive("")
+    """"sent", "applied" or "refused" (refused also covers failed): its colour."""
+
+    def __init__(
+        self,
+        translate: Callable[[str], str] = str,
+        *,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._translate = translate
+
+    def set_translator(self, translate: Callable[[str], str]) -> None:
+        self._translate = translate
+        self.refresh()
 
     def watch_connected(self, connected: bool) -> None:
         self.set_class(not connected, "-offline")
@@ -71,10 +96,7 @@ class StatusBar(Widget):
         self.set_class(demo, "-demo")
 
     def _tr(self, message: str) -> str:
-        # The badge is the bar's own words, not a value the screen hands down, so it takes the
-        # console's gettext (``GriddeskApp.tr``) where there is one; elsewhere the English id.
-        translate = getattr(self.app, "tr", None)
-        return str(translate(message)) if callable(translate) else message
+        return self._translate(message)
 
     def demo_badge(self) -> str:
         """The badge's text, e.g. "演练 ×30 16:40:13" or "DEMO clock stopped 09:30:00"."""
@@ -96,4 +118,8 @@ class StatusBar(Widget):
         if self.filter_text:
             text.append(_SEP)
             text.append(f"/{self.filter_text}", self.get_component_rich_style("status-bar--filter"))
+        if self.command:
+            state = self.command_state if self.command_state in _STATES else "sent"
+            text.append(_SEP)
+            text.append(self.command, self.get_component_rich_style(f"status-bar--{state}"))
         return text

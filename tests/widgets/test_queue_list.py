@@ -3,7 +3,8 @@ filters, sorts by bisection, and ticks only the countdown cells, with CJK column
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from dispatch import sla
 from dispatch.calendar import WorkingCalendar
 from dispatch.config import Settings
 from dispatch.models import Basis, Deadline, Step
+from dispatch.queues import Entry
 from widgets.countdown import format_countdown
 from widgets.queue_list import Column, QueueList, QueueRow
 
@@ -33,19 +35,84 @@ def wall(minutes_due: float, limit: int = 100) -> Deadline:
     return Deadline(step=Step.RESULT, start=start, due=due, limit_minutes=limit, basis=Basis.WALL)
 
 
-def row(n: int, *, title: str = "garbage", sort: tuple[Any, ...] | None = None) -> QueueRow:
+@dataclass(frozen=True)
+class Sorted:
+    """A row and where it sorts: what a screen knows about each case it lists."""
+
+    row: QueueRow
+    sort: float
+
+    @property
+    def entry(self) -> Entry:
+        return (self.sort, self.row.key)
+
+
+def row(n: int, *, title: str = "garbage", sort: float | None = None) -> Sorted:
     key = f"26{n:08d}"
-    return QueueRow(
-        key=key,
-        cells=(key, title, "城管一中队"),
-        deadline=wall(30 + n % 50),
-        urgent=n % 7 == 0,
-        sort=(n,) if sort is None else sort,
+    made = QueueRow(
+        key=key, cells=(key, title, "城管一中队"), deadline=wall(30 + n % 50), urgent=n % 7 == 0
     )
+    return Sorted(made, float(n) if sort is None else sort)
 
 
-def rows(start: int, stop: int) -> Iterator[QueueRow]:
+def rows(start: int, stop: int) -> Iterator[Sorted]:
     return (row(n) for n in range(start, stop))
+
+
+@dataclass
+class Feed:
+    """What the board does for its list: keeps every row, hands the list entries to show and,
+    per batch, the entries that left and joined and the rows changed in place."""
+
+    queue: QueueList
+    rows: dict[str, Sorted] = field(default_factory=dict)
+
+    def render(self, key: str) -> QueueRow:
+        return self.rows[key].row
+
+    def replace(self, items: Iterable[Sorted]) -> None:
+        self.rows = {item.row.key: item for item in items}
+        self.queue.show(sorted(item.entry for item in self.rows.values()), self.render)
+
+    def update(self, items: Iterable[Sorted], removed: Iterable[str] = ()) -> None:
+        gone: list[Entry] = []
+        added: list[Entry] = []
+        changed: list[str] = []
+        for key in removed:
+            old = self.rows.pop(key, None)
+            if old is not None:
+                gone.append(old.entry)
+        for item in items:
+            key = item.row.key
+            old = self.rows.get(key)
+            self.rows[key] = item
+            if old is None:
+                added.append(item.entry)
+            elif old.entry != item.entry:
+                gone.append(old.entry)
+                added.append(item.entry)
+            else:
+                changed.append(key)
+        self.queue.apply(gone, added, changed)
+
+
+FEEDS: dict[int, Feed] = {}
+
+
+def feed(queue: QueueList) -> Feed:
+    return FEEDS.setdefault(id(queue), Feed(queue))
+
+
+def replace_rows(queue: QueueList, items: Iterable[Sorted]) -> None:
+    feed(queue).replace(items)
+
+
+def update_rows(queue: QueueList, items: Iterable[Sorted], removed: Iterable[str] = ()) -> None:
+    feed(queue).update(items, removed)
+
+
+def one(key: str, cells: tuple[str, ...], deadline: Deadline, sort: float = 0.0) -> Sorted:
+    return Sorted(QueueRow(key, cells, deadline, False), sort)
 
 
 class ListApp(App[None]):
@@ -71,7 +138,7 @@ def messages(seen: list[Message], kind: type[Message]) -> list[Any]:
 
 async def loaded(pilot: Pilot[None], n: int = 20_000) -> QueueList:
     queue = pilot.app.query_one(QueueList)
-    queue.replace_rows(rows(1_000, 1_000 + n))
+    replace_rows(queue, rows(1_000, 1_000 + n))
     await pilot.pause()
     return queue
 
@@ -130,7 +197,7 @@ async def test_rows_inserted_above_keep_the_case_on_its_screen_line_and_count_as
         assert queue.highlighted_key == "2600001010"
         line_before = queue.visible_keys.index("2600001010")
 
-        queue.update_rows(rows(0, 100))  # sort keys 0–99 go above everything
+        update_rows(queue, rows(0, 100))  # sort keys 0–99 go above everything
         await pilot.pause()
 
         assert queue.highlighted_key == "2600001010"
@@ -141,7 +208,7 @@ async def test_rows_inserted_above_keep_the_case_on_its_screen_line_and_count_as
         assert "2600001010" in line_text(queue, line_before + 1)
 
         # Rows removed above move the view back the other way, still on the same line.
-        queue.update_rows([], removed=[f"26{n:08d}" for n in range(50)])
+        update_rows(queue, [], removed=[f"26{n:08d}" for n in range(50)])
         await pilot.pause()
         assert queue.visible_keys.index("2600001010") == line_before
 
@@ -153,7 +220,7 @@ async def test_rows_inserted_above_keep_the_case_on_its_screen_line_and_count_as
 async def test_rows_arriving_below_the_top_of_the_view_are_not_new() -> None:
     async with ListApp().run_test(size=SIZE) as pilot:
         queue = await loaded(pilot, 100)
-        queue.update_rows([row(5_000)])
+        update_rows(queue, [row(5_000)])
         await pilot.pause()
         assert queue.new_count == 0
         assert queue.highlighted_key == "2600001000"
@@ -163,7 +230,7 @@ async def test_removing_the_highlighted_case_highlights_the_row_that_took_its_pl
     async with ListApp().run_test(size=SIZE) as pilot:
         queue = await loaded(pilot, 100)
         await pilot.press("down", "down")
-        queue.update_rows([], removed=["2600001002"])
+        update_rows(queue, [], removed=["2600001002"])
         await pilot.pause()
         assert queue.highlighted_key == "2600001003"
 
@@ -179,7 +246,7 @@ async def test_space_marks_and_unmarks_with_a_glyph() -> None:
         assert line_text(queue, 2).startswith("  2600001001")
         await pilot.press("space")
         assert queue.marked == {"2600001000"}
-        queue.update_rows([], removed=["2600001000"])  # a marked case that leaves is unmarked
+        update_rows(queue, [], removed=["2600001000"])  # a marked case that leaves is unmarked
         await pilot.pause()
         assert queue.marked == frozenset()
         assert messages(seen, QueueList.MarksChanged)[-1].keys == frozenset()
@@ -188,7 +255,7 @@ async def test_space_marks_and_unmarks_with_a_glyph() -> None:
 async def test_filter_is_a_case_insensitive_substring_over_cells() -> None:
     async with ListApp().run_test(size=SIZE) as pilot:
         queue = pilot.app.query_one(QueueList)
-        queue.replace_rows(
+        replace_rows(queue,
             [row(1, title="Garbage pile"), row(2, title="占道经营"), row(3, title="garbage bin")]
         )
         await pilot.pause()
@@ -200,7 +267,7 @@ async def test_filter_is_a_case_insensitive_substring_over_cells() -> None:
         assert queue.visible_keys == ["2600000002"]
         assert queue.highlighted_key == "2600000002"
         # A changed row joins or leaves the filtered view by its new text.
-        queue.update_rows([row(3, title="占道 again")])
+        update_rows(queue, [row(3, title="占道 again")])
         await pilot.pause()
         assert queue.visible_keys == ["2600000002", "2600000003"]
         queue.set_filter("")
@@ -212,12 +279,10 @@ async def test_filter_is_a_case_insensitive_substring_over_cells() -> None:
 async def test_rows_are_sorted_by_sort_key_then_id_and_move_when_it_changes() -> None:
     async with ListApp().run_test(size=SIZE) as pilot:
         queue = pilot.app.query_one(QueueList)
-        queue.replace_rows(
-            [row(3, sort=(1,)), row(1, sort=(2,)), row(2, sort=(1,)), row(4, sort=(0,))]
-        )
+        replace_rows(queue, [row(3, sort=1), row(1, sort=2), row(2, sort=1), row(4, sort=0)])
         await pilot.pause()
         assert queue.visible_keys == ["2600000004", "2600000002", "2600000003", "2600000001"]
-        queue.update_rows([row(4, sort=(9,)), row(3, sort=(1,), title="renamed")])
+        update_rows(queue, [row(4, sort=9), row(3, sort=1, title="renamed")])
         await pilot.pause()
         assert queue.visible_keys == ["2600000002", "2600000003", "2600000001", "2600000004"]
         assert "renamed" in line_text(queue, 2)
@@ -228,7 +293,7 @@ async def test_rows_are_sorted_by_sort_key_then_id_and_move_when_it_changes() ->
     [
         (79, "21:00", "green"),  # 79 % of a 100-minute limit
         (80, "20:00", "amber"),  # amber from 80 % used
-        (100, "00:00", "amber"),  # due now, not yet over
+        (100, "00:00", "red"),  # due this instant: overdue, as the hub marks it
         (101, "-01:00", "red"),  # breached, with the minutes overdue
         (100 + 5 * 60 + 12, "-5h12m", "red"),
     ],
@@ -239,7 +304,7 @@ async def test_countdown_text_and_traffic_light(minutes_used: int, text: str, co
         queue = pilot.app.query_one(QueueList)
         queue.set_light(lambda d, now: sla.light(d, now, calendar))
         deadline = wall(100)  # started at T0, due T0 + 100 min
-        queue.replace_rows([QueueRow("2611230042", ("2611230042", "x", "y"), deadline, False, ())])
+        replace_rows(queue, [one("2611230042", ("2611230042", "x", "y"), deadline)])
         queue.now = T0 + timedelta(minutes=minutes_used)
         await pilot.pause()
         strip = queue.render_line(1)
@@ -260,12 +325,14 @@ async def test_working_hours_deadline_lights_on_the_calendar() -> None:
     async with ListApp().run_test(size=SIZE) as pilot:
         queue = pilot.app.query_one(QueueList)
         queue.set_light(lambda d, now: sla.light(d, now, calendar))
-        queue.replace_rows([QueueRow("k", ("k", "x", "y"), deadline, False, ())])
+        replace_rows(queue, [one("k", ("k", "x", "y"), deadline)])
         # 12:30 local: 180 of 240 working minutes used (75 %) although 3.5 h of 5.5 h passed.
         queue.now = T0 + timedelta(hours=3, minutes=30)
         await pilot.pause()
-        assert "2h00m" in line_text(queue, 1)
-        assert queue._countdown(queue.row("k")) == ("2h00m", "green")  # type: ignore[arg-type]
+        cells = [s for s in queue.render_line(1) if s.text.strip() == "2h00m"]
+        green = queue.get_component_rich_style("queue-list--green", partial=True)
+        assert len(cells) == 1 and cells[0].style is not None
+        assert cells[0].style.color == green.color
 
 
 def test_countdown_formats() -> None:
@@ -279,13 +346,11 @@ def test_countdown_formats() -> None:
 async def test_cjk_columns_keep_the_countdown_column_aligned() -> None:
     async with ListApp(countdown_index=3).run_test(size=SIZE) as pilot:
         queue = pilot.app.query_one(QueueList)
-        queue.replace_rows(
+        replace_rows(queue,
             [
-                QueueRow(
-                    "a", ("2611230042", "暴露垃圾堆放严重影响", "城管一中队"), wall(5), False, (1,)
-                ),
-                QueueRow("b", ("2611230043", "garbage", "sanitation"), wall(6), False, (2,)),
-                QueueRow("c", ("2611230044", "井盖", "市政"), wall(7), True, (3,)),
+                one("a", ("2611230042", "暴露垃圾堆放严重影响", "城管一中队"), wall(5), 1),
+                one("b", ("2611230043", "garbage", "sanitation"), wall(6), 2),
+                Sorted(QueueRow("c", ("2611230044", "井盖", "市政"), wall(7), True), 3),
             ]
         )
         await pilot.pause()
@@ -320,10 +385,10 @@ async def test_tick_repaints_only_the_countdown_cells_that_changed() -> None:
 
         # Rows more than an hour away read "1h05m" for a minute: a tick repaints nothing.
         far = [
-            QueueRow(r.key, r.cells, wall(65 + n % 3), r.urgent, r.sort)
+            Sorted(QueueRow(r.row.key, r.row.cells, wall(65 + n % 3), r.row.urgent), r.sort)
             for n, r in enumerate(rows(1_000, 1_030))
         ]
-        queue.update_rows(far)
+        update_rows(queue, far)
         queue.now = T0 + timedelta(seconds=2)
         await pilot.pause()
         calls.clear()
@@ -337,12 +402,12 @@ async def test_a_batch_leaves_the_same_order_as_a_full_reload(batch: int) -> Non
     async with ListApp().run_test(size=SIZE) as pilot:
         queue = await loaded(pilot, 10_000)
         queue.set_filter("26000")  # ids 2600010000+ drop out of the filtered view
-        changed = [row(n, sort=(-n,) if n % 2 else (n,)) for n in range(1_000, 1_000 + batch)]
+        changed = [row(n, sort=-n if n % 2 else n) for n in range(1_000, 1_000 + batch)]
         gone = [f"26{n:08d}" for n in range(5_000, 5_000 + batch // 10)]
-        queue.update_rows([*changed, *rows(20_000, 20_000 + batch)], removed=gone)
+        update_rows(queue, [*changed, *rows(20_000, 20_000 + batch)], removed=gone)
         await pilot.pause()
-        incremental = queue._view[:]
-        queue.replace_rows([queue.row(key) for _, key in queue._order])  # type: ignore[misc]
+        incremental = queue.listed_keys
+        replace_rows(queue, list(feed(queue).rows.values()))
         await pilot.pause()
-        assert incremental == queue._view
-        assert len(queue._order) == 10_000 + batch - batch // 10
+        assert incremental == queue.listed_keys
+        assert queue.total_count == 10_000 + batch - batch // 10
