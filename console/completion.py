@@ -14,14 +14,18 @@ from typing import TypeVar
 from console.names import Lookup, VerbError, members, resolve_unit
 from console.verbs import BY_WORD, INTAKE_VALUE_FLAGS
 from dispatch.catalog import Catalog
-from dispatch.models import AreaKind, Kind, Source, Unit
+from dispatch.models import AreaKind, Kind, Role, Source, Unit
+from dispatch.roles import allowed
 
 _V = TypeVar("_V")
 
 
-def complete(line: str, lookup: Lookup, *, limit: int = 50) -> list[str]:
+def complete(
+    line: str, lookup: Lookup, *, role: Role | None = None, limit: int = 50
+) -> list[str]:
     """Words that may replace the word under the cursor at the end of ``line`` (the whole
-    word, not only its missing tail), best first, at most ``limit``."""
+    word, not only its missing tail), best first, at most ``limit``. With ``role``, verbs the
+    role may not send are not offered (the hub would refuse them)."""
     try:
         words = shlex.split(line.replace("\u3000", " "))
     except ValueError:  # an open quote: complete nothing rather than guess
@@ -30,7 +34,12 @@ def complete(line: str, lookup: Lookup, *, limit: int = 50) -> list[str]:
         words.append("")
     current = words[-1]
     if len(words) == 1:
-        return [w for w in BY_WORD if w.startswith(current.lower())][:limit]
+        return [
+            w
+            for w, verb in BY_WORD.items()
+            if w.startswith(current.lower())
+            and (role is None or verb.op is None or allowed(role, verb.op))
+        ][:limit]
     verb = BY_WORD.get(words[0].lower())
     if verb is None:
         return []

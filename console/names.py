@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from dispatch.catalog import Catalog, Category
 from dispatch.models import Area, AreaKind, Case, Staff, Unit
@@ -32,7 +32,66 @@ class Lookup:
 
 
 class VerbError(Exception):
-    """A line that cannot become a command; ``str()`` says why in plain words."""
+    """A line that cannot become a command. ``str()`` says why in English (``griddesk ctl``,
+    logs); :meth:`text` in the operator's language: ``template`` is a gettext id whose
+    ``{named}`` fields are ``params``; ``what`` (the kind of word that was expected: "case
+    ID", "a reason" …) is itself translated. A verb's error also gives the verb's usage."""
+
+    def __init__(
+        self,
+        template: str,
+        /,
+        *,
+        verb: str | None = None,
+        usage: str | None = None,
+        **params: object,
+    ) -> None:
+        self.template = template
+        self.params = params
+        self.verb = verb
+        self.usage = usage
+        super().__init__(self.text(str))
+
+    def text(self, tr: Callable[[str], str]) -> str:
+        params = dict(self.params)
+        if isinstance(params.get("what"), str):
+            params["what"] = tr(str(params["what"]))
+        why = tr(self.template).format(**params)
+        if self.verb is None:
+            return why
+        return tr("{verb}: {why} (usage: {usage})").format(
+            verb=self.verb, why=why, usage=self.usage
+        )
+
+
+class _Kind(NamedTuple):
+    """How errors name one kind of thing (a template each, so each translates whole)."""
+
+    none: str
+    near: str
+    several: str
+
+
+_UNITS = _Kind(
+    "no unit {word!r}",
+    "no unit {word!r}; did you mean {names}?",
+    "{word!r} matches several units: {names}",
+)
+_PEOPLE = _Kind(
+    "no person {word!r}",
+    "no person {word!r}; did you mean {names}?",
+    "{word!r} matches several people: {names}",
+)
+_GRIDS = _Kind(
+    "no grid {word!r}",
+    "no grid {word!r}; did you mean {names}?",
+    "{word!r} matches several grids: {names}",
+)
+_CATEGORIES = _Kind(
+    "no category {word!r}",
+    "no category {word!r}; did you mean {names}?",
+    "{word!r} matches several categories: {names}",
+)
 
 
 _V = TypeVar("_V")
@@ -43,7 +102,7 @@ def _resolve(
     items: Iterable[_V],
     key: Callable[[_V], str],
     name: Callable[[_V], str],
-    what: tuple[str, str],
+    what: _Kind,
 ) -> _V:
     """By id, then exact name, then unique prefix of either; else a VerbError with candidates."""
     pool = list(items)
@@ -55,13 +114,14 @@ def _resolve(
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            raise VerbError(f"{word!r} matches several {what[1]}: {_listing(matches, key, name)}")
+            raise VerbError(what.several, word=word, names=_listing(matches, key, name))
     near = [i for i in pool if word in name(i) or word in key(i)]
     if not near:
         names = {name(i): i for i in pool}
         near = [names[n] for n in difflib.get_close_matches(word, list(names), n=5, cutoff=0.4)]
-    hint = f"; did you mean {_listing(near, key, name)}?" if near else ""
-    raise VerbError(f"no {what[0]} {word!r}{hint}")
+    if near:
+        raise VerbError(what.near, word=word, names=_listing(near, key, name))
+    raise VerbError(what.none, word=word)
 
 
 def _listing(items: list[_V], key: Callable[[_V], str], name: Callable[[_V], str]) -> str:
@@ -74,7 +134,7 @@ def _listing(items: list[_V], key: Callable[[_V], str], name: Callable[[_V], str
 
 def resolve_unit(word: str, lookup: Lookup) -> Unit:
     return _resolve(
-        word, lookup.units.values(), lambda u: u.id, lambda u: u.name, ("unit", "units")
+        word, lookup.units.values(), lambda u: u.id, lambda u: u.name, _UNITS
     )
 
 
@@ -82,20 +142,22 @@ def resolve_staff(word: str, lookup: Lookup, unit: Unit | None = None) -> Staff:
     """A person by id or name; with ``unit``, only among that unit's people."""
     pool = lookup.staff.values() if unit is None else members(unit, lookup)
     try:
-        return _resolve(word, pool, lambda s: s.id, lambda s: s.name, ("person", "people"))
+        return _resolve(word, pool, lambda s: s.id, lambda s: s.name, _PEOPLE)
     except VerbError:
         if unit is not None:
             elsewhere = [s for s in lookup.staff.values() if word in (s.id, s.name)]
             if elsewhere:
                 units = ", ".join(unit_name(s.unit, lookup) for s in elsewhere[:MAX_CANDIDATES])
-                raise VerbError(f"{word} is not in {unit.name} but in {units}") from None
+                raise VerbError(
+                    "{word} is not in {unit} but in {units}", word=word, unit=unit.name, units=units
+                ) from None
         raise
 
 
 def resolve_area(word: str, lookup: Lookup) -> Area:
     """A grid or cell by code or name."""
     places = [a for a in lookup.areas.values() if a.kind in (AreaKind.GRID, AreaKind.CELL)]
-    return _resolve(word, places, lambda a: a.code, lambda a: a.name, ("grid", "grids"))
+    return _resolve(word, places, lambda a: a.code, lambda a: a.name, _GRIDS)
 
 
 def resolve_category(word: str, catalog: Catalog) -> Category:
@@ -106,7 +168,7 @@ def resolve_category(word: str, catalog: Catalog) -> Category:
     english = [c for c in catalog if c.name_en.lower() == lower]
     if len(english) == 1:
         return english[0]
-    return _resolve(word, catalog, lambda c: c.code, lambda c: c.name, ("category", "categories"))
+    return _resolve(word, catalog, lambda c: c.code, lambda c: c.name, _CATEGORIES)
 
 
 def resolve_case(word: str, lookup: Lookup) -> Case:
@@ -121,9 +183,11 @@ def resolve_case(word: str, lookup: Lookup) -> Case:
             ids = sorted((c.id for c in matches), reverse=True)
             more = f" and {len(ids) - MAX_CANDIDATES} more" if len(ids) > MAX_CANDIDATES else ""
             raise VerbError(
-                f"{word!r} matches several cases: {', '.join(ids[:MAX_CANDIDATES])}{more}"
+                "{word!r} matches several cases: {names}",
+                word=word,
+                names=", ".join(ids[:MAX_CANDIDATES]) + more,
             )
-    raise VerbError(f"no case {word!r}")
+    raise VerbError("no case {word!r}", word=word)
 
 
 def members(unit: Unit, lookup: Lookup) -> list[Staff]:

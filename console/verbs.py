@@ -25,7 +25,7 @@ import shlex
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TypedDict, TypeVar
+from typing import Protocol, TypedDict, TypeVar
 
 from console.names import (
     Lookup,
@@ -78,24 +78,7 @@ from dispatch.models import (
     Unit,
     Urgency,
 )
-
-QUEUES: tuple[str, ...] = ("urgent", "accept", "dispatch", "progress", "verify", "overdue", "all")
-"""The board's queue tabs, by the names ``list`` takes."""
-
-_QUEUE_WORDS: Mapping[str, str] = {
-    **{q: q for q in QUEUES},
-    "to_accept": "accept",
-    "to_dispatch": "dispatch",
-    "in_progress": "progress",
-    "to_verify": "verify",
-    "紧急": "urgent",
-    "待受理": "accept",
-    "待派遣": "dispatch",
-    "处置中": "progress",
-    "待核查": "verify",
-    "超时": "overdue",
-    "全部": "all",
-}
+from dispatch.queues import QUEUE_WORDS, Queue, parse_queue
 
 _URGENCY_WORDS: Mapping[str, Urgency] = {
     "urgent": Urgency.URGENT,
@@ -186,7 +169,8 @@ class Verb:
 class ReadVerb:
     """A verb answered from the mirror, with its arguments resolved to ids.
 
-    ``list``: (queue,); ``show``: (case id,); ``roster``: () or (unit id,)."""
+    ``list``: (queue id, a :class:`dispatch.queues.Queue` value); ``show``: (case id,);
+    ``roster``: () or (unit id,)."""
 
     name: str
     args: tuple[str, ...] = ()
@@ -262,8 +246,9 @@ VERBS: tuple[Verb, ...] = (
           "available|en_route|on_scene|busy|offline")),
     Verb("shift", ("交班",), "shift day|standby", "交班 hand over to the day or standby shift",
          "shift_change", ("day|standby",)),
-    Verb("list", ("ls", "列表"), "list [urgent|accept|dispatch|progress|verify|overdue|all]",
-         "open cases in a queue (default all)", None, ("|".join(QUEUES),)),
+    Verb("list", ("ls", "列表"), f"list [{'|'.join(QUEUE_WORDS)}]",
+         "the cases of a queue, as on the board's tab (default all)", None,
+         ("|".join(QUEUE_WORDS),)),
     Verb("show", ("案件",), "show ID", "a case's fields and deadlines", None, ("case",)),
     Verb("roster", ("值班表",), "roster [UNIT]", "staff, all or of one unit", None, ("unit",)),
 )  # fmt: skip
@@ -279,7 +264,7 @@ def split(line: str) -> list[str]:
     try:
         return shlex.split(line.replace("\u3000", " "))
     except ValueError as exc:  # an unclosed quote
-        raise VerbError(f"cannot read the line: {exc}") from None
+        raise VerbError("cannot read the line: {error}", error=str(exc)) from None
 
 
 def verb_named(word: str) -> Verb:
@@ -287,8 +272,11 @@ def verb_named(word: str) -> Verb:
         return BY_WORD[word.lower()]
     except KeyError:
         near = difflib.get_close_matches(word.lower(), list(BY_WORD), n=3)
-        hint = f"; did you mean {', '.join(near)}?" if near else "; type ? for the list"
-        raise VerbError(f"unknown verb {word!r}{hint}") from None
+        if near:
+            raise VerbError(
+                "unknown verb {word!r}; did you mean {names}?", word=word, names=", ".join(near)
+            ) from None
+        raise VerbError("unknown verb {word!r}; type ? for the list", word=word) from None
 
 
 def parse(line: str, lookup: Lookup, new_id: Callable[[], str]) -> Command | ReadVerb:
@@ -298,6 +286,12 @@ def parse(line: str, lookup: Lookup, new_id: Callable[[], str]) -> Command | Rea
         raise VerbError("empty command; type ? for the list of verbs")
     verb = verb_named(words[0])
     return _Parser(verb, words[1:], lookup, new_id).run()
+
+
+class Fail(Protocol):
+    """Makes a verb's error: a gettext template and its fields."""
+
+    def __call__(self, why: str, **params: object) -> VerbError: ...
 
 
 class _Base(TypedDict):
@@ -318,16 +312,20 @@ class _Parser:
         self.words = words
         self.lookup = lookup
         self.new_id = new_id
+        self.last = ""
+        """The word taken last (for an error about it)."""
 
     # word readers
 
-    def _fail(self, why: str) -> VerbError:
-        return VerbError(f"{self.verb.name}: {why} (usage: {self.verb.usage})")
+    def _fail(self, why: str, **params: object) -> VerbError:
+        """``why`` is a gettext template of ``params`` (see :class:`VerbError`)."""
+        return VerbError(why, verb=self.verb.name, usage=self.verb.usage, **params)
 
     def take(self, what: str) -> str:
         if not self.words:
-            raise self._fail(f"missing {what}")
-        return self.words.pop(0)
+            raise self._fail("missing {what}", what=what)
+        self.last = self.words.pop(0)
+        return self.last
 
     def peek(self) -> str | None:
         return self.words[0] if self.words else None
@@ -340,12 +338,12 @@ class _Parser:
     def text(self, what: str) -> str:
         text = self.rest()
         if not text.strip():
-            raise self._fail(f"{what} is required")
+            raise self._fail("{what} is required", what=what)
         return text
 
     def done(self) -> None:
         if self.words:
-            raise self._fail(f"unexpected {' '.join(self.words)!r}")
+            raise self._fail("unexpected {word!r}", word=" ".join(self.words))
 
     def choice(self, words: Mapping[str, _T], what: str) -> _T:
         word = self.take(what)
@@ -353,7 +351,9 @@ class _Parser:
             return words[word.lower()]
         except KeyError:
             allowed = "|".join(dict.fromkeys(k for k in words if k.isascii()))
-            raise self._fail(f"{what} must be {allowed}, not {word!r}") from None
+            raise self._fail(
+                "{what} must be {allowed}, not {word!r}", what=what, allowed=allowed, word=word
+            ) from None
 
     def case(self) -> Case:
         return resolve_case(self.take("case ID"), self.lookup)
@@ -472,7 +472,7 @@ class _Parser:
             elif category is None and urgency is None:
                 category = resolve_category(word, self.lookup.catalog).code
             else:
-                raise self._fail(f"unexpected {word!r}")
+                raise self._fail("unexpected {word!r}", word=word)
         return Accept(**base, category=category, urgency=urgency)
 
     def staff_of(self, unit: Unit) -> str | None:
@@ -509,7 +509,7 @@ class _Parser:
             elif w in _FIELD_WORDS and field is None:
                 field = _FIELD_WORDS[w]
             else:
-                raise self._fail(f"unexpected {word!r}")
+                raise self._fail("unexpected {word!r}", word=word)
         return StaffStatus(id=self.new_id(), staff=person.id, duty=duty, field=field)
 
     def intake(self) -> Intake:
@@ -517,14 +517,18 @@ class _Parser:
         self.words = []
         for name in ("category", "source", "title"):
             if not flags.get(name):
-                raise self._fail(f"--{name} is required")
+                raise self._fail("--{flag} is required", flag=name)
         category = resolve_category(flags["category"], self.lookup.catalog)
         kind = category.kind
         if "kind" in flags:
-            kind = _word(flags["kind"], _KIND_WORDS, "--kind", self._fail)
+            kind = _word(flags["kind"], _KIND_WORDS, "the kind (--kind)", self._fail)
             if kind != category.kind:
                 raise self._fail(
-                    f"category {category.code} {category.name} is a {category.kind}, not a {kind}"
+                    "category {code} {name} is a {kind}, not a {given}",
+                    code=category.code,
+                    name=category.name,
+                    kind=category.kind,
+                    given=kind,
                 )
         grid = resolve_area(flags["grid"], self.lookup).code if "grid" in flags else None
         urgency = {"urgent": Urgency.URGENT, "general": Urgency.GENERAL}.get(
@@ -537,7 +541,7 @@ class _Parser:
             id=self.new_id(),
             kind=kind,
             category=category.code,
-            source=_word(flags["source"], _SOURCE_WORDS, "--source", self._fail),
+            source=_word(flags["source"], _SOURCE_WORDS, "the source (--source)", self._fail),
             title=title,
             description=flags.get("description", ""),
             urgency=urgency,
@@ -549,9 +553,18 @@ class _Parser:
     def read_verb(self) -> ReadVerb:
         name = self.verb.name
         if name == "list":
-            queue = "all" if not self.words else self.choice(_QUEUE_WORDS, "the queue")
+            queue = Queue.ALL
+            if self.words:
+                try:
+                    queue = parse_queue(self.take("the queue"))
+                except ValueError:
+                    raise self._fail(
+                        "no queue {word!r}; one of {allowed} (or 1–7)",
+                        word=self.last,
+                        allowed="|".join(QUEUE_WORDS),
+                    ) from None
             self.done()
-            return ReadVerb("list", (queue,))
+            return ReadVerb("list", (queue.value,))
         if name == "show":
             case = self.case()
             self.done()
@@ -568,7 +581,7 @@ INTAKE_VALUE_FLAGS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def _intake_flags(words: list[str], fail: Callable[[str], VerbError]) -> dict[str, str]:
+def _intake_flags(words: list[str], fail: Fail) -> dict[str, str]:
     """``--name value`` / ``--name=value`` pairs, and ``--urgent`` / ``--general``."""
     flags: dict[str, str] = {}
     queue = list(words)
@@ -576,36 +589,42 @@ def _intake_flags(words: list[str], fail: Callable[[str], VerbError]) -> dict[st
         word = queue.pop(0)
         name, eq, value = word.removeprefix("--").partition("=")
         if not word.startswith("--"):
-            raise fail(f"unexpected {word!r} (intake takes --flags)")
+            raise fail("unexpected {word!r} (intake takes --flags)", word=word)
         if name in ("urgent", "general") and not eq:
             flags["urgency"] = name
         elif name in INTAKE_VALUE_FLAGS:
             if not eq:
                 if not queue:
-                    raise fail(f"--{name} needs a value")
+                    raise fail("--{flag} needs a value", flag=name)
                 value = queue.pop(0)
             flags[name] = value
         else:
-            raise fail(f"unknown flag --{name}")
+            raise fail("unknown flag --{flag}", flag=name)
     return flags
 
 
-def _word(word: str, words: Mapping[str, _T], what: str, fail: Callable[[str], VerbError]) -> _T:
+def _word(word: str, words: Mapping[str, _T], what: str, fail: Fail) -> _T:
     try:
         return words[word.lower()]
     except KeyError:
         allowed = "|".join(dict.fromkeys(k for k in words if k.isascii()))
-        raise fail(f"{what} must be {allowed}, not {word!r}") from None
+        raise fail(
+            "{what} must be {allowed}, not {word!r}", what=what, allowed=allowed, word=word
+        ) from None
 
 
 def parse_minutes(word: str) -> int:
     """``240``, ``90m``, ``4h`` or ``2d`` (calendar hours and days) as minutes, 1–43200."""
     m = re.fullmatch(r"(\d+)([mhd]?)", word.strip().lower())
     if m is None:
-        raise VerbError(f"{word!r} is not a number of minutes (240, 90m, 4h, 2d)")
+        raise VerbError("{word!r} is not a number of minutes (240, 90m, 4h, 2d)", word=word)
     minutes = int(m.group(1)) * {"": 1, "m": 1, "h": 60, "d": 24 * 60}[m.group(2)]
     if not 1 <= minutes <= _MAX_MINUTES:
-        raise VerbError(f"an extension is 1 to {_MAX_MINUTES} minutes (30 days), not {minutes}")
+        raise VerbError(
+            "an extension is 1 to {most} minutes (30 days), not {minutes}",
+            most=_MAX_MINUTES,
+            minutes=minutes,
+        )
     return minutes
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from console.completion import complete
 from console.names import Lookup, VerbError
-from console.verbs import QUEUES, VERBS, ReadVerb, parse, parse_minutes, usage
+from console.verbs import VERBS, ReadVerb, parse, parse_minutes, usage
 from dispatch.catalog import Catalog
 from dispatch.commands import (
     ALL_COMMANDS,
@@ -46,6 +46,7 @@ from dispatch.commands import (
     Verify,
 )
 from dispatch.models import Case, Duty, Field, Kind, Shift, Source, Status, Urgency
+from dispatch.queues import QUEUE_WORDS
 from hub.demo_city import demo_city
 
 AT = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
@@ -294,7 +295,11 @@ def test_intake_kind_defaults_to_the_category_kind(lookup: Lookup) -> None:
 def test_read_verbs_resolve_their_arguments(lookup: Lookup) -> None:
     assert run("list", lookup) == ReadVerb("list", ("all",))
     assert run("list overdue", lookup) == ReadVerb("list", ("overdue",))
-    assert run("ls 待派遣", lookup) == ReadVerb("list", ("dispatch",))
+    assert run("ls 待派遣", lookup) == ReadVerb("list", ("to_dispatch",))
+    # The words the help lists, the tab numbers and the board's ids name the same queues.
+    assert run("list accept", lookup) == ReadVerb("list", ("to_accept",))
+    assert run("list 2", lookup) == ReadVerb("list", ("to_accept",))
+    assert run("list to_check", lookup) == run("list verify", lookup)
     assert run("show 0042", lookup) == ReadVerb("show", ("2611230042",))
     assert run("roster", lookup) == ReadVerb("roster", ())
     assert run("roster 城管二", lookup) == ReadVerb("roster", ("enforcement-2",))
@@ -411,12 +416,12 @@ def test_unknown_grid(lookup: Lookup) -> None:
         ("staff 叶立新", "say the new duty or field status"),
         ("staff 叶立新 on off", "unexpected 'off'"),
         ("staff 叶立新 dancing", "unexpected 'dancing'"),
-        ("list later", "the queue must be urgent|accept"),
+        ("list later", "no queue 'later'; one of urgent|accept"),
         ("list all now", "unexpected 'now'"),
         ("intake", "--category is required"),
         ("intake --category 0101 --source patrol", "--title is required"),
         ("intake --category 0101 --title t", "--source is required"),
-        ("intake --category 0101 --source mail --title t", "--source must be"),
+        ("intake --category 0101 --source mail --title t", "the source (--source) must be"),
         ("intake --category 0101 --source patrol --title t --kind event", "is a component"),
         ("intake --category 0101 --source patrol --title t --colour red", "unknown flag"),
         ("intake --category 0101 --source patrol --title", "--title needs a value"),
@@ -507,4 +512,4 @@ def test_usage_lists_every_verb() -> None:
     table = usage()
     for verb in VERBS:
         assert verb.usage in table
-    assert "list [" + "|".join(QUEUES) + "]" in table
+    assert "list [" + "|".join(QUEUE_WORDS) + "]" in table
