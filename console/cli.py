@@ -103,7 +103,11 @@ def _parser() -> argparse.ArgumentParser:
     _add_config(console)
     console.add_argument("--hub", metavar="URL", help="hub address (default: console.hub_url)")
     console.add_argument(
-        "--token-file", metavar="FILE", help="file holding the operator token (else asked for)"
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="file holding the operator token (default: $GRIDDESK_TOKEN, then "
+        "console.token_file; else asked for)",
     )
     console.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
     console.set_defaults(run=_run_console)
@@ -183,14 +187,13 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_console(args: argparse.Namespace) -> int:
-    overrides = _overrides(
-        args,
-        {"hub": "console.hub_url", "token_file": "console.token_file", "lang": "console.locale"},
-    )
+    overrides = _overrides(args, {"hub": "console.hub_url", "lang": "console.locale"})
     settings = load_settings(args.config, os.environ, overrides)
     from console.app import run_console
+    from console.token_file import find_token
 
-    return run_console(settings, settings.console.hub_url, None)
+    token = find_token(args.token_file, settings)
+    return run_console(settings, settings.console.hub_url, token)
 
 
 def _speed(text: str) -> float:

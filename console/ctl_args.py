@@ -10,9 +10,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from console.token_file import TOKEN_ENV
 from console.verbs import usage
-
-TOKEN_ENV = "GRIDDESK_TOKEN"
 
 # Exit statuses of the commands that talk to a hub (ctl, replay, record) and of bad usage.
 EXIT_OK = 0
