@@ -46,7 +46,6 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.resync
 	$(BIN)/python -m bench.ticker
-	$(BIN)/python -m bench.console_list
 	$(BIN)/python -m bench.console_start
 
 clean:

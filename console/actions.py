@@ -1,24 +1,24 @@
-"""The ONE list of the console's actions: key, action name, description, what it needs.
+"""The ONE list of the board's actions: key, action name, description, what it needs.
 
-The board's bindings (footer), the help screen and the command palette are all built from
-:data:`ACTIONS`, so a key, its description and the roles that may use it are stated once.
-``ops`` are the hub ops the action sends: the roles that may use it follow from
-:data:`dispatch.roles.ALLOWED` (the console only greys out; the hub still checks).
+The board's bindings, its key bar, the help screen and the command palette are all built from
+:data:`ACTIONS`, so a key, its description and the hub ops it sends are stated once. Which
+actions apply now is decided by the hub's own rules (:mod:`console.permits`); which a role
+sees first, by :data:`ROLE_KEYS`: a standby officer's bar starts with signing for a case,
+arriving and reporting back, a commander's with accepting and dispatching.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import Protocol, runtime_checkable
 
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from console.i18n import Translate
-from dispatch.models import Case, Role
+from dispatch.models import Role
 from dispatch.roles import ALLOWED
-from dispatch.workflow import TRANSITIONS
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Action:
     ops: frozenset[str] = frozenset()  # hub ops it sends; empty: a local action
     case: bool = False  # needs a selected (or marked) case
     live: bool = False  # needs a live hub connection
-    footer: bool = True  # shown in the footer (all are in help and the palette)
+    bulk: bool = False  # acts on every marked case (the others on the highlighted one)
 
     @property
     def method(self) -> str:
@@ -41,54 +41,47 @@ def _ops(*names: str) -> frozenset[str]:
     return frozenset(names)
 
 
+def _case(key: str, name: str, description: str, op: str, *, bulk: bool = False) -> Action:
+    return Action(key, name, description, _ops(op), case=True, live=True, bulk=bulk)
+
+
 ACTIONS: tuple[Action, ...] = (
-    # Help first: however narrow the terminal, the footer always says where every key is.
     Action("question_mark", "help", "Help"),
-    Action("a", "accept", "Accept", _ops("accept"), case=True, live=True),
-    Action("x", "reject", "Reject", _ops("reject"), case=True, live=True),
-    Action("d", "dispatch", "Dispatch", _ops("dispatch"), case=True, live=True),
-    Action("r", "reassign", "Reassign", _ops("reassign"), case=True, live=True),
-    Action("e", "escalate", "Escalate", _ops("escalate"), case=True, live=True),
-    Action("u", "urge", "Urge", _ops("urge"), case=True, live=True),
-    Action("j", "joint", "Joint enforcement", _ops("joint"), case=True, live=True),
-    Action("v", "verify", "Verify", _ops("verify"), case=True, live=True, footer=False),
-    Action("k", "check", "Check on site", _ops("check"), case=True, live=True, footer=False),
-    Action("w", "rework", "Rework", _ops("rework"), case=True, live=True, footer=False),
-    Action("z", "close_case", "Close case", _ops("close"), case=True, live=True),
-    Action(
-        "t",
-        "request_return",
-        "Request return",
-        _ops("request_return"),
-        case=True,
-        live=True,
-        footer=False,
-    ),
-    Action(
-        "T",
-        "request_extension",
-        "Request extension",
-        _ops("request_extension"),
-        case=True,
-        live=True,
-        footer=False,
-    ),
-    Action("p", "approve", "Approve request", _ops("approve"), case=True, live=True, footer=False),
-    Action("P", "refuse", "Refuse request", _ops("refuse"), case=True, live=True, footer=False),
-    Action("n", "note", "Note", _ops("note"), case=True, live=True, footer=False),
+    # The hall's steps.
+    _case("a", "accept", "Accept", "accept", bulk=True),
+    _case("x", "reject", "Reject", "reject"),
+    _case("v", "verify", "Verify", "verify"),
+    _case("d", "dispatch", "Dispatch", "dispatch", bulk=True),
+    _case("r", "reassign", "Reassign", "reassign"),
+    _case("e", "escalate", "Escalate", "escalate"),
+    _case("u", "urge", "Urge", "urge", bulk=True),
+    _case("j", "joint", "Joint enforcement", "joint"),
+    _case("k", "check", "Check on site", "check"),
+    _case("w", "rework", "Rework", "rework"),
+    _case("z", "close_case", "Close case", "close"),
+    _case("p", "approve", "Approve request", "approve"),
+    _case("P", "refuse", "Refuse request", "refuse"),
+    # The unit's and the standby officer's own steps.
+    _case("g", "acknowledge", "Sign for", "acknowledge", bulk=True),
+    _case("o", "arrive", "On scene", "arrive"),
+    _case("b", "report_back", "Report back", "report_back"),
+    _case("t", "request_return", "Ask to return", "request_return"),
+    _case("T", "request_extension", "Ask for more time", "request_extension"),
+    _case("n", "note", "Note", "note"),
+    # Everyone's.
     Action("space", "mark", "Mark", case=True),
-    Action("enter", "open_case", "Open case", case=True, footer=False),
+    Action("enter", "open_case", "Open case", case=True),
     Action("colon", "command_line", "Command line", live=True),
     Action("slash", "filter", "Filter"),
     Action("f", "quick_filter", "Quick filter"),
-    Action("s", "sort", "Sort", footer=False),
-    Action("1", "queue('urgent')", "Urgent queue", footer=False),
-    Action("2", "queue('to_accept')", "To accept queue", footer=False),
-    Action("3", "queue('to_dispatch')", "To dispatch queue", footer=False),
-    Action("4", "queue('in_progress')", "In progress queue", footer=False),
-    Action("5", "queue('to_verify')", "To verify queue", footer=False),
-    Action("6", "queue('overdue')", "Overdue queue", footer=False),
-    Action("7", "queue('all')", "All cases", footer=False),
+    Action("s", "sort", "Sort"),
+    Action("1", "queue('urgent')", "Urgent queue"),
+    Action("2", "queue('to_accept')", "To accept queue"),
+    Action("3", "queue('to_dispatch')", "To dispatch queue"),
+    Action("4", "queue('in_progress')", "In progress queue"),
+    Action("5", "queue('to_check')", "To check queue"),
+    Action("6", "queue('overdue')", "Overdue queue"),
+    Action("7", "queue('all')", "All cases"),
     Action("R", "roster", "Roster"),
     Action("i", "intake", "Intake", _ops("intake"), live=True),
     Action("L", "language", "中文/English"),
@@ -96,6 +89,33 @@ ACTIONS: tuple[Action, ...] = (
 )
 
 BY_METHOD: Mapping[str, Action] = {a.method: a for a in ACTIONS}
+BY_NAME: Mapping[str, Action] = {a.name: a for a in ACTIONS}
+BY_KEY: Mapping[str, Action] = {a.key: a for a in ACTIONS}
+
+_EVERYONE = ("mark", "command_line", "filter", "quick_filter", "roster", "language", "help", "quit")
+ROLE_KEYS: Mapping[Role | None, tuple[str, ...]] = {
+    Role.COMMANDER: (
+        "accept", "verify", "dispatch", "reassign", "escalate", "urge", "joint", "close_case",
+        "intake", *_EVERYONE,
+    ),
+    Role.DISPATCHER: (
+        "accept", "verify", "dispatch", "reassign", "escalate", "urge", "joint", "close_case",
+        "intake", *_EVERYONE,
+    ),
+    Role.STANDBY: (
+        "acknowledge", "arrive", "report_back", "dispatch", "escalate", "urge", "note",
+        "intake", *_EVERYONE,
+    ),
+    Role.UNIT: (
+        "acknowledge", "arrive", "report_back", "request_return", "request_extension", "note",
+        "intake", *_EVERYONE,
+    ),
+    Role.OBSERVER: ("open_case", "filter", "quick_filter", "sort", "roster", "language", "help",
+                    "quit"),
+    None: ("filter", "language", "help", "quit"),
+}  # fmt: skip
+"""The key bar's keys per role, the role's own steps first (the rest are in help and the
+palette, after these)."""
 
 
 def role_may(role: Role | None, action: Action) -> bool:
@@ -105,56 +125,60 @@ def role_may(role: Role | None, action: Action) -> bool:
     return role is not None and action.ops <= ALLOWED[role]
 
 
-BULK: frozenset[str] = frozenset({"accept", "dispatch", "urge"})
-"""The actions that act on every marked case (the others on the highlighted one)."""
+def role_first(role: Role | None) -> list[Action]:
+    """Every action, the role's key-bar ones first (in that order), then the others it may
+    use, then those it may not."""
+    own = [BY_METHOD[m] for m in ROLE_KEYS[role] if m in BY_METHOD]
+    rest = [a for a in ACTIONS if a not in own]
+    return own + [a for a in rest if role_may(role, a)] + [a for a in rest if not role_may(role, a)]
 
 
-def status_may(action: Action, cases: Iterable[Case]) -> bool:
-    """Whether the action's ops may start from the status of at least one of ``cases`` (the
-    workflow's :data:`~dispatch.workflow.TRANSITIONS`); an action without case ops always may."""
-    starts = [TRANSITIONS[op] for op in action.ops if op in TRANSITIONS]
-    if not action.case or not starts:
-        return True
-    return any(all(case.status in s for s in starts) for case in cases)
+def bindings() -> list[Binding]:
+    """The board's bindings. Descriptions are gettext ids: the key bar translates them."""
+    return [Binding(a.key, a.name, a.description, show=False, id=a.method) for a in ACTIONS]
 
 
-def bindings(tr: Translate) -> list[Binding]:
-    """The board's bindings in the operator's language."""
-    return [Binding(a.key, a.name, tr(a.description), show=a.footer, id=a.name) for a in ACTIONS]
+_KEY_LABELS: Mapping[str, str] = {
+    "space": "␣",
+    "enter": "⏎",
+    "colon": ":",
+    "slash": "/",
+    "question_mark": "?",
+}
 
 
 def key_label(action: Action) -> str:
-    return {"space": "␣", "enter": "⏎", "colon": ":", "slash": "/", "question_mark": "?"}.get(
-        action.key, action.key
-    )
+    return _KEY_LABELS.get(action.key, action.key)
+
+
+@runtime_checkable
+class PaletteScreen(Protocol):
+    """A screen that offers its actions to the command palette."""
+
+    def palette_entries(self) -> Sequence[tuple[str, str]]:
+        """(text shown, action string to run), best first, in the operator's language."""
+        ...
 
 
 class ActionsProvider(Provider):
-    """Command palette entries for the actions the current screen allows now."""
+    """Command palette entries: what the screen it was opened from offers now."""
 
-    def _actions(self) -> list[tuple[str, Action]]:
-        tr: Translate = getattr(self.app, "tr", str)
+    def _entries(self) -> Sequence[tuple[str, str]]:
         screen = self.screen
-        return [
-            (f"{tr(a.description)} ({key_label(a)})", a)
-            for a in ACTIONS
-            if a.method != "quit"
-            and screen.check_action(a.method, ()) is True
-            and hasattr(screen, f"action_{a.method}")
-        ]
+        return screen.palette_entries() if isinstance(screen, PaletteScreen) else ()
 
     async def discover(self) -> Hits:
-        for text, action in self._actions():
-            yield DiscoveryHit(text, partial(self.screen.run_action, action.name), text=text)
+        for text, action in self._entries():
+            yield DiscoveryHit(text, partial(self.screen.run_action, action), text=text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for text, action in self._actions():
+        for text, action in self._entries():
             score = matcher.match(text)
             if score > 0:
                 yield Hit(
                     score,
                     matcher.highlight(text),
-                    partial(self.screen.run_action, action.name),
+                    partial(self.screen.run_action, action),
                     text=text,
                 )

@@ -1,67 +1,68 @@
 """The operator console's Textual app: wiring only.
 
 :func:`make_console` builds the app (tests call it too); :func:`run_console` runs it for the
-CLI. The app owns the hub link worker, the UI's own copy of the hall (updated only from the
-link's messages), the 1 Hz tick and the operator's language; screens hold layout and keys.
+CLI and returns a non-zero exit code if the app died. The app owns the hub link worker, the
+hall model (fed only by the link's messages), the session, the language and the one 1 Hz tick;
+it hands screens a :class:`~console.desk.Desk` and tells them what changed with one message,
+:class:`~console.messages.DeskChanged`. Screens hold layout and keys.
+
+Nothing the operator does may end the console: an exception in an action or a worker is
+logged and shown as an error notification, and the console goes on.
 """
 
 from __future__ import annotations
 
-import os
+import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.message_pump import MessagePump
+from textual.worker import Worker, WorkerState
 
 from backend_client.client import HubClient
 from backend_client.errors import ClientError, CommandRefused, NotConnected
+from backend_client.hall_model import HallDelta, HallModel
 from backend_client.state import ConnectionState
-from console import prefs as prefs_store
 from console.actions import ActionsProvider
-from console.board_model import History
+from console.desk import Desk, Feedback, Outcome, Session
 from console.hub_link import run_link
-from console.i18n import Translate, other_locale, translator
-from console.messages import CasesChanged, ConnectionChanged, RosterChanged, Synced
+from console.i18n import Language
+from console.messages import ConnectionChanged, DeskChanged, HallBatch, SwitchLanguage, Synced
+from console.refusals import describe
+from console.seen_events import SeenEvents
+from console.wording import Wording
 from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
 from dispatch.commands import Command
 from dispatch.config import Settings
-from dispatch.hall import Hall
-from dispatch.models import Area, Case, Role, Staff, Unit
 from screens.board import BoardScreen
 from screens.case import HistoryLoaded
+from screens.guard import ActionFailed
 from screens.login import LoginScreen
 
-ClientFactory = Callable[[str, str], Any]
+log = logging.getLogger(__name__)
 
+ClientFactory = Callable[[str, str], HubClient]
 
-@dataclass
-class HallView:
-    """The UI's own copy of the hall, changed only by the app's message handlers."""
-
-    cases: dict[str, Case] = field(default_factory=dict)
-    staff: dict[str, Staff] = field(default_factory=dict)
-    units: dict[str, Unit] = field(default_factory=dict)
-    areas: dict[str, Area] = field(default_factory=dict)
-    history: History = field(default_factory=History)
-    synced: bool = False
+FEEDBACK_FADES = 8.0
+"""Seconds an applied command's ✓ stays on the status bar (a refusal stays until the next)."""
 
 
 class GriddeskApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "griddesk"
-    COMMANDS = App.COMMANDS | {ActionsProvider}
+    COMMANDS: ClassVar[set[Any]] = {ActionsProvider}
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         # Ctrl+C is how a terminal user stops a program; Textual's default only says "press
-        # ctrl+q". Priority, so it quits from the filter and command inputs too. Hidden: the
-        # footer already shows q.
+        # ctrl+q". Priority, so it quits from the filter and command inputs too.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c"),
     ]
 
@@ -76,31 +77,34 @@ class GriddeskApp(App[int]):
         demo: bool = False,
     ) -> None:
         super().__init__()
-        self.demo = demo
-        """Running on ``griddesk demo``'s embedded hall: the status bar marks the demo clock
-        even at speed 1."""
-        self.settings = settings
         self.hub_url = hub_url
-        self.locale = settings.console.locale
-        self.tr: Translate = translator(self.locale)
-        self.catalog = Catalog.default()
-        self.calendar = WorkingCalendar.from_settings(settings)
-        self.view = HallView()
-        self.prefs_dir = prefs_dir
-        self.connection = ConnectionState.CONNECTING
-        self.connection_detail = ""
-        self.client: Any = None
+        self.client: HubClient | None = None
         self._token = token
         self._client_factory = client_factory
+        language = Language(settings.console.locale)
+        model = HallModel()
+        catalog = Catalog.default()
+        self.desk = Desk(
+            model=model,
+            words=Wording(language, catalog, model),
+            language=language,
+            session=Session(demo=demo),
+            commands=self,
+            seen=SeenEvents(),
+            settings=settings,
+            catalog=catalog,
+            calendar=WorkingCalendar.from_settings(settings),
+            prefs_dir=prefs_dir,
+        )
 
     # --- start and the hub link -------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.push_screen(BoardScreen())
+        self.push_screen(BoardScreen(self.desk))
         if self._token:
             self._connect(self._token)
         else:
-            self.push_screen(LoginScreen(), callback=self._logged_in)
+            self.push_screen(LoginScreen(self.desk, self.hub_url), callback=self._logged_in)
         self.set_interval(1, self._tick)
 
     def _logged_in(self, token: str | None) -> None:
@@ -111,108 +115,127 @@ class GriddeskApp(App[int]):
 
     def _connect(self, token: str) -> None:
         self.client = self._client_factory(self.hub_url, token)
-        self._link()
+        self._link(self.client)
 
     @work(exclusive=True, group="hub", exit_on_error=False)
-    async def _link(self) -> None:
-        await run_link(self.client, self.post_message)
-
-    @property
-    def role(self) -> Role | None:
-        return self.client.role if self.client is not None else None
-
-    @property
-    def operator(self) -> str:
-        return (self.client.operator if self.client is not None else None) or ""
+    async def _link(self, client: HubClient) -> None:
+        await run_link(client, self.post_message)
 
     @property
     def live(self) -> bool:
-        return self.connection is ConnectionState.LIVE
+        return self.desk.session.live
 
     def hub_now(self) -> datetime:
-        now: datetime = self.client.hub_now()
-        return now
-
-    def hall(self) -> Hall:
-        """The reference data routing suggestions need, from the UI's copy."""
-        v = self.view
-        return Hall(self.settings, self.catalog, self.calendar, v.areas, v.units, v.staff)
+        return self.client.hub_now() if self.client is not None else datetime.now(UTC)
 
     # --- messages from the link ---------------------------------------------------------------
 
     def on_synced(self, message: Synced) -> None:
-        v = self.view
-        v.cases = {c.id: c for c in message.cases}
-        v.staff = {s.id: s for s in message.staff}
-        v.units = {u.id: u for u in message.units}
-        v.areas = {a.code: a for a in message.areas}
-        v.synced = True
-        self._each_screen("hall_replaced")
+        now = self.hub_now()
+        delta = self.desk.model.replace(
+            message.cases, message.staff, message.units, message.areas, now
+        )
+        self._tell(DeskChanged(now, hall=delta))
 
-    def on_cases_changed(self, message: CasesChanged) -> None:
-        self.view.cases.update((c.id, c) for c in message.cases)
-        self.view.history.add(message.events)
-        if message.urgent:
+    def on_hall_batch(self, message: HallBatch) -> None:
+        now = self.hub_now()
+        delta = self.desk.model.apply(message.cases, message.staff, now)
+        self.desk.seen.add(message.events)
+        if delta.urgent_new:
             self.bell()
-        self._each_screen("cases_changed", message)
-
-    def on_roster_changed(self, message: RosterChanged) -> None:
-        self.view.staff.update((s.id, s) for s in message.staff)
-        self._each_screen("roster_changed")
+        self._tell(DeskChanged(now, hall=delta))
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
-        self.connection, self.connection_detail = message.state, message.detail
-        if message.state is ConnectionState.LIVE and self.operator:
-            self._each_screen("operator_known")
-        self._each_screen("connection_changed")
+        session, client = self.desk.session, self.client
+        session.connection, session.detail = message.state, message.detail
+        if client is not None and message.state is ConnectionState.LIVE:
+            session.operator = client.operator or ""
+            session.role, session.unit = client.role, client.unit
+            session.speed = client.speed
+        self._tell(DeskChanged(self.hub_now(), session=True))
         if message.state is ConnectionState.AUTH_FAILED:
-            self.notify(message.detail, title=self.tr("Login refused"), severity="error")
+            tr = self.desk.language.tr
+            self.notify(message.detail, title=tr("Login refused"), severity="error")
 
-    def _each_screen(self, method: str, *args: Any) -> None:
-        # Shutting down (q, Ctrl+C, a test's end): Textual stops running the app before it
-        # prunes the screens, so a hub message handled now would find widgets half removed.
+    def _tell(self, message: DeskChanged, *, top_only: bool = False) -> None:
+        """Post ``message`` to the screens (each redraws what it shows of it)."""
+        # Shutting down (q, Ctrl+C, a test's end): screens are being taken apart.
         if not self.is_running:
             return
-        with self.batch_update():
-            for screen in self.screen_stack:
-                if not screen.is_attached:  # quitting: its widgets may be gone already
-                    continue
-                handler = getattr(screen, method, None)
-                if handler is not None:
-                    handler(*args)
+        screens = [self.screen] if top_only else list(self.screen_stack)
+        for screen in screens:
+            screen.post_message(
+                DeskChanged(
+                    message.now,
+                    hall=message.hall,
+                    session=message.session,
+                    language=message.language,
+                )
+            )
 
     def _tick(self) -> None:
+        """The one 1 Hz tick: time moves the overdue queue and every countdown."""
         if self.client is None:
             return
-        tick = getattr(self.screen, "tick", None)
-        if tick is not None:
-            tick(self.hub_now())
+        now = self.hub_now()
+        delta: HallDelta | None = None
+        if self.desk.model.now is not None:
+            delta = self.desk.model.advance(now) or None
+        session = self.desk.session
+        faded = (
+            session.feedback is not None
+            and session.feedback.outcome is Outcome.APPLIED
+            and time.monotonic() - session.feedback.at > FEEDBACK_FADES
+        )
+        if faded:
+            session.feedback = None
+        # Only a change of the hall concerns the screens below the top one.
+        self._tell(DeskChanged(now, hall=delta, session=faded), top_only=delta is None)
 
-    # --- commands ------------------------------------------------------------------------------
+    # --- commands (console.desk.Commands) -----------------------------------------------------
 
     def new_id(self) -> str:
-        new_id: str = self.client.new_id()
-        return new_id
+        return HubClient.new_id()
+
+    def send(self, command: Command, *, what: str) -> None:
+        self.desk.session.feedback = Feedback(what, Outcome.SENT)
+        self.desk.session.in_flight += 1
+        self._tell(DeskChanged(self.hub_now(), session=True), top_only=True)
+        self._send(command, what)
+
+    def not_sent(self, what: str, why: str) -> None:
+        self.desk.session.feedback = Feedback(what, Outcome.REFUSED, why, time.monotonic())
+        self.notify(why, title=what, severity="warning")
+        self._tell(DeskChanged(self.hub_now(), session=True), top_only=True)
 
     @work(group="commands", exit_on_error=False)
-    async def send(self, command: Command) -> bool:
-        """Send ``command``; a refusal is shown in plain words and changes nothing on screen."""
+    async def _send(self, command: Command, what: str) -> None:
+        session, tr = self.desk.session, self.desk.language.tr
         try:
+            if self.client is None:
+                raise NotConnected("not connected to the hub")
             await self.client.send(command)
         except CommandRefused as exc:
-            self.notify(
-                exc.message,
-                title=self.tr("Refused: {code}").format(code=exc.code),
-                severity="error",
-            )
-            return False
+            why = describe(exc, self.desk.words, self.desk.seen)
+            session.feedback = Feedback(what, Outcome.REFUSED, why, time.monotonic())
+            self.notify(why, title=tr("Refused: {what}").format(what=what), severity="error")
         except ClientError as exc:
-            self.notify(str(exc), title=self.tr("Not sent"), severity="error")
-            return False
-        return True
+            why = tr("Not sent: the hub could not be reached. It may apply later if it was sent.")
+            if isinstance(exc, NotConnected) and not self.live:
+                why = tr("Not sent: not connected to the hub.")
+            session.feedback = Feedback(what, Outcome.FAILED, why, time.monotonic())
+            self.notify(why, title=tr("Not sent: {what}").format(what=what), severity="error")
+        else:
+            session.feedback = Feedback(what, Outcome.APPLIED, at=time.monotonic())
+        finally:
+            session.in_flight -= 1
+        self._tell(DeskChanged(self.hub_now(), session=True))
+
+    def fetch_history(self, case_id: str, reply_to: MessagePump) -> None:
+        self._history(case_id, reply_to)
 
     @work(group="history", exit_on_error=False)
-    async def fetch_history(self, case_id: str, reply_to: MessagePump) -> None:
+    async def _history(self, case_id: str, reply_to: MessagePump) -> None:
         """Ask the hub for the case's whole audit history; post :class:`HistoryLoaded` (the
         events, or why not) to ``reply_to`` — a worker never touches the screen itself."""
         try:
@@ -224,24 +247,52 @@ class GriddeskApp(App[int]):
         else:
             reply_to.post_message(HistoryLoaded(case_id, tuple(events)))
 
-    # --- language ------------------------------------------------------------------------------
+    # --- never die of an operator's action -----------------------------------------------------
 
-    def switch_language(self) -> None:
-        self.locale = other_locale(self.locale)
-        self.tr = translator(self.locale)
-        self._each_screen("relabel")
+    async def run_action(
+        self, action: Any, default_namespace: Any = None, namespaces: Any = None
+    ) -> bool:
+        """Every key and palette entry runs through here: an action that raises is logged and
+        shown, and the console goes on (a crash would drop a commander's shift)."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as exc:
+            self._failed(f"action {action!r}", exc)
+            return True
+
+    def on_action_failed(self, message: ActionFailed) -> None:
+        self._failed(message.where, message.error)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            self._failed(f"worker {worker.name!r}", worker.error)
+
+    def _failed(self, where: str, error: BaseException) -> None:
+        log.error("%s failed", where, exc_info=error)
+        title = self.desk.language.tr("Something went wrong; the console goes on")
+        detail = f"{type(error).__name__}: {error}"
+        self.desk.session.feedback = Feedback(title, Outcome.FAILED, detail, time.monotonic())
+        self.notify(detail, title=title, severity="error")
+        self._tell(DeskChanged(self.hub_now(), session=True), top_only=True)
+
+    # --- language, palette, quitting -------------------------------------------------------------
+
+    def on_switch_language(self, message: SwitchLanguage) -> None:
+        self.desk.language.switch()
+        self._tell(DeskChanged(self.hub_now(), language=True))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(cast(App[object], self)):
+            tr = self.desk.language.tr
+            self.push_screen(
+                CommandPalette(placeholder=tr("Search for commands…"), id="--command-palette")
+            )
 
     async def action_quit(self) -> None:
         if self.client is not None:
             await self.client.close()
         self.exit(0)
-
-    def load_prefs(self) -> prefs_store.Prefs:
-        return prefs_store.load(self.operator, self.prefs_dir)
-
-    def save_prefs(self, prefs: prefs_store.Prefs) -> None:
-        if self.operator:
-            prefs_store.save(self.operator, prefs, self.prefs_dir)
 
 
 def make_console(
@@ -264,17 +315,15 @@ def make_console(
     )
 
 
-def read_token(settings: Settings) -> str | None:
-    """The token from ``GRIDDESK_TOKEN`` or ``settings.console.token_file``; None: ask."""
-    if token := os.environ.get("GRIDDESK_TOKEN", "").strip():
-        return token
-    if settings.console.token_file:
-        return Path(settings.console.token_file).expanduser().read_text().strip() or None
-    return None
+def exit_code(app: App[int], result: int | None) -> int:
+    """The process exit code of a finished app: non-zero if it died of an exception (Textual
+    sets its return code), else what it exited with."""
+    if app.return_code:
+        return app.return_code
+    return result if isinstance(result, int) else 0
 
 
 def run_console(settings: Settings, hub_url: str, token: str | None) -> int:
-    """Run the console until the operator quits; the exit code."""
-    app = make_console(settings, hub_url=hub_url, token=token or read_token(settings))
-    code = app.run()
-    return code if isinstance(code, int) else 0
+    """Run the console until the operator quits; the exit code. No ``token``: it asks."""
+    app = make_console(settings, hub_url=hub_url, token=token)
+    return exit_code(app, app.run())

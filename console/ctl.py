@@ -18,9 +18,8 @@ import asyncio
 import os
 import shlex
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -35,19 +34,19 @@ from backend_client import (
     HubClient,
     NotConnected,
 )
-from console.board_model import Queue, in_queue
+from backend_client.hall_model import HallModel
 from console.ctl_args import (
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_UNREACHABLE,
     EXIT_USAGE,
-    TOKEN_ENV,
 )
 from console.ctl_args import add_ctl_parser as add_ctl_parser
 from console.i18n import translator
 from console.labels import label
 from console.names import Lookup, VerbError, unit_name
 from console.settings_loader import ConfigError, load_settings
+from console.token_file import TOKEN_ENV, find_token
 from console.verbs import ReadVerb, parse, usage, verb_named
 from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
@@ -56,19 +55,8 @@ from dispatch.config import Settings
 from dispatch.events import Event
 from dispatch.models import Case, Staff
 from dispatch.protocol import Ack
+from dispatch.queues import parse_queue
 from dispatch.sla import light, next_deadline
-
-BOARD_QUEUES: Mapping[str, Queue] = {
-    "urgent": Queue.URGENT,
-    "accept": Queue.TO_ACCEPT,
-    "dispatch": Queue.TO_DISPATCH,
-    "progress": Queue.IN_PROGRESS,
-    "verify": Queue.TO_VERIFY,
-    "overdue": Queue.OVERDUE,
-    "all": Queue.ALL,
-}
-"""``list``'s queue words (``verbs.QUEUES``) → the board's tabs, so both show the same cases."""
-
 
 # --- the command line ----------------------------------------------------------------------
 
@@ -110,20 +98,10 @@ async def ctl_async(args: argparse.Namespace) -> int:
 
 
 def operator_token(args: argparse.Namespace, settings: Settings) -> str:
-    """The token from --token-file, else $GRIDDESK_TOKEN, else console.token_file."""
-    file: Path | None = args.token_file
-    if file is None and os.environ.get(TOKEN_ENV, "").strip():
-        return os.environ[TOKEN_ENV].strip()
-    if file is None and settings.console.token_file:
-        file = Path(settings.console.token_file).expanduser()
-    if file is None:
+    """The token (``console.token_file.find_token``); a script without one is refused."""
+    token = find_token(args.token_file, settings)
+    if token is None:
         raise ConfigError(f"no token: give --token-file FILE or set ${TOKEN_ENV}")
-    try:
-        token = file.read_text(encoding="utf-8").strip()
-    except OSError as exc:
-        raise ConfigError(f"cannot read the token file {file}: {exc.strerror or exc}") from None
-    if not token:
-        raise ConfigError(f"the token file {file} is empty")
     return token
 
 
@@ -185,6 +163,12 @@ class _View:
     def __init__(self, lookup: Lookup, settings: Settings, now: datetime) -> None:
         self.lookup = lookup
         self.now = now
+        # The same queues, order and load as the board: one model for every client.
+        self.model = HallModel()
+        self.model.replace(
+            lookup.cases.values(), lookup.staff.values(), lookup.units.values(),
+            lookup.areas.values(), now,
+        )  # fmt: skip
         self.tz = ZoneInfo(settings.clock.timezone)
         self.calendar = WorkingCalendar.from_settings(settings)
         self.amber_at = settings.sla.amber_at
@@ -213,14 +197,8 @@ class _View:
         return self.roster_text(read.args[0] if read.args else None)
 
     def queue(self, queue: str) -> list[Case]:
-        tab = BOARD_QUEUES[queue]
-        cases = [c for c in self.lookup.cases.values() if c.is_open and in_queue(c, tab, self.now)]
-
-        def order(case: Case) -> tuple[bool, datetime, str]:
-            due = next_deadline(case)
-            return (due is None, due.due if due else self.now, case.id)
-
-        return sorted(cases, key=order)
+        """The queue's cases in the board's order (nearest shown deadline first)."""
+        return [self.model.cases[key] for _, key in self.model.listing(parse_queue(queue))]
 
     def roster(self, unit: str | None) -> list[Staff]:
         people = (s for s in self.lookup.staff.values() if unit is None or s.unit == unit)
@@ -241,14 +219,10 @@ class _View:
             )
             for c in cases
         ]
-        return _table(header, rows) + f"\n{len(cases)} open case(s) in {queue}"
+        return _table(header, rows) + f"\n{len(cases)} case(s) in {queue}"
 
     def roster_text(self, unit: str | None) -> str:
         header = ("编号", "姓名", "单位", "岗位", "班次", "在岗", "状态", "在办")
-        load: dict[str, int] = {}
-        for case in self.lookup.cases.values():
-            if case.is_open and case.owner_staff:
-                load[case.owner_staff] = load.get(case.owner_staff, 0) + 1
         rows = [
             (
                 s.id,
@@ -258,7 +232,7 @@ class _View:
                 str(s.shift),
                 str(s.duty),
                 str(s.field),
-                str(load.get(s.id, 0)),
+                str(self.model.load(s.id)),
             )
             for s in self.roster(unit)
         ]

@@ -218,7 +218,8 @@ def _demo_console(settings: Settings, hall: DemoHall, folder: Path) -> GriddeskA
 
 
 async def _run_console(app: GriddeskApp) -> int:
-    """The console until it exits; its exit code."""
+    """The console until it exits; its exit code (non-zero if it died)."""
+    from console.app import exit_code
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGTERM, app.exit)
@@ -237,7 +238,7 @@ async def _run_console(app: GriddeskApp) -> int:
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.remove_signal_handler(signal.SIGTERM)
-    return code if isinstance(code, int) else 0
+    return exit_code(app, code)
 
 
 def _at(hall: DemoHall) -> str:

@@ -17,7 +17,7 @@ from textual.message import Message
 from backend_client.client import HubClient
 from backend_client.mirror import Change, Mirror
 from backend_client.state import ConnectionState
-from console.messages import CasesChanged, ConnectionChanged, RosterChanged, Synced
+from console.messages import ConnectionChanged, HallBatch, Synced
 from dispatch.events import Event
 from dispatch.models import Case, Staff
 
@@ -32,31 +32,19 @@ class _Pending:
 
     def _clear(self) -> None:
         self.cases: dict[str, Case] = {}
-        self.new: list[str] = []
-        self.urgent: list[str] = []
         self.events: list[Event] = []
         self.staff: dict[str, Staff] = {}
 
     def add(self, change: Change) -> None:
         self.cases.update((c.id, c) for c in change.cases)
-        self.new.extend(change.new_cases)
-        self.urgent.extend(change.urgent_new)
         self.events.extend(change.events)
         self.staff.update((s.id, s) for s in change.staff)
 
     def take(self) -> list[Message]:
         out: list[Message] = []
-        if self.cases or self.events:
-            out.append(
-                CasesChanged(
-                    tuple(self.cases.values()),
-                    tuple(self.new),
-                    tuple(self.urgent),
-                    tuple(self.events),
-                )
-            )
-        if self.staff:
-            out.append(RosterChanged(tuple(self.staff.values())))
+        if self.cases or self.events or self.staff:
+            cases, staff = tuple(self.cases.values()), tuple(self.staff.values())
+            out.append(HallBatch(cases, staff, tuple(self.events)))
         self._clear()
         return out
 

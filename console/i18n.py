@@ -36,6 +36,23 @@ def other_locale(locale: str) -> str:
     return "en" if locale == "zh_CN" else "zh_CN"
 
 
+class Language:
+    """The operator's language, switchable at run time: screens keep this object and read
+    :attr:`tr` when they draw, so a switch needs no new screens, only a redraw."""
+
+    def __init__(self, locale: str = DEFAULT_LOCALE) -> None:
+        self.locale = locale if locale in LOCALES else DEFAULT_LOCALE
+        self.tr: Translate = translator(self.locale)
+
+    @property
+    def english(self) -> bool:
+        return self.locale == "en"
+
+    def switch(self) -> None:
+        self.locale = other_locale(self.locale)
+        self.tr = translator(self.locale)
+
+
 # --- compiling .po into .mo (what GNU msgfmt does, for the subset our catalogs use) --------
 
 

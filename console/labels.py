@@ -1,7 +1,11 @@
-"""Localised names of the domain's enumerations (statuses, sources, urgency, levels …).
+"""Localised names of the domain's enumerations (statuses, sources, levels, ops …).
 
 The English names are the gettext message ids; the screens pass them through the operator's
-translator, so the domain values themselves never carry display text.
+translator, so the domain values themselves never carry display text. docs/GLOSSARY.md lists
+every word in both languages; the rule that keeps them apart: a status reads as a state
+(已立案, "accepted") and an action as a verb (立案, "Accept"), and no word is both. The ids
+here are therefore distinct even where the English would coincide (a case's status "on scene"
+and a person's field status "on site"), so each can carry its own Chinese.
 """
 
 from __future__ import annotations
@@ -10,14 +14,27 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from console.i18n import Translate
-from dispatch.models import Duty, Field, Level, Role, Shift, Source, Status, Step, Urgency
+from dispatch.events import EventType
+from dispatch.models import (
+    Duty,
+    Field,
+    Kind,
+    Level,
+    RequestKind,
+    Role,
+    Shift,
+    Source,
+    Status,
+    Step,
+    Urgency,
+)
 
 STATUS: Mapping[Status, str] = {
     Status.REPORTED: "reported",
     Status.VERIFIED: "verified",
     Status.ACCEPTED: "accepted",
     Status.DISPATCHED: "dispatched",
-    Status.ACKNOWLEDGED: "acknowledged",
+    Status.ACKNOWLEDGED: "signed for",
     Status.ON_SCENE: "on scene",
     Status.REPORTED_BACK: "reported back",
     Status.CHECKED: "checked",
@@ -34,6 +51,7 @@ SOURCE: Mapping[Source, str] = {
     Source.VIDEO: "video",
     Source.POLICE: "police",
 }
+KIND: Mapping[Kind, str] = {Kind.COMPONENT: "component", Kind.EVENT: "event"}
 URGENCY: Mapping[Urgency, str] = {Urgency.URGENT: "urgent", Urgency.GENERAL: "general"}
 LEVEL: Mapping[Level, str] = {
     Level.COMMUNITY: "community",
@@ -46,7 +64,7 @@ DUTY: Mapping[Duty, str] = {Duty.ON_DUTY: "on duty", Duty.STANDBY: "standby", Du
 FIELD: Mapping[Field, str] = {
     Field.AVAILABLE: "available",
     Field.EN_ROUTE: "en route",
-    Field.ON_SCENE: "on scene",
+    Field.ON_SCENE: "on site",
     Field.BUSY: "busy",
     Field.OFFLINE: "offline",
 }
@@ -58,29 +76,105 @@ ROLE: Mapping[Role, str] = {
     Role.OBSERVER: "observer",
 }
 STEP: Mapping[Step, str] = {
-    Step.ACCEPT: "accept",
-    Step.DISPATCH: "dispatch",
-    Step.ON_SCENE: "on scene",
-    Step.RESULT: "result",
-    Step.CHECK: "check",
+    Step.ACCEPT: "accept by",
+    Step.DISPATCH: "dispatch by",
+    Step.ON_SCENE: "on scene by",
+    Step.RESULT: "result by",
+    Step.CHECK: "check by",
 }
+REQUEST: Mapping[RequestKind, str] = {
+    RequestKind.RETURN: "return",
+    RequestKind.EXTENSION: "extension",
+    RequestKind.PARK: "park",
+    RequestKind.VOID: "void",
+}
+EVENT: Mapping[EventType, str] = {
+    EventType.CASE_CREATED: "registered",
+    EventType.DUPLICATE_FLAGGED: "flagged as a duplicate",
+    EventType.VERIFIED: "verified on site",
+    EventType.ACCEPTED: "placed on file",
+    EventType.REJECTED: "not placed on file",
+    EventType.VOIDED: "was voided",
+    EventType.DISPATCHED: "was dispatched",
+    EventType.REASSIGNED: "was reassigned",
+    EventType.ACKNOWLEDGED: "was signed for",
+    EventType.ARRIVED: "arrived on scene",
+    EventType.REPORTED_BACK: "result reported",
+    EventType.CHECKED: "passed the check",
+    EventType.REWORK: "sent back for rework",
+    EventType.CLOSED: "was closed",
+    EventType.CALLBACK: "reporter called back",
+    EventType.ESCALATED: "was escalated",
+    EventType.URGED: "was urged",
+    EventType.JOINT: "joint enforcement called",
+    EventType.NOTED: "note added",
+    EventType.REQUESTED: "request made",
+    EventType.APPROVED: "request approved",
+    EventType.REFUSED: "request refused",
+    EventType.RETURNED: "was returned",
+    EventType.EXTENDED: "deadline extended",
+    EventType.PARKED: "was parked",
+    EventType.RESUMED: "was resumed",
+    EventType.MERGED: "merged into another case",
+    EventType.DUPLICATE_MERGED: "absorbed a duplicate",
+    EventType.DEADLINE_BREACHED: "deadline missed",
+    EventType.ALERT: "alert raised",
+    EventType.STAFF_CHANGED: "person updated",
+    EventType.SHIFT_CHANGED: "shift handed over",
+}
+"""How the case history reads each event: what happened, in the past tense."""
 
-_TABLES: tuple[Mapping[StrEnum, str], ...] = (
+OP: Mapping[str, str] = {
+    "intake": "register",
+    "verify": "verify",
+    "accept": "accept",
+    "reject": "reject",
+    "dispatch": "dispatch",
+    "reassign": "reassign",
+    "acknowledge": "sign for",
+    "arrive": "arrive",
+    "report_back": "report back",
+    "check": "check",
+    "rework": "rework",
+    "close": "close",
+    "callback": "call back",
+    "escalate": "escalate",
+    "urge": "urge",
+    "joint": "call joint enforcement",
+    "note": "add a note",
+    "request_return": "ask to return",
+    "request_extension": "ask for more time",
+    "request_park": "ask to park",
+    "request_void": "ask to void",
+    "approve": "approve",
+    "refuse": "refuse",
+    "resume": "resume",
+    "merge": "merge",
+    "staff_status": "change a person's status",
+    "shift_change": "hand over the shift",
+}
+"""Each hub op as a verb (refusals name the op that was refused)."""
+
+TABLES: tuple[Mapping[StrEnum, str], ...] = (
     STATUS,
     SOURCE,
     URGENCY,
+    KIND,
     LEVEL,
     SHIFT,
     DUTY,
     FIELD,
     ROLE,
-    STEP,  # type: ignore[assignment]
+    STEP,
+    REQUEST,
+    EVENT,  # type: ignore[assignment]
 )
+"""Every enumeration table (the i18n test checks each id has a translation)."""
 
 
 def label(value: StrEnum, tr: Translate, table: Mapping[StrEnum, str] | None = None) -> str:
     """The localised name of an enumeration value (its raw value when no table knows it)."""
-    tables = (table,) if table is not None else _TABLES
+    tables = (table,) if table is not None else TABLES
     for t in tables:
         if value in t and type(value) is type(next(iter(t))):
             return tr(t[value])

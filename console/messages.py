@@ -1,15 +1,22 @@
-"""Messages the hub link posts to the app: immutable, typed, the only way live data arrives.
+"""The console's messages: what the hub link tells the app, and what the app tells screens.
 
-They carry tuples of frozen domain structs, so the worker and the UI never share a mutable
-structure. ``CasesChanged`` carries deltas and so is never replaced in the queue; the link
-coalesces bursts itself (at most ~10 a second). ``ConnectionChanged`` only says the latest
-state, so a newer one replaces an older one still waiting.
+From the link worker to the app (immutable, typed — the only way live data arrives):
+:class:`Synced` (a whole snapshot), :class:`HallBatch` (cases and people that changed, with
+their events; bursts already merged by the link) and :class:`ConnectionChanged` (only the
+latest state matters, so a newer one replaces one still waiting).
+
+From the app to every screen: :class:`DeskChanged`, one typed message saying what changed —
+the hall (a :class:`~backend_client.hall_model.HallDelta`), the hub time, the session
+(connection, operator, command feedback) or the language. Screens redraw from it.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from textual.message import Message
 
+from backend_client.hall_model import HallDelta
 from backend_client.state import ConnectionState
 from dispatch.events import Event
 from dispatch.models import Area, Case, Staff, Unit
@@ -34,29 +41,17 @@ class Synced(Message):
         self.seq = seq
 
 
-class CasesChanged(Message):
-    """Cases changed (new values), some are new, some of the new ones urgent; the events."""
+class HallBatch(Message):
+    """Cases and people changed (their new values) by ``events``. Carries deltas, so it is
+    never replaced in the queue; the link merges bursts itself (at most ~10 a second)."""
 
     def __init__(
-        self,
-        cases: tuple[Case, ...],
-        new: tuple[str, ...],
-        urgent: tuple[str, ...],
-        events: tuple[Event, ...],
+        self, cases: tuple[Case, ...], staff: tuple[Staff, ...], events: tuple[Event, ...]
     ) -> None:
         super().__init__()
         self.cases = cases
-        self.new = new
-        self.urgent = urgent
-        self.events = events
-
-
-class RosterChanged(Message):
-    """People changed (new values)."""
-
-    def __init__(self, staff: tuple[Staff, ...]) -> None:
-        super().__init__()
         self.staff = staff
+        self.events = events
 
 
 class ConnectionChanged(Message):
@@ -69,3 +64,27 @@ class ConnectionChanged(Message):
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ConnectionChanged)
+
+
+class DeskChanged(Message, bubble=False):
+    """Something a screen shows changed. ``now``: the hub time to draw countdowns at;
+    ``hall``: what moved in the hall model (None: nothing); ``session``: the connection,
+    operator or last command's feedback; ``language``: the operator switched language."""
+
+    def __init__(
+        self,
+        now: datetime | None,
+        *,
+        hall: HallDelta | None = None,
+        session: bool = False,
+        language: bool = False,
+    ) -> None:
+        super().__init__()
+        self.now = now
+        self.hall = hall
+        self.session = session
+        self.language = language
+
+
+class SwitchLanguage(Message):
+    """A screen asks for the other language (key ``L``); the app switches and tells all."""

@@ -9,8 +9,8 @@ from pathlib import Path
 import msgspec
 import platformdirs
 
-from console.board_model import Queue, Sort
 from dispatch.models import Level, Source
+from dispatch.queues import QUEUE_ALIASES, Queue, QuickFilter, Sort
 
 
 class Prefs(msgspec.Struct, frozen=True, kw_only=True):
@@ -21,6 +21,10 @@ class Prefs(msgspec.Struct, frozen=True, kw_only=True):
     unit: str | None = None
     source: Source | None = None
     grid: str | None = None
+
+    @property
+    def quick(self) -> QuickFilter:
+        return QuickFilter(level=self.level, unit=self.unit, source=self.source, grid=self.grid)
 
 
 def state_dir() -> Path:
@@ -33,10 +37,14 @@ def _path(directory: Path, operator: str) -> Path:
 
 
 def load(operator: str, directory: Path | None = None) -> Prefs:
-    """The operator's saved prefs; the defaults when none are saved or the file is unreadable."""
+    """The operator's saved prefs; the defaults when none are saved or the file is unreadable.
+    A queue saved under an older name (``to_verify``) is read by its alias."""
     path = _path(directory or state_dir(), operator)
     try:
-        return msgspec.json.decode(path.read_bytes(), type=Prefs)
+        raw = msgspec.json.decode(path.read_bytes())
+        if isinstance(raw, dict) and isinstance(raw.get("queue"), str):
+            raw["queue"] = QUEUE_ALIASES.get(raw["queue"], Queue.URGENT).value
+        return msgspec.convert(raw, Prefs)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return Prefs()
 

@@ -1,37 +1,57 @@
 """The board (DESIGN.md §3): urgent strip, queue tabs with counts, the case list, the selected
-case's detail, the on-duty roster and the status bar. Owns the keys (console.actions)."""
+case's detail, the on-duty roster, the status bar and the key bar. Owns the keys
+(:mod:`console.actions`).
+
+It draws from the desk's hall model and redraws only what a :class:`DeskChanged` says moved:
+a batch touches the rows, counts and strip it changed, the tick only the countdowns. Which
+keys apply is decided by the hub's own rules (:mod:`console.permits`); a key that does not
+apply says why instead of doing nothing.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any, ClassVar
 
+import msgspec
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import BindingsMap
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
+from backend_client.hall_model import HallDelta
 from backend_client.state import ConnectionState
-from console import board_model as bm
 from console import prefs as prefs_store
-from console.actions import BULK, BY_METHOD, bindings, role_may, status_may
+from console import rows
+from console.actions import (
+    BY_KEY,
+    BY_METHOD,
+    ROLE_KEYS,
+    Action,
+    bindings,
+    key_label,
+    role_first,
+    role_may,
+)
 from console.completion import complete
-from console.labels import ROLE, label
-from console.messages import CasesChanged
+from console.desk import Desk, Outcome
+from console.messages import DeskChanged, SwitchLanguage
 from console.names import Lookup, VerbError
+from console.permits import NotNow, check
+from console.refusals import describe
 from console.verbs import ReadVerb, parse
 from dispatch.commands import (
     Accept,
+    Acknowledge,
     Approve,
+    Arrive,
     CaseCommand,
     Check,
     Close,
+    Command,
     Dispatch,
     Escalate,
     Joint,
@@ -39,34 +59,33 @@ from dispatch.commands import (
     Reassign,
     Refuse,
     Reject,
+    ReportBack,
     RequestExtension,
     RequestReturn,
     Rework,
     Urge,
     Verify,
+    op_of,
 )
 from dispatch.models import Case, Urgency
-from dispatch.routing import rank_staff, suggest_unit
-from dispatch.sla import light
+from dispatch.queues import QUEUES, QUICK_KINDS, Queue, QuickFilter, Sort, parse_queue
+from dispatch.sla import shown_deadline
 from screens.case import case_view
-from screens.confirm import ConfirmScreen
-from screens.pick import PickScreen
-from screens.reason import ReasonScreen
+from screens.dialogues import NONE, Dialogues
+from screens.guard import guarded
 from widgets.case_detail import CaseDetail
 from widgets.command_line import CommandLine
 from widgets.countdown_strip import CountdownStrip, StripItem
+from widgets.key_bar import KeyBar
 from widgets.queue_list import Column, QueueList, QueueRow
 from widgets.roster_table import RosterRow, RosterTable
 from widgets.status_bar import StatusBar
 
-if TYPE_CHECKING:
-    from console.app import GriddeskApp
-
 NARROW = 120
 """Below this many columns the side panel (detail, roster) gives way to the list."""
 
-NONE = "-"
-"""The pick key for "nobody" (dispatch to the unit only) or "any" (a quick filter)."""
+STRIP_SIZE = 12
+"""Urgent cases the strip considers (it draws as many as fit)."""
 
 CONNECTION = {
     ConnectionState.CONNECTING: "connecting",
@@ -77,522 +96,562 @@ CONNECTION = {
     ConnectionState.CLOSED: "closed",
 }
 
-DONE = "*done"
-"""The pick key that ends a multi-pick (joint enforcement's supporting units)."""
 CLEAR = "*clear"
 """The pick key that clears every quick filter."""
-JOINT_MAX = 10
-"""The most supporting units a joint command takes (dispatch.commands.Joint)."""
+
+FEEDBACK_MARK = {Outcome.SENT: "…", Outcome.APPLIED: "✓", Outcome.REFUSED: "✗", Outcome.FAILED: "✗"}
 
 
 class BoardScreen(Screen[None]):
     CSS_PATH = "board.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings()]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"board--new"}
 
-    def __init__(self) -> None:
+    def __init__(self, desk: Desk) -> None:
         super().__init__()
-        self._bindings = BindingsMap(bindings(self.console.tr))
+        self.desk = desk
         self._prefs = prefs_store.Prefs()
         self._prefs_loaded = False
-        self._counts: dict[bm.Queue, int] = dict.fromkeys(bm.QUEUES, 0)
         self._selected: str | None = None
         self._marked: frozenset[str] = frozenset()
         self._new = 0
         self._now: datetime | None = None
+        self._roster_minute = -1
+        self._dialogues = Dialogues(desk, self.app_ask)
 
-    @property
-    def console(self) -> GriddeskApp:
-        return self.app  # type: ignore[return-value]
+    async def app_ask(self, screen: Screen[Any]) -> Any:
+        return await self.app.push_screen_wait(screen)
 
     def compose(self) -> ComposeResult:
+        tr = self.desk.language.tr
         yield CountdownStrip(id="strip")
         yield Static(id="tabs")
         with Horizontal(id="main"):
-            # The board binds space and enter itself, so their footer text is translated.
             yield QueueList(id="cases", outer_keys=frozenset({"select", "toggle_mark"}))
             with Vertical(id="side"):
-                yield CaseDetail(id="detail")
+                yield CaseDetail(id="detail", placeholder=tr("No case selected."))
                 yield RosterTable(id="roster")
         yield Input(id="filter", classes="prompt")
         yield CommandLine(id="command", classes="prompt")
-        yield StatusBar(id="status")
-        yield Footer()
+        yield StatusBar(tr, id="status")
+        yield KeyBar(tr, id="keys")
 
     def on_mount(self) -> None:
-        cases = self.query_one(QueueList)
-        lit = partial(
-            light, calendar=self.console.calendar, amber_at=self.console.settings.sla.amber_at
-        )
-        cases.set_light(lit)
-        self.query_one(CountdownStrip).set_light(lit)
-        self.query_one(CaseDetail).set_light(lit)
-        self.relabel()
-        cases.focus()
+        light = self.desk.light
+        self.query_one(QueueList).set_light(light)
+        self.query_one(CountdownStrip).set_light(light)
+        self.query_one(CaseDetail).set_light(light)
+        self._relabel()
+        self._session_changed()
+        self.query_one(QueueList).focus()
 
-    # --- what the app calls (attributes down) -------------------------------------------------
+    # --- what changed on the desk ----------------------------------------------------------
 
-    def relabel(self) -> None:
-        """Titles and key descriptions in the operator's (possibly new) language."""
-        tr = self.console.tr
-        self._bindings = BindingsMap(bindings(tr))
-        cols = [Column(c.key, tr(c.title), c.width) for c in bm.COLUMNS]
-        self.query_one(QueueList).set_columns(cols, tr(bm.COUNTDOWN.title), bm.COUNTDOWN.width, 0)
-        self.query_one(RosterTable).set_columns([tr(t) for t in bm.ROSTER_COLUMNS])
+    @guarded
+    def on_desk_changed(self, message: DeskChanged) -> None:
+        with self.app.batch_update():
+            if message.language:
+                self._relabel()
+            if message.session:
+                self._session_changed()
+            if message.hall is not None:
+                self._hall_changed(message.hall)
+            if message.now is not None:
+                self._tick(message.now)
+
+    def on_screen_resume(self) -> None:
+        # Back from the case screen: the board saw every hall change, but not the clock.
+        self._tick(self.desk.commands.hub_now())
+
+    def _relabel(self) -> None:
+        """Titles and texts in the operator's (possibly new) language."""
+        tr = self.desk.language.tr
+        cols = [Column(c.key, tr(c.title), c.width) for c in rows.COLUMNS]
+        countdown = rows.COUNTDOWN
+        self.query_one(QueueList).set_columns(cols, tr(countdown.title), countdown.width, 0)
+        self.query_one(QueueList).set_render(self._row)
+        self.query_one(RosterTable).set_columns([tr(t) for t in rows.ROSTER_COLUMNS])
         self.query_one("#filter", Input).placeholder = tr("Filter: any text, Enter to apply")
         self.query_one("#command", Input).placeholder = tr(":verb case … (Enter to send)")
-        self.hall_replaced()
+        self.query_one(CaseDetail).set_placeholder(tr("No case selected."))
+        self.query_one(StatusBar).set_translator(tr)
+        self.query_one(KeyBar).set_translator(tr)
+        self._draw_tabs()
+        self._draw_strip()
+        self._draw_detail()
+        self._draw_roster()
+        self._draw_status()
+
+    def _session_changed(self) -> None:
+        session = self.desk.session
+        if session.live and session.operator and not self._prefs_loaded:
+            self._take_prefs()
+        self.set_class(not session.live, "-readonly")
+        self.query_one(KeyBar).set_order(ROLE_KEYS[session.role])
+        self._draw_status()
         self.refresh_bindings()
 
-    def operator_known(self) -> None:
-        """The operator is known (welcome): take up their saved queue, filters and sort, once
-        (a reconnect keeps what the operator chose since)."""
-        if self._prefs_loaded:
-            return
+    def _take_prefs(self) -> None:
+        """The operator is known: take up their saved queue, filters and sort, once (a
+        reconnect keeps what the operator chose since)."""
         self._prefs_loaded = True
-        self._prefs = self.console.load_prefs()
+        self._prefs = self.desk.load_prefs()
         self.query_one(QueueList).set_filter(self._prefs.filter)
-        self.hall_replaced()
+        model = self.desk.model
+        if model.now is not None:
+            model.set_sort(self._prefs.sort)
+            model.set_quick(self._prefs.quick)
+            self._hall_changed(HallDelta(replaced=True, counts_changed=True, strip_changed=True))
+        else:  # no snapshot yet: the model takes them before it holds anything
+            model.set_sort(self._prefs.sort)
 
-    def hall_replaced(self) -> None:
-        if self.console.client is not None:
-            self.tick(self._now_or_hub())
-        self.query_one(QueueList).replace_rows(self._rows(self._view_cases()))
-        self._refresh_summary()
-
-    def cases_changed(self, message: CasesChanged) -> None:
-        now = self._now_or_hub()
-        in_view, removed = [], []
-        quick = self._quick()
-        for case in message.cases:
-            if bm.in_queue(case, self._prefs.queue, now) and quick.admits(case):
-                in_view.append(case)
-            else:
-                removed.append(case.id)
-        self.query_one(QueueList).update_rows(self._rows(in_view), removed)
-        if message.urgent:
+    def _hall_changed(self, delta: HallDelta) -> None:
+        if delta.replaced:
+            self._show_queue()
+            self._draw_tabs()
+            self._draw_strip()
+            self._draw_detail()
+            self._draw_roster()
+            self.refresh_bindings()
+            return
+        change = delta.queue(self._prefs.queue)
+        if change:
+            self.query_one(QueueList).apply(change.removed, change.added, change.changed)
+        if delta.counts_changed:
+            self._draw_tabs()
+        if delta.strip_changed:
+            self._draw_strip()
+        if delta.urgent_new:
             self.query_one(CountdownStrip).flash()
-        self._refresh_summary()
-        # Which actions make sense depends only on the selected and marked cases: a rebuild
-        # of the footer for every batch was a third of the console's time in a busy demo.
-        touched = {case.id for case in message.cases}
+        touched = set(delta.cases)
+        if self._selected in touched:
+            self._draw_detail()
+        if delta.staff:
+            self._draw_roster()
         if self._selected in touched or self._marked & touched:
             self.refresh_bindings()
 
-    def roster_changed(self) -> None:
-        self._refresh_side()
-
-    def connection_changed(self) -> None:
-        self.set_class(not self.console.live, "-readonly")
-        self._refresh_status()
-        self.refresh_bindings()
-
-    def tick(self, now: datetime) -> None:
+    def _tick(self, now: datetime) -> None:
         self._now = now
-        # The app's tick can land while this screen is still composing or already tearing
-        # down (at exit): a widget that is not there simply has nothing to redraw.
-        widgets = [*self.query(QueueList), *self.query(CountdownStrip), *self.query(CaseDetail)]
-        if len(widgets) < 3 or not self.query(StatusBar):
-            return
-        for widget in widgets:
+        for widget in (
+            self.query_one(QueueList),
+            self.query_one(CountdownStrip),
+            self.query_one(CaseDetail),
+        ):
             widget.now = now
-        self._refresh_status()
+        minute = int(now.timestamp() // 60)
+        if minute != self._roster_minute:  # "last seen 3 min ago" moves once a minute
+            self._roster_minute = minute
+            self._draw_roster()
+        self._draw_status()
 
-    # --- building what is shown ----------------------------------------------------------------
+    # --- drawing -----------------------------------------------------------------------------
 
-    def _now_or_hub(self) -> datetime:
-        # Read afresh: before the welcome the client's clock is still the local one.
-        self._now = self.console.hub_now()
-        return self._now
+    def _row(self, key: str) -> QueueRow:
+        case = self.desk.model.cases[key]
+        cells = rows.case_cells(case, self.desk.words)
+        return QueueRow(key, cells, shown_deadline(case), case.urgency is Urgency.URGENT)
 
-    def _quick(self) -> bm.QuickFilter:
-        p = self._prefs
-        return bm.QuickFilter(level=p.level, unit=p.unit, source=p.source, grid=p.grid)
+    def _show_queue(self) -> None:
+        self.query_one(QueueList).show(self.desk.model.listing(self._prefs.queue), self._row)
 
-    def _names(self) -> bm.Names:
-        c = self.console
-        return bm.Names(c.tr, c.catalog, c.view.units, english=c.locale == "en", areas=c.view.areas)
-
-    def _view_cases(self) -> list[Case]:
-        now = self._now_or_hub() if self.console.client is not None else None
-        if now is None:
-            return []
-        q, quick = self._prefs.queue, self._quick()
-        return [
-            c
-            for c in self.console.view.cases.values()
-            if bm.in_queue(c, q, now) and quick.admits(c)
-        ]
-
-    def _rows(self, cases: Iterable[Case]) -> list[QueueRow]:
-        names, sort = self._names(), self._prefs.sort
-        out = []
-        for case in cases:
-            line = bm.line(case, names, sort)
-            out.append(QueueRow(line.key, line.cells, line.deadline, line.urgent, line.sort))
-        return out
-
-    def _refresh_summary(self) -> None:
-        if self.console.client is not None:
-            self._counts = bm.counts(
-                self.console.view.cases.values(), self._now_or_hub(), self._quick()
-            )
-        self._refresh_tabs()
-        self._refresh_strip()
-        self._refresh_side()
-        self._refresh_status()
-
-    def _refresh_tabs(self) -> None:
-        tr = self.console.tr
+    def _draw_tabs(self) -> None:
+        words, model = self.desk.words, self.desk.model
         text = Text()
         narrow = self.app.size.width < NARROW
-        for n, queue in enumerate(bm.QUEUES, 1):
+        for n, queue in enumerate(QUEUES, 1):
             current = queue is self._prefs.queue
             # At 80 columns only the current tab spells its name; the rest show key and count.
-            title = f" {tr(bm.QUEUE_TITLES[queue])}" if current or not narrow else ":"
-            text.append(f" {n}{title} {self._counts[queue]} ", "reverse bold" if current else "")
+            title = f" {words.queue(queue)}" if current or not narrow else ":"
+            text.append(f" {n}{title} {model.count(queue)} ", "reverse bold" if current else "")
             text.append("│", "dim")
         if self._new:
-            text.append(" " + tr("{n} new").format(n=self._new), "bold $warning")
+            new = self.get_component_rich_style("board--new")
+            text.append(" " + words.tr("{n} new").format(n=self._new), new)
         self.query_one("#tabs", Static).update(text)
 
-    def _refresh_strip(self) -> None:
-        cases = self.console.view.cases.values()
-        urgent = bm.strip_cases((c for c in cases if c.urgency is Urgency.URGENT), 12)
+    def _draw_strip(self) -> None:
         items = []
-        for case in urgent:
-            deadline = bm.shown_deadline(case)
+        for case in self.desk.model.strip(STRIP_SIZE):
+            deadline = shown_deadline(case)
             if deadline is not None:
                 items.append(StripItem(case.id, case.title, deadline))
         self.query_one(CountdownStrip).set_items(items)
 
-    def _refresh_side(self) -> None:
-        self.query_one(CaseDetail).show(case_view(self.console, self._case(), full=False))
-        c = self.console
-        lines = (
-            bm.roster_lines(
-                c.view.staff.values(),
-                c.view.cases.values(),
-                self._names(),
-                self._now_or_hub(),
-                on_duty_only=True,
-            )
-            if c.client
-            else []
+    def _draw_detail(self) -> None:
+        self.query_one(CaseDetail).show(case_view(self.desk, self._case(), full=False))
+
+    def _draw_roster(self) -> None:
+        desk = self.desk
+        if desk.model.now is None:
+            return
+        lines = rows.roster_rows(
+            desk.model, desk.words, self._now or desk.model.now, rows.RosterFilter(True)
         )
         self.query_one(RosterTable).set_rows([RosterRow(k, cells) for k, cells in lines])
 
-    def _refresh_status(self) -> None:
-        c, tr = self.console, self.console.tr
+    def _draw_status(self) -> None:
+        desk, tr = self.desk, self.desk.language.tr
+        session = desk.session
         bar = self.query_one(StatusBar)
-        bar.connected = c.live
-        bar.connection = tr(CONNECTION[c.connection]) + (
-            "" if c.live or not c.connection_detail else f" ({c.connection_detail})"
+        bar.connected = session.live
+        bar.connection = tr(CONNECTION[session.connection]) + (
+            "" if session.live or not session.detail else f" ({session.detail})"
         )
-        bar.hub_time = self._now.astimezone(c.calendar.tz).strftime("%H:%M:%S") if self._now else ""
-        role = label(c.role, tr, ROLE) if c.role else ""  # type: ignore[arg-type]
-        bar.operator = f"{c.operator} {role}".strip()
+        now = self._now
+        bar.hub_time = now.astimezone(desk.calendar.tz).strftime("%H:%M:%S") if now else ""
+        role = desk.words.role(session.role) if session.role else ""
+        bar.operator = f"{session.operator} {role}".strip()
         bar.filter_text = " ".join(
-            t for t in (self._prefs.filter, bm.quick_text(self._quick(), self._names())) if t
+            t for t in (self._prefs.filter, rows.quick_text(desk.model.quick, desk.words)) if t
         )
-        bar.speed = c.client.speed if c.client is not None and c.live else 1.0
-        bar.demo = c.demo or bar.speed != 1.0
+        bar.speed = session.speed if session.live else 1.0
+        bar.demo = session.demo or bar.speed != 1.0
+        feedback = session.feedback
+        if feedback is None:
+            bar.command, bar.command_state = "", ""
+        else:
+            detail = f": {feedback.detail}" if feedback.detail else ""
+            bar.command = f"{FEEDBACK_MARK[feedback.outcome]} {feedback.what}{detail}"
+            bar.command_state = {
+                Outcome.SENT: "sent",
+                Outcome.APPLIED: "applied",
+            }.get(feedback.outcome, "refused")
 
-    def on_resize(self, event: Resize) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
-        self._refresh_strip()
-        self._refresh_tabs()
+        self._draw_strip()
+        self._draw_tabs()
 
-    # --- messages from the list (messages up) ----------------------------------------------------
+    # --- messages from the widgets (messages up) -----------------------------------------------
 
     @on(QueueList.Highlighted)
+    @guarded
     def _highlighted(self, event: QueueList.Highlighted) -> None:
         self._selected = event.key
-        self._refresh_side()
+        self._draw_detail()
         self.refresh_bindings()
 
     @on(CountdownStrip.Selected)
+    @guarded
     def _strip_selected(self, event: CountdownStrip.Selected) -> None:
-        self._selected = event.key
-        self.action_open_case()
+        self._open(event.key)
 
     @on(QueueList.Selected)
+    @guarded
     def _selected_case(self, event: QueueList.Selected) -> None:
-        self.action_open_case()
+        self._open(event.key)
 
     @on(QueueList.MarksChanged)
+    @guarded
     def _marks(self, event: QueueList.MarksChanged) -> None:
         self._marked = event.keys
         self.refresh_bindings()
 
     @on(QueueList.NewRowsChanged)
+    @guarded
     def _new_rows(self, event: QueueList.NewRowsChanged) -> None:
         self._new = event.count
-        self._refresh_tabs()
+        self._draw_tabs()
 
-    # --- keys ----------------------------------------------------------------------------------
+    # --- which keys apply ----------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         spec = BY_METHOD.get(action)
         if spec is None:
             return True
-        c = self.console
-        if not role_may(c.role, spec):
-            return None
-        if spec.live and not c.live:
-            return None
-        if spec.case and self._case() is None:
-            return None
-        cases = self._targets() if spec.method in BULK else [self._case()]
-        if not status_may(spec, (c for c in cases if c is not None)):
-            return None
-        return True
+        if spec.ops and self.desk.session.role is not None and not self._role_may(spec):
+            return False  # never this role's: off the key bar (help still lists it)
+        return None if self._why_not(spec) is not None else True
+
+    def _role_may(self, spec: Action) -> bool:
+        return role_may(self.desk.session.role, spec)
+
+    def _why_not(self, spec: Action) -> str | None:
+        """Why ``spec`` does not apply now, in words; None when it does."""
+        desk = self.desk
+        targets = self._targets() if spec.bulk else [c for c in (self._case(),) if c is not None]
+        try:
+            check(spec, targets, desk.session, desk.hall(), self._now or desk.commands.hub_now())
+        except NotNow as exc:
+            if exc.refusal is not None:
+                return describe(exc.refusal, desk.words)
+            return desk.language.tr(exc.reason)
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        """A key of the board that does not apply now says why (rather than nothing)."""
+        spec = BY_KEY.get(event.key)
+        if isinstance(self.focused, Input) or spec is None or not spec.ops:
+            return  # typing, or a key that only moves around the board
+        if self.check_action(spec.method, ()) is True:
+            return
+        why = self._why_not(spec)
+        if why is not None:
+            event.stop()
+            self.desk.commands.not_sent(self.desk.language.tr(spec.description), why)
+
+    def palette_entries(self) -> list[tuple[str, str]]:
+        """For the command palette: the actions that apply now, the role's own first."""
+        tr = self.desk.language.tr
+        return [
+            (f"{tr(a.description)} ({key_label(a)})", a.name)
+            for a in role_first(self.desk.session.role)
+            if self.check_action(a.method, ()) is True
+        ]
+
+    # --- the cases acted on --------------------------------------------------------------------
 
     def _case(self) -> Case | None:
-        return self.console.view.cases.get(self._selected or "")
+        return self.desk.model.cases.get(self._selected or "")
 
     def _targets(self) -> list[Case]:
         """The marked cases, or the selected one."""
-        cases = self.console.view.cases
+        cases = self.desk.model.cases
         if self._marked:
             return [cases[k] for k in sorted(self._marked) if k in cases]
         case = self._case()
         return [case] if case is not None else []
 
+    def _what(self, op: str, cases: list[Case]) -> str:
+        """How the feedback names a command: "立案 2611230042", or "立案 3 cases"."""
+        words = self.desk.words
+        if len(cases) == 1:
+            return f"{words.op(op)} {cases[0].id}"
+        return f"{words.op(op)} " + words.tr("{n} cases").format(n=len(cases))
+
     def _send(self, make: type[CaseCommand], case: Case, **fields: Any) -> None:
-        c = self.console
-        c.send(make(id=c.new_id(), case=case.id, version=case.version, **fields))
+        commands = self.desk.commands
+        command = make(id=commands.new_id(), case=case.id, version=case.version, **fields)
+        commands.send(command, what=self._what(op_of(command), [case]))
 
-    async def _ask_reason(self, prompt: str, required: bool = True) -> str | None:
-        return await self.app.push_screen_wait(
-            ReasonScreen(self.console.tr(prompt), required=required)
-        )
+    def _send_each(self, make: type[CaseCommand], cases: list[Case], **fields: Any) -> None:
+        commands = self.desk.commands
+        for case in cases:
+            command = make(id=commands.new_id(), case=case.id, version=case.version, **fields)
+            commands.send(command, what=self._what(op_of(command), [case]))
+        self.query_one(QueueList).clear_marks()
 
-    async def _confirm(self, question: str) -> bool:
-        tr = self.console.tr
-        return await self.app.push_screen_wait(ConfirmScreen(question, tr("y: yes   n: no")))
+    def _applicable(self, spec: str) -> list[Case]:
+        """Targets the action applies to (a bulk action skips marked cases it does not fit)."""
+        action = BY_METHOD[spec]
+        desk = self.desk
+        now = self._now or desk.commands.hub_now()
+        out = []
+        for case in self._targets() if action.bulk else [c for c in (self._case(),) if c]:
+            try:
+                check(action, [case], desk.session, desk.hall(), now)
+            except NotNow:
+                continue
+            out.append(case)
+        return out
 
-    async def _pick(self, prompt: str, choices: list[tuple[str, str]]) -> str | None:
-        return await self.app.push_screen_wait(PickScreen(self.console.tr(prompt), choices))
-
-    def _unit_choices(self, case: Case) -> list[tuple[str, str]]:
-        c = self.console
-        units = sorted(c.view.units.values(), key=lambda u: u.id)
-        best = suggest_unit(case, c.hall())
-        choices = [(u.id, u.name) for u in units if best is None or u.id != best.id]
-        if best is not None:
-            choices.insert(0, (best.id, f"★ {best.name}  ({c.tr('suggested')})"))
-        return choices
-
-    def _staff_choices(self, case: Case, unit: str) -> list[tuple[str, str]]:
-        c = self.console
-        ranked = rank_staff(case, unit, c.hall(), self._now_or_hub(), c.view.cases.values())
-        return [(NONE, c.tr("(unit only, no person)"))] + [
-            (r.staff.id, f"{r.staff.name}  {r.staff.role}  {c.tr('load')} {r.load}") for r in ranked
-        ]
+    # --- the hall's steps ----------------------------------------------------------------------
 
     def action_accept(self) -> None:
-        for case in self._targets():
-            self._send(Accept, case)
+        self._send_each(Accept, self._applicable("accept"))
 
-    @work(group="prompt")
+    def action_acknowledge(self) -> None:
+        self._send_each(Acknowledge, self._applicable("acknowledge"))
+
+    def action_arrive(self) -> None:
+        case = self._case()
+        if case is not None:
+            self._send(Arrive, case)
+
+    @work(group="prompt", exit_on_error=False)
     async def action_reject(self) -> None:
         case = self._case()
-        if case is None or not await self._confirm(
-            self.console.tr("Reject {case}?").format(case=case.id)
+        tr = self.desk.language.tr
+        if case is None or not await self._dialogues.confirm(
+            tr("Reject {case}?").format(case=case.id)
         ):
             return
-        if (reason := await self._ask_reason("Reason for rejecting")) is not None:
+        if (reason := await self._dialogues.reason("Reason for rejecting")) is not None:
             self._send(Reject, case, reason=reason)
 
-    @work(group="prompt")
-    async def action_dispatch(self) -> None:
-        targets = self._targets()
-        if not targets:
-            return
-        unit = await self._pick("Dispatch to which unit?", self._unit_choices(targets[0]))
-        if unit is None:
-            return
-        staff = None
-        if len(targets) == 1:
-            staff = await self._pick("Which person?", self._staff_choices(targets[0], unit))
-            if staff is None:
-                return
-        for case in targets:
-            self._send(Dispatch, case, unit=unit, staff=None if staff == NONE else staff)
-        self.query_one(QueueList).clear_marks()
-
-    @work(group="prompt")
-    async def action_reassign(self) -> None:
-        case = self._case()
-        if case is None:
-            return
-        unit = await self._pick("Reassign to which unit?", self._unit_choices(case))
-        if unit is None:
-            return
-        staff = await self._pick("Which person?", self._staff_choices(case, unit))
-        if staff is None:
-            return
-        if (reason := await self._ask_reason("Reason for reassigning")) is not None:
-            self._send(
-                Reassign, case, unit=unit, staff=None if staff == NONE else staff, reason=reason
-            )
-
-    async def _with_reason(
-        self, make: type[CaseCommand], prompt: str, required: bool = True
-    ) -> None:
-        case = self._case()
-        if case is not None and (reason := await self._ask_reason(prompt, required)) is not None:
-            self._send(make, case, reason=reason)
-
-    @work(group="prompt")
-    async def action_escalate(self) -> None:
-        await self._with_reason(Escalate, "Reason for escalating")
-
-    @work(group="prompt")
-    async def action_rework(self) -> None:
-        await self._with_reason(Rework, "What must be redone?")
-
-    @work(group="prompt")
-    async def action_note(self) -> None:
-        await self._with_reason(Note, "Note")
-
-    @work(group="prompt")
-    async def action_request_return(self) -> None:
-        await self._with_reason(RequestReturn, "Reason for returning")
-
-    def action_urge(self) -> None:
-        for case in self._targets():
-            self._send(Urge, case)
-        self.query_one(QueueList).clear_marks()
-
-    @work(group="prompt")
-    async def action_joint(self) -> None:
-        case = self._case()
-        if case is None:
-            return
-        tr = self.console.tr
-        choices = self._unit_choices(case)
-        lead = await self._pick("Lead unit?", choices)
-        if lead is None:
-            return
-        # Supporting units one pick at a time until "done" (offered once there is one).
-        support: list[str] = []
-        while True:
-            rest = [x for x in choices if x[0] != lead and x[0] not in support]
-            chosen = ", ".join(self.console.view.units[u].name for u in support)
-            prompt = tr("Supporting unit?") + (f"  ({chosen})" if support else "")
-            done = [(DONE, "✓ " + tr("Done: send"))] if support else []
-            picked = await self.app.push_screen_wait(PickScreen(prompt, done + rest))
-            if picked is None:
-                return
-            if picked == DONE:
-                break
-            support.append(picked)
-            if not rest[1:] or len(support) == JOINT_MAX:
-                break
-        self._send(Joint, case, lead=lead, supporting=tuple(support))
-
-    @work(group="prompt")
+    @work(group="prompt", exit_on_error=False)
     async def action_verify(self) -> None:
-        tr = self.console.tr
+        tr = self.desk.language.tr
         case = self._case()
-        yes = await self._pick(
+        yes = await self._dialogues.pick(
             "Verified on site?", [("yes", tr("Confirmed")), ("no", tr("Not confirmed: void"))]
         )
         if case is not None and yes is not None:
             self._send(Verify, case, confirmed=yes == "yes")
 
-    @work(group="prompt")
-    async def action_check(self) -> None:
-        tr = self.console.tr
+    @work(group="prompt", exit_on_error=False)
+    async def action_dispatch(self) -> None:
+        targets = self._applicable("dispatch")
+        if not targets:
+            return
+        if len(targets) == 1:
+            chosen = await self._dialogues.unit_and_person(targets[0], "Dispatch to which unit?")
+            if chosen is None:
+                return
+            unit, staff = chosen
+        else:
+            picked = await self._dialogues.pick(
+                "Dispatch to which unit?", self._dialogues.unit_choices(targets[0])
+            )
+            if picked is None:
+                return
+            unit, staff = picked, None
+        self._send_each(Dispatch, targets, unit=unit, staff=staff)
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_reassign(self) -> None:
         case = self._case()
-        verdict = await self._pick(
+        if case is None:
+            return
+        chosen = await self._dialogues.unit_and_person(case, "Reassign to which unit?")
+        if chosen is None:
+            return
+        if (reason := await self._dialogues.reason("Reason for reassigning")) is not None:
+            self._send(Reassign, case, unit=chosen[0], staff=chosen[1], reason=reason)
+
+    async def _with_reason(self, make: type[CaseCommand], prompt: str) -> None:
+        case = self._case()
+        if case is not None and (reason := await self._dialogues.reason(prompt)) is not None:
+            self._send(make, case, reason=reason)
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_escalate(self) -> None:
+        await self._with_reason(Escalate, "Reason for escalating")
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_rework(self) -> None:
+        await self._with_reason(Rework, "What must be redone?")
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_note(self) -> None:
+        await self._with_reason(Note, "Note")
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_report_back(self) -> None:
+        await self._with_reason(ReportBack, "What was done? (the result)")
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_request_return(self) -> None:
+        await self._with_reason(RequestReturn, "Reason for returning")
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_urge(self) -> None:
+        targets = self._applicable("urge")
+        if not targets:
+            return
+        tr, words = self.desk.language.tr, self.desk.words
+        if len(targets) == 1:
+            owner = words.owner(targets[0]) or "—"
+            question = tr("Urge {case} ({owner})?").format(case=targets[0].id, owner=owner)
+        else:
+            question = tr("Urge {n} cases?").format(n=len(targets))
+        if await self._dialogues.confirm(question):
+            self._send_each(Urge, targets)
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_joint(self) -> None:
+        case = self._case()
+        if case is None:
+            return
+        chosen = await self._dialogues.joint(case)
+        if chosen is not None:
+            self._send(Joint, case, lead=chosen[0], supporting=chosen[1])
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_check(self) -> None:
+        tr = self.desk.language.tr
+        case = self._case()
+        verdict = await self._dialogues.pick(
             "On-site check", [("pass", tr("Passed")), ("fail", tr("Failed: rework"))]
         )
         if case is None or verdict is None:
             return
-        reason = "" if verdict == "pass" else await self._ask_reason("What failed?")
+        reason = "" if verdict == "pass" else await self._dialogues.reason("What failed?")
         if reason is not None:
             self._send(Check, case, passed=verdict == "pass", reason=reason)
 
-    @work(group="prompt")
+    @work(group="prompt", exit_on_error=False)
     async def action_close_case(self) -> None:
         case = self._case()
-        if case is not None and await self._confirm(
-            self.console.tr("Close {case}?").format(case=case.id)
+        tr = self.desk.language.tr
+        if case is not None and await self._dialogues.confirm(
+            tr("Close {case}?").format(case=case.id)
         ):
             self._send(Close, case)
 
-    @work(group="prompt")
+    @work(group="prompt", exit_on_error=False)
     async def action_request_extension(self) -> None:
-        tr = self.console.tr
         case = self._case()
-        minutes = await self._pick(
-            "How much more time?",
-            [
-                ("30", tr("30 minutes")),
-                ("60", tr("1 hour")),
-                ("240", tr("4 hours")),
-                ("1440", tr("1 day")),
-            ],
-        )
+        minutes = await self._dialogues.minutes()
         if case is None or minutes is None:
             return
-        if (reason := await self._ask_reason("Reason for the extension")) is not None:
-            self._send(RequestExtension, case, minutes=int(minutes), reason=reason)
+        if (reason := await self._dialogues.reason("Reason for the extension")) is not None:
+            self._send(RequestExtension, case, minutes=minutes, reason=reason)
 
     def action_approve(self) -> None:
         case = self._case()
         if case is not None and case.request is not None:
             self._send(Approve, case, request=case.request.kind)
-        elif case is not None:
-            self.notify(self.console.tr("This case has no pending request."), severity="warning")
 
-    @work(group="prompt")
+    @work(group="prompt", exit_on_error=False)
     async def action_refuse(self) -> None:
         case = self._case()
         if case is None or case.request is None:
-            self.notify(self.console.tr("This case has no pending request."), severity="warning")
             return
-        if (reason := await self._ask_reason("Reason for refusing")) is not None:
+        if (reason := await self._dialogues.reason("Reason for refusing")) is not None:
             self._send(Refuse, case, request=case.request.kind, reason=reason)
+
+    # --- the board's own keys ------------------------------------------------------------------
 
     def action_mark(self) -> None:
         self.query_one(QueueList).action_toggle_mark()
 
     def action_open_case(self) -> None:
+        if self._selected is not None:
+            self._open(self._selected)
+
+    def _open(self, key: str) -> None:
         from screens.case import CaseScreen
 
-        if self._selected is not None:
-            self.app.push_screen(CaseScreen(self._selected))
+        if key in self.desk.model.cases:
+            self._selected = key
+            self.app.push_screen(CaseScreen(self.desk, key))
 
     def action_queue(self, queue: str) -> None:
-        self._set_prefs(queue=bm.Queue(queue))
-        self.hall_replaced()
+        self._set_prefs(queue=Queue(queue))
+        self._show_queue()
+        self._draw_tabs()
 
     def action_sort(self) -> None:
-        order = list(bm.Sort)
-        self._set_prefs(sort=order[(order.index(self._prefs.sort) + 1) % len(order)])
-        self.notify(
-            self.console.tr("Sorted by {sort}").format(sort=self.console.tr(self._prefs.sort))
-        )
-        self.hall_replaced()
+        order = list(Sort)
+        sort = order[(order.index(self._prefs.sort) + 1) % len(order)]
+        self._set_prefs(sort=sort)
+        self.desk.model.set_sort(sort)
+        self._show_queue()
+        words = self.desk.words
+        self.notify(words.tr("Sorted by {sort}").format(sort=words.sort(sort)))
 
-    @work(group="prompt")
+    @work(group="prompt", exit_on_error=False)
     async def action_quick_filter(self) -> None:
-        tr = self.console.tr
-        kinds = [(k, tr(title)) for k, title in bm.QUICK_KINDS.items()]
-        kind = await self._pick("Quick filter by?", [*kinds, (CLEAR, tr("Clear quick filters"))])
+        tr, words = self.desk.language.tr, self.desk.words
+        kinds = [(k, tr(title)) for k, title in QUICK_KINDS.items()]
+        kind = await self._dialogues.pick(
+            "Quick filter by?", [*kinds, (CLEAR, tr("Clear quick filters"))]
+        )
         if kind is None:
             return
-        quick = bm.QuickFilter()
+        quick = QuickFilter()
         if kind != CLEAR:
-            values = bm.quick_values(kind, self._names(), self.console.view.cases.values())
-            value = await self._pick(tr(bm.QUICK_KINDS[kind]), [(NONE, tr("(any)")), *values])
+            values = rows.quick_values(kind, words, self.desk.model.cases.values())
+            value = await self._dialogues.pick(QUICK_KINDS[kind], [(NONE, tr("(any)")), *values])
             if value is None:
                 return
-            quick = self._quick().with_value(kind, None if value == NONE else value)
+            quick = self.desk.model.quick.with_value(kind, None if value == NONE else value)
         self._set_prefs(level=quick.level, unit=quick.unit, source=quick.source, grid=quick.grid)
-        self.hall_replaced()
+        self.desk.model.set_quick(quick)
+        self._hall_changed(HallDelta(replaced=True, counts_changed=True))
+        self._draw_status()
 
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
@@ -602,53 +661,61 @@ class BoardScreen(Screen[None]):
 
     def _lookup(self) -> Lookup:
         """The verbs' view of the hall: the console's own copy, as it is now."""
-        v = self.console.view
-        return Lookup(v.cases, v.units, v.staff, v.areas, self.console.catalog)
+        m = self.desk.model
+        return Lookup(m.cases, m.units, m.staff, m.areas, self.desk.catalog)
 
     def action_command_line(self) -> None:
         box = self.query_one(CommandLine)
-        box.set_completer(lambda line: complete(line, self._lookup()))
+        box.set_completer(lambda line: complete(line, self._lookup(), role=self.desk.session.role))
         box.value = ""
         box.add_class("-open")
         box.focus()
 
     @on(Input.Submitted, "#filter")
+    @guarded
     def _filter_submitted(self, event: Input.Submitted) -> None:
         self._set_prefs(filter=event.value.strip())
         self.query_one(QueueList).set_filter(self._prefs.filter)
         self._close_prompt(event.input)
 
     @on(Input.Submitted, "#command")
+    @guarded
     def _command_submitted(self, event: Input.Submitted) -> None:
         self._close_prompt(event.input)
-        c = self.console
+        tr = self.desk.language.tr
         try:
-            result = parse(event.value, self._lookup(), c.new_id)
+            result = parse(event.value, self._lookup(), self.desk.commands.new_id)
         except VerbError as exc:
-            self.notify(str(exc), title=c.tr("Cannot do that"), severity="error")
+            self.desk.commands.not_sent(tr("Cannot do that"), exc.text(tr))
             return
         if isinstance(result, ReadVerb):
             self._read_verb(result)
         else:
-            c.send(result)
+            self._send_typed(result)
+
+    def _send_typed(self, command: Command) -> None:
+        op = op_of(command)
+        case = self.desk.model.cases.get(getattr(command, "case", "") or "")
+        what = self._what(op, [case]) if case is not None else self.desk.words.op(op)
+        self.desk.commands.send(command, what=what)
 
     def _read_verb(self, verb: ReadVerb) -> None:
         if verb.name == "show" and verb.args:
-            self._selected = verb.args[0]
-            self.action_open_case()
-        elif verb.name == "list" and verb.args:
-            self.action_queue(verb.args[0])
+            self._open(verb.args[0])
+        elif verb.name == "list":
+            self.action_queue(parse_queue(verb.args[0] if verb.args else "all").value)
         elif verb.name == "roster":
             self.action_roster()
 
     @on(CommandLine.Cancelled)
+    @guarded
     def _command_cancelled(self, event: CommandLine.Cancelled) -> None:
         self._close_prompt(event.command_line)
 
     def _close_prompt(self, box: Input) -> None:
         box.remove_class("-open")
         self.query_one(QueueList).focus()
-        self._refresh_status()
+        self._draw_status()
 
     def key_escape(self) -> None:
         for box in self.query(".prompt.-open").results(Input):
@@ -657,26 +724,25 @@ class BoardScreen(Screen[None]):
     def action_roster(self) -> None:
         from screens.roster import RosterScreen
 
-        self.app.push_screen(RosterScreen())
+        self.app.push_screen(RosterScreen(self.desk))
 
     def action_intake(self) -> None:
         from screens.intake import IntakeScreen
 
-        self.app.push_screen(IntakeScreen())
+        self.app.push_screen(IntakeScreen(self.desk))
 
     def action_language(self) -> None:
-        self.console.switch_language()
+        self.post_message(SwitchLanguage())
 
     def action_help(self) -> None:
         from screens.help import HelpScreen
 
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.desk))
 
     async def action_quit(self) -> None:
-        await self.console.action_quit()
+        await self.app.action_quit()
 
     def _set_prefs(self, **changes: Any) -> None:
-        import msgspec
-
         self._prefs = msgspec.structs.replace(self._prefs, **changes)
-        self.console.save_prefs(self._prefs)
+        self.desk.save_prefs(self._prefs)
+

@@ -2,30 +2,27 @@
 audit history, drawn by the ``CaseDetail`` widget from a :class:`CaseView` built here.
 
 The mirror keeps cases, not their past events, so on opening the screen asks the hub for the
-history (through the app's ``fetch_history`` worker); until it arrives, or if it cannot, the
-screen shows the events this console saw itself and says so."""
+history (``Commands.fetch_history``); until it arrives, or if it cannot, the screen shows the
+events this console saw itself and says so."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
 
-from console.labels import LEVEL, SOURCE, STATUS, STEP, URGENCY, label
+from console.desk import Desk
+from console.messages import DeskChanged
 from dispatch.events import Event
 from dispatch.models import Case
-from dispatch.sla import light
+from dispatch.sla import shown_deadline
+from screens.guard import guarded
 from widgets.case_detail import CaseDetail, CaseView, HistoryLine
-
-if TYPE_CHECKING:
-    from console.app import GriddeskApp
+from widgets.key_bar import KeyBar
 
 
 class HistoryLoaded(Message):
@@ -49,81 +46,81 @@ class HubHistory:
 
 
 def case_view(
-    app: GriddeskApp, case: Case | None, *, full: bool, hub: HubHistory | None = None
+    desk: Desk, case: Case | None, *, full: bool, hub: HubHistory | None = None
 ) -> CaseView | None:
     """What the detail shows of ``case``, in the operator's language (``full``: every field
     and the history, for the case screen; ``hub``: the history request's state, None when
     nothing was asked)."""
-    tr = app.tr
     if case is None:
         return None
-    v = app.view
-    cat = app.catalog.by_code.get(case.category)
-    cat_name = (cat.name_en if app.locale == "en" else cat.name) if cat else case.category
-    unit = v.units[case.owner_unit].name if case.owner_unit in v.units else (case.owner_unit or "—")
-    person = v.staff[case.owner_staff].name if case.owner_staff in v.staff else ""
+    words, tr = desk.words, desk.language.tr
     fields: list[tuple[str, str]] = [
-        (tr("Status"), f"{label(case.status, tr, STATUS)}  {label(case.urgency, tr, URGENCY)}"),  # type: ignore[arg-type]
-        (tr("Category"), cat_name),
-        (tr("Place"), f"{case.grid or ''} {case.address}".strip()),
-        (tr("Unit"), f"{unit} {person}".strip()),
-        (tr("Level"), label(case.level, tr, LEVEL)),  # type: ignore[arg-type]
-        (tr("Source"), label(case.source, tr, SOURCE)),  # type: ignore[arg-type]
+        (tr("Status"), f"{words.status(case.status)}  {words.urgency(case.urgency)}"),
+        (tr("Category"), words.category(case.category)),
+        (tr("Place"), " ".join(p for p in (words.grid(case.grid), case.address) if p)),
+        (tr("Unit"), words.owner(case) or "—"),
+        (tr("Level"), words.level(case.level)),
+        (tr("Source"), words.source(case.source)),
     ]
     if case.request is not None:
-        fields.append((tr("Pending request"), f"{tr(case.request.kind)}: {case.request.reason}"))
+        request = f"{words.request(case.request.kind)}: {case.request.reason}"
+        fields.append((tr("Pending request"), request))
+    history: tuple[HistoryLine, ...] = ()
     if full:
-        tz = app.calendar.tz
+        tz = desk.calendar.tz
         fields += [
             (tr("Description"), case.description),
             (tr("Reporter"), case.reporter or ""),
             (tr("Reported at"), case.reported_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")),
+            (tr("Joint"), ", ".join(words.unit(u) for u in case.supporting_units)),
             (
-                tr("Joint"),
-                ", ".join(v.units[u].name if u in v.units else u for u in case.supporting_units),
+                tr("Returns / urges / reworks"),
+                f"{case.returns} / {case.urges} / {case.reworks}",
             ),
-            (tr("Returns / urges / reworks"), f"{case.returns} / {case.urges} / {case.reworks}"),
             (tr("Version"), str(case.version)),
         ]
-    history: tuple[HistoryLine, ...] = ()
-    if full:
-        tz = app.calendar.tz
-        seen = app.view.history.of(case.id)
-        notes: list[str] = []
-        if hub is not None and hub.events is not None:
-            # Live events that arrived after the hub read the log follow the fetched ones.
-            last = max((e.seq for e in hub.events), default=0)
-            events = (*hub.events, *(e for e in seen if e.seq > last))
-        else:
-            events = seen
-            if hub is not None and hub.error is None:
-                notes.append(tr("Loading the full history…"))
-            elif hub is not None:
-                notes.append(tr("Full history unavailable: {error}").format(error=hub.error))
-            notes.append(tr("Events since this console connected; older history is on the hub."))
-        history = (
-            *(
-                HistoryLine(
-                    e.at.astimezone(tz).strftime("%m-%d %H:%M:%S"),
-                    e.actor,
-                    f"{tr(str(e.type))} {e.reason}".strip(),
-                )
-                for e in events
-            ),
-            *(HistoryLine("", "", note) for note in notes),
-        )
+        history = _history(desk, case, hub)
+    shown = shown_deadline(case)
     return CaseView(
         key=case.id,
         title=f"{case.id}  {case.title}",
         fields=tuple((k, val) for k, val in fields if val),
-        deadlines=tuple((label(d.step, tr, STEP), d) for d in case.deadlines),  # type: ignore[arg-type]
+        # The deadline the board's countdown shows first, then the others.
+        deadlines=tuple(
+            (words.step(d.step), d)
+            for d in sorted(case.deadlines, key=lambda d: (d != shown, d.due))
+        ),
         history=history,
         empty_text=tr("No case selected."),
     )
 
 
-def bind_light(app: GriddeskApp, widget: CaseDetail) -> None:
-    widget.set_light(partial(light, calendar=app.calendar, amber_at=app.settings.sla.amber_at))
+def _history(desk: Desk, case: Case, hub: HubHistory | None) -> tuple[HistoryLine, ...]:
+    words, tr, tz = desk.words, desk.language.tr, desk.calendar.tz
+    seen = desk.seen.of(case.id)
+    notes: list[str] = []
+    if hub is not None and hub.events is not None:
+        # Live events that arrived after the hub read the log follow the fetched ones.
+        last = max((e.seq for e in hub.events), default=0)
+        events = (*hub.events, *(e for e in seen if e.seq > last))
+    else:
+        events = seen
+        if hub is not None and hub.error is None:
+            notes.append(tr("Loading the full history…"))
+        elif hub is not None:
+            notes.append(tr("Full history unavailable: {error}").format(error=hub.error))
+        notes.append(tr("Events since this console connected; older history is on the hub."))
+    return (
+        *(
+            HistoryLine(
+                e.at.astimezone(tz).strftime("%m-%d %H:%M:%S"),
+                e.actor,
+                f"{words.event(e.type)} {e.reason}".strip(),
+            )
+            for e in events
+        ),
+        *(HistoryLine("", "", note) for note in notes),
+    )
 
 
 class CaseScreen(Screen[None]):
@@ -131,51 +128,46 @@ class CaseScreen(Screen[None]):
         Binding("escape,q", "app.pop_screen", "Back"),
     ]
 
-    def __init__(self, case_id: str) -> None:
+    def __init__(self, desk: Desk, case_id: str) -> None:
         super().__init__()
+        self.desk = desk
         self.case_id = case_id
         self._hub = HubHistory()
 
-    @property
-    def console(self) -> GriddeskApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         yield CaseDetail()
-        yield Footer()
+        yield KeyBar(self.desk.language.tr)
 
     def on_mount(self) -> None:
-        bind_light(self.console, self.query_one(CaseDetail))
-        if self.console.client is not None:
-            self.query_one(CaseDetail).now = self.console.hub_now()
-        self.console.fetch_history(self.case_id, self)
+        detail = self.query_one(CaseDetail)
+        detail.set_light(self.desk.light)
+        detail.now = self.desk.commands.hub_now()
+        self.desk.commands.fetch_history(self.case_id, self)
         self._draw()
 
-    def connection_changed(self) -> None:
-        # A request that failed while disconnected is asked again once the link is back.
-        if self._hub.error is not None and self.console.live:
+    @guarded
+    def on_desk_changed(self, message: DeskChanged) -> None:
+        if message.now is not None:
+            self.query_one(CaseDetail).now = message.now
+        if message.language:
+            self.query_one(KeyBar).set_translator(self.desk.language.tr)
+        if message.session and self._hub.error is not None and self.desk.session.live:
+            # A request that failed while disconnected is asked again once the link is back.
             self._hub = HubHistory()
-            self.console.fetch_history(self.case_id, self)
+            self.desk.commands.fetch_history(self.case_id, self)
+        hall = message.hall
+        if message.language or message.session or (
+            hall is not None and (hall.replaced or self.case_id in hall.cases)
+        ):
             self._draw()
 
+    @guarded
     def on_history_loaded(self, message: HistoryLoaded) -> None:
         if message.case_id == self.case_id:
             self._hub = HubHistory(message.events, message.error)
             self._draw()
 
-    def tick(self, now: datetime) -> None:
-        self.query_one(CaseDetail).now = now
-
-    def cases_changed(self, message: object) -> None:
-        self._draw()
-
-    def hall_replaced(self) -> None:
-        self._draw()
-
-    def relabel(self) -> None:
-        self._draw()
-
     def _draw(self) -> None:
-        case = self.console.view.cases.get(self.case_id)
-        view = case_view(self.console, case, full=True, hub=self._hub)
+        case = self.desk.model.cases.get(self.case_id)
+        view = case_view(self.desk, case, full=True, hub=self._hub)
         self.query_one(CaseDetail).show(view)

@@ -3,22 +3,21 @@ address, urgency, title and description → an ``Intake`` command."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label, OptionList, Select
+from textual.widgets import Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
-from console.labels import SOURCE, URGENCY, label
+from console.desk import Desk
 from dispatch.commands import Intake
 from dispatch.models import Source, Urgency
-
-if TYPE_CHECKING:
-    from console.app import GriddeskApp
+from screens.guard import guarded
+from widgets.key_bar import KeyBar
 
 DEFAULT = "default"
 
@@ -35,20 +34,17 @@ class IntakeScreen(Screen[None]):
     IntakeScreen #categories { height: 8; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, desk: Desk) -> None:
         super().__init__()
+        self.desk = desk
         self._category: str | None = None
 
-    @property
-    def console(self) -> GriddeskApp:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
-        tr = self.console.tr
+        tr, words = self.desk.language.tr, self.desk.words
         with VerticalScroll():
             yield Label(tr("Source"))
             yield Select(
-                [(label(s, tr, SOURCE), s.value) for s in Source],  # type: ignore[arg-type]
+                [(words.source(s), s.value) for s in Source],
                 value=Source.HOTLINE.value,
                 allow_blank=False,
                 id="source",
@@ -63,7 +59,7 @@ class IntakeScreen(Screen[None]):
             yield Label(tr("Urgency"))
             yield Select(
                 [(tr("category default"), DEFAULT)]
-                + [(label(u, tr, URGENCY), u.value) for u in Urgency],  # type: ignore[arg-type]
+                + [(words.urgency(u), u.value) for u in Urgency],
                 value=DEFAULT,
                 allow_blank=False,
                 id="urgency",
@@ -72,12 +68,13 @@ class IntakeScreen(Screen[None]):
             yield Input(id="title")
             yield Label(tr("Description"))
             yield Input(id="description")
-        yield Footer()
+        yield KeyBar(tr)
 
     @on(Input.Changed, "#search")
+    @guarded
     def _search(self, event: Input.Changed) -> None:
-        english = self.console.locale == "en"
-        found = self.console.catalog.search(event.value)[:50] if event.value.strip() else []
+        english = self.desk.language.english
+        found = self.desk.catalog.search(event.value)[:50] if event.value.strip() else []
         options = self.query_one("#categories", OptionList)
         options.clear_options()
         options.add_options(
@@ -95,20 +92,21 @@ class IntakeScreen(Screen[None]):
 
     @on(OptionList.OptionHighlighted, "#categories")
     @on(OptionList.OptionSelected, "#categories")
+    @guarded
     def _chosen(self, event: OptionList.OptionHighlighted | OptionList.OptionSelected) -> None:
         self._category = event.option.id
 
     def action_submit(self) -> None:
-        c, tr = self.console, self.console.tr
+        desk, tr = self.desk, self.desk.language.tr
         value = {w.id: w.value.strip() for w in self.query(Input) if w.id}
         if self._category is None or not value["title"]:
             self.notify(tr("Choose a category and give a title."), severity="warning")
             return
-        category = c.catalog.by_code[self._category]
+        category = desk.catalog.by_code[self._category]
         urgency = self.query_one("#urgency", Select).value
-        c.send(
+        desk.commands.send(
             Intake(
-                id=c.new_id(),
+                id=desk.commands.new_id(),
                 kind=category.kind,
                 category=category.code,
                 source=Source(str(self.query_one("#source", Select).value)),
@@ -117,6 +115,7 @@ class IntakeScreen(Screen[None]):
                 urgency=None if urgency == DEFAULT else Urgency(str(urgency)),
                 grid=value["grid"] or None,
                 address=value["address"],
-            )
+            ),
+            what=f"{desk.words.op('intake')} {value['title']}",
         )
         self.app.pop_screen()

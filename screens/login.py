@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-if TYPE_CHECKING:
-    from console.app import GriddeskApp
+from console.desk import Desk
 
 
 class LoginScreen(ModalScreen[str | None]):
@@ -20,11 +17,16 @@ class LoginScreen(ModalScreen[str | None]):
                              background: $surface; }
     """
 
+    def __init__(self, desk: Desk, hub_url: str) -> None:
+        super().__init__()
+        self.desk = desk
+        self.hub_url = hub_url
+
     def compose(self) -> ComposeResult:
-        app: GriddeskApp = self.app  # type: ignore[assignment]
+        tr = self.desk.language.tr
         with Vertical():
-            yield Label(app.tr("griddesk — sign in to {hub}").format(hub=app.hub_url))
-            yield Input(password=True, placeholder=app.tr("Operator token"), id="token")
+            yield Label(tr("griddesk — sign in to {hub}").format(hub=self.hub_url))
+            yield Input(password=True, placeholder=tr("Operator token"), id="token")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.value.strip():

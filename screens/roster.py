@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, ClassVar
+import dataclasses
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
-from console import board_model as bm
-from console.labels import FIELD, SHIFT, STATUS, label
+from console import rows
+from console.desk import Desk
+from console.messages import DeskChanged
 from dispatch.models import Field, Shift
+from screens.guard import guarded
 from screens.pick import PickScreen
+from widgets.key_bar import KeyBar
 from widgets.roster_table import RosterRow, RosterTable
-
-if TYPE_CHECKING:
-    from console.app import GriddeskApp
 
 ANY = "*"
 
@@ -37,98 +37,96 @@ class RosterScreen(Screen[None]):
     RosterScreen #cases { height: auto; max-height: 12; padding: 0 1; border-top: solid $primary; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, desk: Desk) -> None:
         super().__init__()
-        self._unit: str | None = None
-        self._shift: Shift | None = None
-        self._field: Field | None = None
-
-    @property
-    def console(self) -> GriddeskApp:
-        return self.app  # type: ignore[return-value]
+        self.desk = desk
+        self._only = rows.RosterFilter()
+        self._person: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="filters")
         yield RosterTable()
         yield Static(id="cases")
-        yield Footer()
+        yield KeyBar(self.desk.language.tr)
 
     def on_mount(self) -> None:
-        self.relabel()
+        self._relabel()
         self.query_one(RosterTable).focus()
 
-    def relabel(self) -> None:
-        tr = self.console.tr
-        self.query_one(RosterTable).set_columns([tr(t) for t in bm.ROSTER_COLUMNS])
-        self._draw()
+    @guarded
+    def on_desk_changed(self, message: DeskChanged) -> None:
+        if message.language:
+            self._relabel()
+        elif message.hall is not None and (message.hall.replaced or message.hall.staff):
+            self._draw()
 
-    def roster_changed(self) -> None:
+    def _relabel(self) -> None:
+        tr = self.desk.language.tr
+        self.query_one(RosterTable).set_columns([tr(t) for t in rows.ROSTER_COLUMNS])
+        self.query_one(KeyBar).set_translator(tr)
         self._draw()
-
-    hall_replaced = roster_changed
 
     def _draw(self) -> None:
-        c, tr = self.console, self.console.tr
-        names = bm.Names(tr, c.catalog, c.view.units, english=c.locale == "en")
-        now = c.hub_now() if c.client is not None else datetime.now(UTC)
-        lines = bm.roster_lines(
-            c.view.staff.values(),
-            c.view.cases.values(),
-            names,
-            now,
-            on_duty_only=False,
-            unit=self._unit,
-            shift=self._shift,
-            field=self._field,
-        )
+        desk, tr, words = self.desk, self.desk.language.tr, self.desk.words
+        now = desk.commands.hub_now()
+        lines = rows.roster_rows(desk.model, words, now, self._only)
         self.query_one(RosterTable).set_rows([RosterRow(k, cells) for k, cells in lines])
+        only = self._only
         parts = [
-            f"{tr('Unit')}: {names.unit(self._unit) if self._unit else tr('any')}",
-            f"{tr('Shift')}: {label(self._shift, tr, SHIFT) if self._shift else tr('any')}",  # type: ignore[arg-type]
-            f"{tr('Field')}: {label(self._field, tr, FIELD) if self._field else tr('any')}",  # type: ignore[arg-type]
+            f"{tr('Unit')}: {words.unit(only.unit) if only.unit else tr('any')}",
+            f"{tr('Shift')}: {words.shift(only.shift) if only.shift else tr('any')}",
+            f"{tr('Field')}: {words.field(only.field) if only.field else tr('any')}",
             tr("{n} people").format(n=len(lines)),
         ]
         self.query_one("#filters", Static).update("   ".join(parts))
+        if self._person is not None:
+            self._show_person(self._person)
 
     async def _pick(self, prompt: str, choices: list[tuple[str, str]]) -> str | None:
-        tr = self.console.tr
+        tr = self.desk.language.tr
         return await self.app.push_screen_wait(PickScreen(tr(prompt), [(ANY, tr("any")), *choices]))
 
-    @work(group="prompt")
+    @work(group="prompt", exit_on_error=False)
     async def action_by_unit(self) -> None:
-        units = sorted(self.console.view.units.values(), key=lambda u: u.id)
+        units = sorted(self.desk.model.units.values(), key=lambda u: u.id)
         pick = await self._pick("Unit", [(u.id, u.name) for u in units])
         if pick is not None:
-            self._unit = None if pick == ANY else pick
+            self._only = dataclasses.replace(self._only, unit=None if pick == ANY else pick)
             self._draw()
 
-    @work(group="prompt")
+    @work(group="prompt", exit_on_error=False)
     async def action_by_shift(self) -> None:
-        tr = self.console.tr
-        pick = await self._pick("Shift", [(s.value, label(s, tr, SHIFT)) for s in Shift])  # type: ignore[arg-type]
+        words = self.desk.words
+        pick = await self._pick("Shift", [(s.value, words.shift(s)) for s in Shift])
         if pick is not None:
-            self._shift = None if pick == ANY else Shift(pick)
+            shift = None if pick == ANY else Shift(pick)
+            self._only = dataclasses.replace(self._only, shift=shift)
             self._draw()
 
-    @work(group="prompt")
+    @work(group="prompt", exit_on_error=False)
     async def action_by_field(self) -> None:
-        tr = self.console.tr
-        pick = await self._pick("Field status", [(f.value, label(f, tr, FIELD)) for f in Field])  # type: ignore[arg-type]
+        words = self.desk.words
+        pick = await self._pick("Field status", [(f.value, words.field(f)) for f in Field])
         if pick is not None:
-            self._field = None if pick == ANY else Field(pick)
+            field = None if pick == ANY else Field(pick)
+            self._only = dataclasses.replace(self._only, field=field)
             self._draw()
 
     @on(RosterTable.Selected)
-    def _person(self, event: RosterTable.Selected) -> None:
-        c, tr = self.console, self.console.tr
-        person = c.view.staff.get(event.key)
-        owned = [x for x in c.view.cases.values() if x.is_open and x.owner_staff == event.key]
+    @guarded
+    def _selected(self, event: RosterTable.Selected) -> None:
+        self._person = event.key
+        self._show_person(event.key)
+
+    def _show_person(self, staff_id: str) -> None:
+        desk, words = self.desk, self.desk.words
+        owned = [desk.model.cases[k] for k in desk.model.owned(staff_id)]
         text = Text(
-            f"{person.name if person else event.key}: "
-            + tr("{n} open cases").format(n=len(owned))
+            f"{words.person(staff_id)}: "
+            + desk.language.tr("{n} open cases").format(n=len(owned))
             + "\n",
             "bold",
         )
-        for case in sorted(owned, key=lambda x: x.id):
-            text.append(f"{case.id}  {label(case.status, tr, STATUS)}  {case.title}\n")  # type: ignore[arg-type]
+        for case in sorted(owned, key=lambda c: c.id):
+            text.append(f"{case.id}  {words.status(case.status)}  {case.title}\n")
         self.query_one("#cases", Static).update(text)

@@ -16,15 +16,21 @@ from server_fixtures import UNIT, RunningHub, TestClient, running_hub, sqlite_ur
 
 from backend_client.client import HubClient
 from console.app import GriddeskApp, make_console
+from dispatch.commands import Command
 from dispatch.config import ConsoleSettings, Settings
 from dispatch.models import Role
+from dispatch.protocol import Ack
+from screens.board import BoardScreen
+from widgets.status_bar import StatusBar
 
 __all__ = [
     "UNIT",
     "RunningHub",
     "TestClient",
+    "board_live",
     "console_for",
     "running_hub",
+    "sent_by_dispatcher",
     "sqlite_url_in",
     "until",
 ]
@@ -46,6 +52,21 @@ async def until(pilot: Pilot[int], check: Callable[[], object], within: float = 
             return
         await pilot.pause(0.05)
     assert check(), f"condition not met within {within} s"
+
+
+async def sent_by_dispatcher(hub: RunningHub, *commands: Command) -> list[Ack]:
+    """Apply ``commands`` on ``hub`` as another operator (the seeded dispatcher) would, over
+    the wire; their acks."""
+    async with TestClient.connect(hub.url) as other:
+        await other.hello(hub.tokens[Role.DISPATCHER])
+        return [(await other.execute(command))[1] for command in commands]
+
+
+def board_live(app: GriddeskApp) -> bool:
+    """The board says it is live, as the operator reads it (the status bar's connection), so it
+    has taken the session and the operator's saved preferences."""
+    boards = [s for s in app.screen_stack if isinstance(s, BoardScreen)]
+    return bool(boards) and boards[0].query_one(StatusBar).connected and app.live
 
 
 def role_token(hub: RunningHub, role: Role) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console_fixtures import TestClient, console_for, running_hub, sqlite_url_in, until
+from console_fixtures import TestClient, board_live, console_for, running_hub, sqlite_url_in, until
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
@@ -13,6 +13,7 @@ from dispatch.commands import Accept, Dispatch
 from dispatch.models import Role, Status, Urgency
 from dispatch.routing import suggest_unit
 from screens.pick import PickScreen
+from widgets.key_bar import KeyBar
 from widgets.queue_list import QueueList
 from widgets.status_bar import StatusBar
 
@@ -35,13 +36,13 @@ async def test_a_case_accepted_by_key_changes_the_hub_and_the_screen(tmp_path: P
         case_id = ack.case
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: app.live and case_id in app.view.cases)
+            await until(pilot, lambda: board_live(app) and case_id in app.desk.model.cases)
             await pilot.press("2")  # the "to accept" queue
             await until(pilot, lambda: cells_of(app, case_id))
             assert app.screen.query_one(QueueList).highlighted_key == case_id
             await pilot.press("a")
             await until(pilot, lambda: hub.engine.cases[case_id].status is Status.ACCEPTED)
-            await until(pilot, lambda: app.view.cases[case_id].status is Status.ACCEPTED)
+            await until(pilot, lambda: app.desk.model.cases[case_id].status is Status.ACCEPTED)
             # It left "to accept"; in "to dispatch" it reads accepted.
             await until(pilot, lambda: not cells_of(app, case_id))
             await pilot.press("3")
@@ -59,7 +60,7 @@ async def test_dispatch_offers_the_routing_suggestion_first(tmp_path: Path) -> N
         assert expected is not None
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("3")
             await until(pilot, lambda: cells_of(app, case_id))
             await pilot.press("d", "enter", "enter")  # the suggested unit, then "unit only"
@@ -71,7 +72,7 @@ async def test_a_second_clients_change_appears_on_the_board(tmp_path: Path) -> N
     async with running_hub(sqlite_url_in(tmp_path)) as hub:
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             bells: list[None] = []
             app.bell = lambda: bells.append(None)  # type: ignore[method-assign]
             async with TestClient.connect(hub.url) as other:
@@ -89,18 +90,20 @@ async def test_a_refused_command_shows_the_error_and_changes_nothing(tmp_path: P
         case_id = ack.case
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("7")
             await until(pilot, lambda: cells_of(app, case_id))
             before = cells_of(app, case_id)
             # The "z" key is greyed out for a reported case; the command line still sends.
             assert app.screen.check_action("close_case", ()) is None
             await pilot.press("colon", *f"close {case_id}", "enter")
-            await until(pilot, lambda: any(n.severity == "error" for n in app._notifications))
-            error = next(n for n in app._notifications if n.severity == "error")
-            assert "illegal_step" in error.title
+            bar = app.screen.query_one(StatusBar)
+            await until(pilot, lambda: bar.command_state == "refused")
+            # The operator reads what was refused and why, in their language.
+            assert bar.command.startswith(f"✗ close {case_id}: ")
+            assert bar.command.endswith("cannot close a case that is reported")
             assert hub.engine.cases[case_id].status is Status.REPORTED
-            assert app.view.cases[case_id].version == 1
+            assert app.desk.model.cases[case_id].version == 1
             assert cells_of(app, case_id) == before
 
 
@@ -111,13 +114,18 @@ async def test_observer_sees_actions_greyed_out(tmp_path: Path) -> None:
             _, ack = await other.execute(hub.intake(1))
         app = console_for(hub.url, hub.tokens[Role.OBSERVER], tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("7")
             await until(pilot, lambda: cells_of(app, ack.case))
-            assert app.screen.check_action("accept", ()) is None
+            # Not an observer's key: off the key bar, and pressing it says why.
+            assert app.screen.check_action("accept", ()) is False
+            assert "accept" not in [k.action for k in app.screen.query_one(KeyBar).keys]
             assert app.screen.check_action("roster", ()) is True
             await pilot.press("a")
-            await pilot.pause(0.2)
+            bar = app.screen.query_one(StatusBar)
+            await until(pilot, lambda: bar.command_state == "refused")
+            assert bar.command.startswith("✗ Accept: ")
+            assert "observer" in bar.command
             assert hub.engine.cases[ack.case].status is Status.REPORTED
 
 
@@ -126,13 +134,13 @@ async def test_filter_and_queue_persist_per_operator(tmp_path: Path) -> None:
         token = hub.tokens[Role.COMMANDER]
         app = console_for(hub.url, token, tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("4", "slash")
             await pilot.press(*"abc", "enter")
             assert app.screen.query_one(QueueList).filter_text == "abc"
         again = console_for(hub.url, token, tmp_path)
         async with again.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: again.live)
+            await until(pilot, lambda: board_live(again))
             await pilot.pause(0.1)
             assert again.screen.query_one(QueueList).filter_text == "abc"
             assert again.screen.query_one(StatusBar).filter_text == "abc"
@@ -147,7 +155,7 @@ async def test_case_actions_follow_the_highlighted_cases_status(tmp_path: Path) 
         case_id = ack.case
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("7")
             await until(pilot, lambda: cells_of(app, case_id))
             screen = app.screen
@@ -155,7 +163,7 @@ async def test_case_actions_follow_the_highlighted_cases_status(tmp_path: Path) 
             assert screen.check_action("close_case", ()) is None
             assert screen.check_action("accept", ()) is True
             await pilot.press("a")
-            await until(pilot, lambda: app.view.cases[case_id].status is Status.ACCEPTED)
+            await until(pilot, lambda: app.desk.model.cases[case_id].status is Status.ACCEPTED)
             await until(pilot, lambda: screen.check_action("accept", ()) is None)
             assert screen.check_action("dispatch", ()) is True
             assert screen.check_action("joint", ()) is True
@@ -175,7 +183,7 @@ async def test_bulk_action_is_enabled_if_any_marked_case_allows_it(tmp_path: Pat
             await other.execute(Accept(id="acc-1", case=first.case, version=1))
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("7")
             await until(pilot, lambda: cells_of(app, first.case) and cells_of(app, second.case))
             listing = app.screen.query_one(QueueList)
@@ -200,7 +208,7 @@ async def test_joint_enforcement_sends_every_supporting_unit(tmp_path: Path) -> 
         case_id = ack.case
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("3")
             await until(pilot, lambda: cells_of(app, case_id))
             # Lead: the first choice; supporting: the first of the rest, then (below "done")
@@ -226,7 +234,7 @@ async def test_a_unit_quick_filter_lists_only_that_unit_and_persists(tmp_path: P
         token = hub.tokens[Role.COMMANDER]
         app = console_for(hub.url, token, tmp_path)
         async with app.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("7")
             await until(pilot, lambda: cells_of(app, mine.case) and cells_of(app, theirs.case))
             assert "7 All 2 " in tabs(app)
@@ -242,7 +250,7 @@ async def test_a_unit_quick_filter_lists_only_that_unit_and_persists(tmp_path: P
             assert f"Unit:{unit_name}" in app.screen.query_one(StatusBar).filter_text
         again = console_for(hub.url, token, tmp_path)
         async with again.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: again.live and cells_of(again, mine.case))
+            await until(pilot, lambda: board_live(again) and cells_of(again, mine.case))
             assert not cells_of(again, theirs.case)
             assert f"Unit:{unit_name}" in again.screen.query_one(StatusBar).filter_text
             await pilot.press("f")
@@ -271,7 +279,7 @@ async def test_the_command_line_completes_from_the_verbs_grammar(tmp_path: Path)
         assert case_id is not None
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(200, 50)) as pilot:
-            await until(pilot, lambda: app.live and case_id in app.view.cases)
+            await until(pilot, lambda: board_live(app) and case_id in app.desk.model.cases)
             line = app.screen.query_one("#command", Input)
             await pilot.press("colon", *"assi", "tab")
             assert line.value == "assign "

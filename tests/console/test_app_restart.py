@@ -83,7 +83,7 @@ async def test_hub_restart_shows_disconnected_then_resyncs_exactly(tmp_path: Pat
         first = await intake(hub, tokens[Role.DISPATCHER], 1)
         app = console_for(hub.ws_url, tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.live and first in app.view.cases)
+            await until(pilot, lambda: app.live and first in app.desk.model.cases)
             await pilot.press("7")
             await hub.stop()  # the hub goes away …
             await until(pilot, lambda: not app.live)
@@ -91,11 +91,11 @@ async def test_hub_restart_shows_disconnected_then_resyncs_exactly(tmp_path: Pat
             assert bar.connected is False and bar.has_class("-offline")
             assert app.screen.has_class("-readonly")
             assert app.screen.check_action("accept", ()) is None
-            assert first in app.view.cases  # the last state stays on screen
+            assert first in app.desk.model.cases  # the last state stays on screen
             engine = await hub.start()  # … and comes back on the same port, with news
             second = await intake(hub, tokens[Role.DISPATCHER], 2)
-            await until(pilot, lambda: app.live and second in app.view.cases)
-            assert app.view.cases == dict(engine.cases)
+            await until(pilot, lambda: app.live and second in app.desk.model.cases)
+            assert app.desk.model.cases == dict(engine.cases)
             assert app.screen.query_one(QueueList).row(second) is not None
             assert app.screen.query_one(StatusBar).connected is True
     finally:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console_fixtures import TestClient, console_for, running_hub, sqlite_url_in, until
+from console_fixtures import TestClient, board_live, console_for, running_hub, sqlite_url_in, until
 
 from dispatch.commands import Note
 from dispatch.models import Role, Status
@@ -28,13 +28,13 @@ async def test_case_screen_help_and_roster(tmp_path: Path) -> None:
             await other.execute(Note(id="n0", case=ack.case, version=1, reason="井盖缺失"))
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(160, 45)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("7")
             async with TestClient.connect(hub.url) as other:
                 await other.hello(hub.tokens[Role.DISPATCHER])
                 await other.execute(Note(id="n1", case=ack.case, version=2, reason="路面塌陷"))
             await until(pilot, lambda: app.screen.query_one(QueueList).row(ack.case))
-            await until(pilot, lambda: app.view.history.of(ack.case or ""))
+            await until(pilot, lambda: app.desk.seen.of(ack.case or ""))
             await pilot.press("enter")
             assert isinstance(app.screen, CaseScreen)
             detail = app.screen.query_one(CaseDetail)
@@ -61,7 +61,7 @@ async def test_intake_screen_registers_a_case(tmp_path: Path) -> None:
     async with running_hub(sqlite_url_in(tmp_path)) as hub:
         app = console_for(hub.url, hub.tokens[Role.DISPATCHER], tmp_path)
         async with app.run_test(size=(120, 45)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("i")
             assert isinstance(app.screen, IntakeScreen)
             app.screen.query_one("#search").focus()
@@ -80,7 +80,7 @@ async def test_command_palette_runs_board_actions(tmp_path: Path) -> None:
     async with running_hub(sqlite_url_in(tmp_path)) as hub:
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             await pilot.press("ctrl+p", *"Roster")
             await pilot.pause(0.3)
             await pilot.press("enter")

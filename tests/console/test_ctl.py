@@ -116,7 +116,7 @@ async def test_intake_list_accept_assign_show(ctl: Ctl) -> None:
     listed = await ctl.ok("list", "accept")
     row = next(line for line in listed.splitlines() if line.startswith(case_id))
     assert zh(Status.REPORTED) in row and "梧桐苑网格" in row
-    assert "1 open case(s) in accept" in listed
+    assert "1 case(s) in to_accept" in listed
     assert case_id not in await ctl.ok("list", "dispatch")
 
     accepted = await ctl.ok("accept", case_id[-4:])

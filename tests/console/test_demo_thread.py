@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from console_fixtures import UNIT, console_for, until
+from console_fixtures import UNIT, board_live, console_for, until
 
 from console.demo import read_scenario
 from dispatch.scenario import Scenario, ScenarioError, loads
@@ -68,7 +68,7 @@ async def test_the_hub_keeps_its_schedule_while_the_console_loop_is_blocked(
     async with DemoHallThread(scenario, directory=tmp_path, speed=SPEED) as hub:
         app = console_for(hub.hall.url, hub.hall.token, tmp_path / "prefs")
         async with app.run_test(size=(120, 40)) as pilot:
-            await until(pilot, lambda: app.live)
+            await until(pilot, lambda: board_live(app))
             before, began = hub.call(standing, UNIT), time.monotonic()
             time.sleep(PAINT_S)  # noqa: ASYNC251 (a long paint: this loop runs nothing meanwhile)
             after, ended = hub.call(standing, UNIT), time.monotonic()

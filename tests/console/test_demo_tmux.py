@@ -241,7 +241,7 @@ def test_ctrl_c_quits_the_demo_cleanly(demo: Demo, where: str) -> None:
 NORMAL_DAY_SUMMARY = re.compile(r"griddesk demo: normal-day opened at 17:00:00, stopped at ")
 BADGE_ZH = re.compile(r"演练 ×30 \d\d:\d\d:\d\d")
 URGENT_TAB = re.compile(r"1 紧急 (\d+)")
-BUSY = re.compile(r"(白班|备勤)\s+(到场|在途|忙碌)\s+[1-9]")
+BUSY = re.compile(r"(白班|备勤)\s+(现场|在途|忙碌)\s+[1-9]")
 """A roster row of someone at work: shift, then field status on scene / en route / busy, then
 a case load of one or more."""
 

@@ -1,0 +1,123 @@
+"""The short dialogues that turn a key into a command: pick a unit, a person, a verdict, type a
+reason. Each asks through the modal screens (which return typed values) and returns what the
+operator chose, or None when they backed out with escape.
+
+Choices offer only what the hub would accept: a standby officer's dispatch picker lists its
+own unit(s), people are those on duty of the chosen unit, ranked by ``dispatch.routing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from textual.screen import Screen
+
+from console.desk import Desk
+from dispatch.models import Case
+from dispatch.roles import SCOPED_ROLES, own_units
+from dispatch.routing import rank_staff, suggest_unit
+from screens.confirm import ConfirmScreen
+from screens.pick import PickScreen
+from screens.reason import ReasonScreen
+
+Ask = Callable[[Screen[Any]], Awaitable[Any]]
+"""Push a modal screen and wait for its answer (``App.push_screen_wait``)."""
+
+NONE = "-"
+"""The pick key for "nobody" (dispatch to the unit only) or "any" (a quick filter)."""
+DONE = "*done"
+"""The pick key that ends a multi-pick (joint enforcement's supporting units)."""
+JOINT_MAX = 10
+"""The most supporting units a joint command takes (dispatch.commands.Joint)."""
+
+
+class Dialogues:
+    """The dialogues of one screen, in the operator's language."""
+
+    def __init__(self, desk: Desk, ask: Ask) -> None:
+        self._desk = desk
+        self._ask = ask
+
+    @property
+    def _tr(self) -> Callable[[str], str]:
+        return self._desk.language.tr
+
+    async def reason(self, prompt: str, *, required: bool = True) -> str | None:
+        answer = await self._ask(ReasonScreen(self._tr(prompt), required=required))
+        return answer if isinstance(answer, str) else None
+
+    async def confirm(self, question: str) -> bool:
+        return bool(await self._ask(ConfirmScreen(question, self._tr("y: yes   n: no"))))
+
+    async def pick(self, prompt: str, choices: list[tuple[str, str]]) -> str | None:
+        answer = await self._ask(PickScreen(self._tr(prompt), choices))
+        return answer if isinstance(answer, str) else None
+
+    def unit_choices(self, case: Case) -> list[tuple[str, str]]:
+        """Units the operator may send ``case`` to, the routing suggestion first."""
+        desk = self._desk
+        units = sorted(desk.model.units.values(), key=lambda u: u.id)
+        actor = desk.session.actor
+        if actor is not None and actor.role in SCOPED_ROLES:
+            # The hub lets a standby officer dispatch only within its own unit and the units
+            # that report to it; offering the rest would only earn refusals.
+            own = own_units(actor, desk.hall())
+            units = [u for u in units if u.id in own]
+        best = suggest_unit(case, desk.hall())
+        choices = [(u.id, u.name) for u in units if best is None or u.id != best.id]
+        if best is not None and any(u.id == best.id for u in units):
+            choices.insert(0, (best.id, f"★ {best.name}  ({self._tr('suggested')})"))
+        return choices
+
+    def staff_choices(self, case: Case, unit: str) -> list[tuple[str, str]]:
+        desk, tr = self._desk, self._tr
+        ranked = rank_staff(case, unit, desk.hall(), desk.commands.hub_now(), desk.model.load)
+        return [(NONE, tr("(unit only, no person)"))] + [
+            (r.staff.id, f"{r.staff.name}  {r.staff.role}  {tr('load')} {r.load}") for r in ranked
+        ]
+
+    async def unit_and_person(self, case: Case, prompt: str) -> tuple[str, str | None] | None:
+        unit = await self.pick(prompt, self.unit_choices(case))
+        if unit is None:
+            return None
+        staff = await self.pick("Which person?", self.staff_choices(case, unit))
+        if staff is None:
+            return None
+        return unit, None if staff == NONE else staff
+
+    async def joint(self, case: Case) -> tuple[str, tuple[str, ...]] | None:
+        """A lead unit, then supporting units one pick at a time until "done"."""
+        tr, units = self._tr, self._desk.model.units
+        choices = self.unit_choices(case)
+        lead = await self.pick("Lead unit?", choices)
+        if lead is None:
+            return None
+        support: list[str] = []
+        while True:
+            rest = [x for x in choices if x[0] != lead and x[0] not in support]
+            chosen = ", ".join(units[u].name if u in units else u for u in support)
+            prompt = tr("Supporting unit?") + (f"  ({chosen})" if support else "")
+            done = [(DONE, "✓ " + tr("Done: send"))] if support else []
+            answer = await self._ask(PickScreen(prompt, done + rest))
+            if not isinstance(answer, str):
+                return None
+            if answer == DONE:
+                break
+            support.append(answer)
+            if not rest[1:] or len(support) == JOINT_MAX:
+                break
+        return lead, tuple(support)
+
+    async def minutes(self) -> int | None:
+        tr = self._tr
+        picked = await self.pick(
+            "How much more time?",
+            [
+                ("30", tr("30 minutes")),
+                ("60", tr("1 hour")),
+                ("240", tr("4 hours")),
+                ("1440", tr("1 day")),
+            ],
+        )
+        return int(picked) if picked is not None else None
