@@ -82,7 +82,8 @@ ALLOWED: Mapping[Role, frozenset[str]] = {
 }
 """op names each role may send (the console greys out the rest; the hub refuses them)."""
 
-_SCOPED = frozenset({Role.STANDBY, Role.UNIT})
+SCOPED_ROLES = frozenset({Role.STANDBY, Role.UNIT})
+"""Roles that act only for their own unit (and the units under it)."""
 _UNOWNED_STANDBY_OPS = frozenset({"dispatch", "escalate", "note"})
 
 
@@ -114,7 +115,7 @@ def check_scope(
     to offer the key at all) only the case is judged, and the unit picker offers
     :func:`own_units`.
     """
-    if actor.role not in _SCOPED:
+    if actor.role not in SCOPED_ROLES:
         return
     own = own_units(actor, hall)
     if not own:
@@ -137,5 +138,5 @@ def check_scope(
 
 def check_staff_scope(actor: Actor, staff: Staff, hall: Hall) -> None:
     """Refuse a standby or unit operator changing someone outside its own unit."""
-    if actor.role in _SCOPED and staff.unit not in own_units(actor, hall):
+    if actor.role in SCOPED_ROLES and staff.unit not in own_units(actor, hall):
         raise refuse("staff_not_own_unit", staff=staff.id, operator=actor.name)
