@@ -1,5 +1,6 @@
-"""Snapshots of the board at 80×24 and 200×50 in zh_CN and en, against a real hub whose clock
-stands still (so countdowns and case ids are the same on every run).
+"""Snapshots of every screen (board, case, roster, help, intake) at 80×24 and 200×50 in zh_CN
+and en, against a real hub whose clock stands still (so countdowns and case ids are the same
+on every run).
 
 ``snap_compare`` runs the app in its own event loop, so the hub runs in a thread with its own
 loop; they talk over loopback like any console and hub.
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_fixtures import UNIT, TestClient, console_for, sqlite_url_in
+from console_fixtures import UNIT, TestClient, board_live, console_for, sqlite_url_in
 from server_fixtures import seed_store
 from textual.pilot import Pilot
 
@@ -99,22 +100,41 @@ def still_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
 async def _settled(pilot: Pilot[int]) -> None:
     app: Any = pilot.app
     for _ in range(int(UNIT * 5 / 0.05)):
-        if app.live and len(app.view.cases) == 12:
+        if board_live(app) and len(app.desk.model.cases) == 12:
             break
         await pilot.pause(0.05)
     await pilot.press("7")
     await pilot.pause(0.3)
 
 
+SCREENS: dict[str, tuple[str, ...]] = {
+    "board": (),
+    "case": ("home", "down", "enter"),
+    "roster": ("R",),
+    "help": ("question_mark",),
+    "intake": ("i",),
+}
+"""Each screen and the keys that open it from the board (on the "all" tab)."""
+
+
 @pytest.mark.parametrize("locale", ["zh_CN", "en"])
 @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
-def test_board(
+@pytest.mark.parametrize("screen", list(SCREENS))
+def test_screen(
     snap_compare: Any,
     still_hub: tuple[str, str],
     tmp_path: Path,
+    screen: str,
     locale: str,
     size: tuple[int, int],
 ) -> None:
     url, token = still_hub
     app = console_for(url, token, tmp_path, locale=locale)
-    assert snap_compare(app, terminal_size=size, run_before=_settled)
+
+    async def opened(pilot: Pilot[int]) -> None:
+        await _settled(pilot)
+        await pilot.press(*SCREENS[screen])
+        # The case screen asks the hub for the case's history: let the answer land.
+        await pilot.pause(0.5)
+
+    assert snap_compare(app, terminal_size=size, run_before=opened)
