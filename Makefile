@@ -42,6 +42,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
+	$(BIN)/python -m bench.hall_seed --cache
 	$(BIN)/python -m bench.commands_sqlite
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.resync
