@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from client_fixtures import running_client
-from server_fixtures import UNIT, running_hub
+from server_fixtures import PG_ENV, UNIT, fresh_pg_database, running_hub
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -36,7 +36,6 @@ from hub.schema import CommandRow, EventRow
 from hub.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
-PG_ENV = "GRIDDESK_TEST_PG"
 NOW = datetime(2026, 7, 15, 2, 30, tzinfo=UTC)  # 10:30 on a Wednesday in the hall
 SMALL = HallParams(open_cases=2_000, events=20_000, command_ids=4_000, now=NOW, seed=3)
 CASE_ID = re.compile(r"^(\d{6})(\d{4,})$")
@@ -252,21 +251,11 @@ def test_the_command_line_seeds_a_file_and_says_where_the_tokens_are(tmp_path: P
 @pytest.fixture
 async def pg_url() -> AsyncIterator[str]:
     """A new PostgreSQL database on the ``GRIDDESK_TEST_PG`` server, dropped afterwards."""
-    server = async_url(os.environ[PG_ENV])
-    name = f"griddesk_seed_{uuid.uuid4().hex[:10]}"
-    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        yield server.set(database=name).render_as_string(hide_password=False)
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
+    async with fresh_pg_database(os.environ[PG_ENV]) as url:
+        yield url
 
 
 @pytest.mark.pg
-@pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"needs {PG_ENV}")
 async def test_a_hall_seeded_into_postgresql_is_valid_and_starts(pg_url: str) -> None:
     hall = await seed_hall(pg_url, open_cases=300, events=3_000, command_ids=500, now=NOW)
     await assert_a_valid_hall(pg_url, hall)

@@ -4,46 +4,13 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
+from server_fixtures import PG_ENV, fresh_pg_database
 
-from hub.engines import async_url
 from hub.store import Store
-
-PG_ENV = "GRIDDESK_TEST_PG"
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Without a PostgreSQL server to talk to, the ``pg`` tests are deselected (not skipped)."""
-    if os.environ.get(PG_ENV):
-        return
-    deselected = [item for item in items if item.get_closest_marker("pg") is not None]
-    if deselected:
-        config.hook.pytest_deselected(items=deselected)
-        items[:] = [item for item in items if item.get_closest_marker("pg") is None]
-
-
-@asynccontextmanager
-async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
-    """A new, empty PostgreSQL database on the server of ``base_url``, dropped on exit."""
-    base = async_url(base_url)
-    name = f"griddesk_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        try:
-            yield base.set(database=name).render_as_string(hide_password=False)
-        finally:
-            async with admin.connect() as conn:
-                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.dispose()
 
 
 @pytest.fixture

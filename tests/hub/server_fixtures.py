@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
+from sqlalchemy.ext.asyncio import create_async_engine
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
@@ -39,6 +41,7 @@ from dispatch.protocol import (
 from hub.clock import Clock, WallClock
 from hub.demo_city import demo_city
 from hub.engine import Engine
+from hub.engines import async_url
 from hub.server import HubServer
 from hub.store import Store
 
@@ -46,6 +49,28 @@ UNIT = 2.0 * float(os.environ.get("GRIDDESK_TEST_TIMEOUT_SCALE", "1"))
 """Seconds: the unit every time limit in these tests is a multiple of."""
 
 M = TypeVar("M", bound=HubMessage)
+
+
+PG_ENV = "GRIDDESK_TEST_PG"
+"""Names the PostgreSQL server the ``pg`` tests use (``.ci/run`` sets it)."""
+
+
+@asynccontextmanager
+async def fresh_pg_database(base_url: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database on the server of ``base_url``, dropped on exit."""
+    base = async_url(base_url)
+    name = f"griddesk_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        try:
+            yield base.set(database=name).render_as_string(hide_password=False)
+        finally:
+            async with admin.connect() as conn:
+                await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.dispose()
 
 
 def sqlite_url_in(directory: Path) -> str:
