@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from console_fixtures import UNIT, TestClient, board_live, console_for, sqlite_url_in
+from console_fixtures import UNIT, TestClient, board_live, console_for, sqlite_url_in, until
 from server_fixtures import seed_store
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from dispatch.catalog import Catalog
 from dispatch.commands import Accept, Dispatch, Intake
@@ -28,6 +29,15 @@ from hub.clock import VirtualClock
 from hub.engine import Engine
 from hub.server import HubServer
 from hub.store import Store
+from screens.board import BoardScreen
+from screens.case import CaseScreen
+from screens.help import HelpScreen
+from screens.intake import IntakeScreen
+from screens.roster import RosterScreen
+from widgets.case_detail import CaseDetail
+from widgets.countdown_strip import CountdownStrip
+from widgets.queue_list import QueueList
+from widgets.roster_table import RosterTable
 
 START = datetime(2026, 11, 23, 1, 30, tzinfo=UTC)  # 09:30 in the hall, a working morning
 STILL = 1e-9
@@ -98,21 +108,41 @@ def still_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
 
 
 async def _settled(pilot: Pilot[int]) -> None:
+    """The board as the operator sees it once everything arrived: the all-cases tab listing
+    the 12 cases, the strip and the roster drawn."""
     app: Any = pilot.app
-    for _ in range(int(UNIT * 5 / 0.05)):
-        if board_live(app) and len(app.desk.model.cases) == 12:
-            break
-        await pilot.pause(0.05)
+    await until(pilot, lambda: board_live(app) and len(app.desk.model.cases) == 12)
     await pilot.press("7")
-    await pilot.pause(0.3)
+    board = app.screen
+    await until(
+        pilot,
+        lambda: board.query_one(QueueList).row_count == 12
+        and board.query_one(CountdownStrip).shown_keys
+        and board.query_one(RosterTable).row_count > 0,
+    )
+    await pilot.pause()
 
 
-SCREENS: dict[str, tuple[str, ...]] = {
-    "board": (),
-    "case": ("home", "down", "enter"),
-    "roster": ("R",),
-    "help": ("question_mark",),
-    "intake": ("i",),
+async def _opened(pilot: Pilot[int], kind: type[Screen[Any]]) -> None:
+    """The screen is on top and drawn (the case screen: with the hub's history)."""
+    app: Any = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, kind))
+    if isinstance(app.screen, CaseScreen):
+        detail = app.screen.query_one(CaseDetail)
+        await until(
+            pilot,
+            lambda: detail.view is not None
+            and not any("…" in line.text for line in detail.view.history),
+        )
+    await pilot.pause()
+
+
+SCREENS: dict[str, tuple[tuple[str, ...], type[Screen[Any]]]] = {
+    "board": ((), BoardScreen),
+    "case": (("home", "down", "enter"), CaseScreen),
+    "roster": (("R",), RosterScreen),
+    "help": (("question_mark",), HelpScreen),
+    "intake": (("i",), IntakeScreen),
 }
 """Each screen and the keys that open it from the board (on the "all" tab)."""
 
@@ -132,9 +162,9 @@ def test_screen(
     app = console_for(url, token, tmp_path, locale=locale)
 
     async def opened(pilot: Pilot[int]) -> None:
+        keys, kind = SCREENS[screen]
         await _settled(pilot)
-        await pilot.press(*SCREENS[screen])
-        # The case screen asks the hub for the case's history: let the answer land.
-        await pilot.pause(0.5)
+        await pilot.press(*keys)
+        await _opened(pilot, kind)
 
     assert snap_compare(app, terminal_size=size, run_before=opened)
