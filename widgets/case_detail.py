@@ -21,7 +21,7 @@ from textual.widgets import Static
 
 from dispatch.models import Deadline
 from dispatch.sla import Light
-from widgets.countdown import format_countdown, wall_light
+from widgets.countdown import default_light, format_countdown
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class CaseDetail(VerticalScroll):
         super().__init__(name=name, id=id, classes=classes)
         self._view: CaseView | None = None
         self._placeholder = placeholder
-        self._light: Callable[[Deadline, datetime], Light] = wall_light
+        self._light: Callable[[Deadline, datetime], Light] = default_light
 
     def compose(self) -> ComposeResult:
         yield Static(self._placeholder, id="case-detail-fields")

@@ -1,4 +1,5 @@
-"""What a countdown reads: the time left or overdue as short text, and a fallback light.
+"""What a countdown reads: the time left or overdue as short text, and the light to use until a
+screen binds the hall's own.
 
 Every widget that shows a deadline uses :func:`format_countdown`, so the case list, the urgent
 strip and the case detail read the same way. The number is always shown; colour only adds to it.
@@ -7,9 +8,12 @@ strip and the case detail read the same way. The number is always shown; colour 
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 
+from dispatch.calendar import WorkingCalendar
+from dispatch.config import Settings
 from dispatch.models import Deadline
-from dispatch.sla import Colour, Light
+from dispatch.sla import Light, light
 
 
 def format_countdown(seconds_left: float) -> str:
@@ -30,11 +34,12 @@ def format_countdown(seconds_left: float) -> str:
     return f"{sign}{days}d{hours}h"
 
 
-def wall_light(deadline: Deadline, now: datetime, amber_at: float = 0.8) -> Light:
-    """A light on the wall clock alone, for a widget whose screen has not yet bound the
-    hall's calendar (``dispatch.sla.light`` with a ``WorkingCalendar`` is the real one)."""
-    seconds_left = (deadline.due - now).total_seconds()
-    span = (deadline.due - deadline.start).total_seconds()
-    used = (now - deadline.start).total_seconds() / span if span > 0 else 1.0
-    colour: Colour = "red" if seconds_left < 0 else "amber" if used >= amber_at else "green"
-    return Light(colour=colour, seconds_left=seconds_left, used=used)
+def default_light(deadline: Deadline, now: datetime) -> Light:
+    """The traffic light before a screen binds the hall's own calendar and amber share: the
+    one rule (``dispatch.sla.light``) on the default working calendar, never a copy of it."""
+    return light(deadline, now, _default_calendar())
+
+
+@cache
+def _default_calendar() -> WorkingCalendar:
+    return WorkingCalendar.from_settings(Settings())

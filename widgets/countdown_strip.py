@@ -26,7 +26,7 @@ from textual.widget import Widget
 
 from dispatch.models import Deadline
 from dispatch.sla import Light
-from widgets.countdown import format_countdown, wall_light
+from widgets.countdown import default_light, format_countdown
 
 BLOCK_WIDTH = 18
 """Cells per block, gap excluded: a 10-digit case id and a short Chinese title fit."""
@@ -82,7 +82,7 @@ class CountdownStrip(Widget, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._items: tuple[StripItem, ...] = ()
-        self._light: Callable[[Deadline, datetime], Light] = wall_light
+        self._light: Callable[[Deadline, datetime], Light] = default_light
         self._cursor = 0
 
     def set_items(self, items: Sequence[StripItem]) -> None:

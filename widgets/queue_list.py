@@ -40,7 +40,7 @@ from textual.strip import Strip
 from dispatch.models import Deadline
 from dispatch.queues import Entry, splice
 from dispatch.sla import Light
-from widgets.countdown import format_countdown, wall_light
+from widgets.countdown import default_light, format_countdown
 
 MARK = "✓"
 """Drawn in the gutter of a marked row (a neutral-width glyph, one cell in CJK terminals too)."""
@@ -178,7 +178,7 @@ class QueueList(ScrollView, can_focus=True):
         self._countdown_index = 0
         self._countdown_x = _GUTTER
         self._line_width = _GUTTER
-        self._light: Callable[[Deadline, datetime], Light] = wall_light
+        self._light: Callable[[Deadline, datetime], Light] = default_light
         self._make_row: Render = _no_row
         self._cache: OrderedDict[str, QueueRow] = OrderedDict()
         self._entries: dict[str, Entry] = {}  # every listed case's place in the order
