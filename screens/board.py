@@ -423,7 +423,7 @@ class BoardScreen(CaseSteps):
         elif verb.name == "list":
             self.action_queue(parse_queue(verb.args[0] if verb.args else "all").value)
         elif verb.name == "roster":
-            self.action_roster()
+            self._roster(verb.args[0] if verb.args else None)
 
     @on(CommandLine.Cancelled)
     @guarded
@@ -440,9 +440,12 @@ class BoardScreen(CaseSteps):
             self._close_prompt(box)
 
     def action_roster(self) -> None:
+        self._roster(None)
+
+    def _roster(self, unit: str | None) -> None:
         from screens.roster import RosterScreen
 
-        self.app.push_screen(RosterScreen(self.desk))
+        self.app.push_screen(RosterScreen(self.desk, unit=unit))
 
     def action_intake(self) -> None:
         from screens.intake import IntakeScreen

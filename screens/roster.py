@@ -37,10 +37,11 @@ class RosterScreen(Screen[None]):
     RosterScreen #cases { height: auto; max-height: 12; padding: 0 1; border-top: solid $primary; }
     """
 
-    def __init__(self, desk: Desk) -> None:
+    def __init__(self, desk: Desk, *, unit: str | None = None) -> None:
+        """``unit``: show only that unit's people (``:roster 城管一中队``)."""
         super().__init__()
         self.desk = desk
-        self._only = rows.RosterFilter()
+        self._only = rows.RosterFilter(unit=unit)
         self._person: str | None = None
 
     def compose(self) -> ComposeResult:

@@ -55,6 +55,11 @@ async def test_case_screen_help_and_roster(tmp_path: Path) -> None:
             assert everyone == len(hub.engine.hall.staff)
             await pilot.press("u", "down", "enter")  # the first unit
             assert 0 < app.screen.query_one(RosterTable).row_count < everyone
+            # ":roster UNIT" opens it on that unit's people.
+            await pilot.press("escape", "colon", *"roster 城管一中队", "enter")
+            await until(pilot, lambda: isinstance(app.screen, RosterScreen))
+            squad = [s for s in hub.engine.hall.staff.values() if s.unit == "enforcement-1"]
+            assert app.screen.query_one(RosterTable).row_count == len(squad)
 
 
 async def test_intake_screen_registers_a_case(tmp_path: Path) -> None:
