@@ -13,6 +13,7 @@ logged and shown as an error notification, and the console goes on.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -323,7 +324,24 @@ def exit_code(app: App[int], result: int | None) -> int:
     return result if isinstance(result, int) else 0
 
 
+def in_a_terminal(command: str) -> bool:
+    """The console draws on a terminal and reads keys from it. Started without one (from a
+    script, a service, with input from /dev/null) Textual spins on an input that never comes,
+    so it refuses with one line on stderr instead (``griddesk ctl`` is for scripts)."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        return True
+    print(
+        f"griddesk {command}: needs a terminal (stdin and stdout are not one); "
+        "use `griddesk ctl` from scripts",
+        file=sys.stderr,
+    )
+    return False
+
+
 def run_console(settings: Settings, hub_url: str, token: str | None) -> int:
-    """Run the console until the operator quits; the exit code. No ``token``: it asks."""
+    """Run the console until the operator quits; the exit code (2: no terminal to run in).
+    No ``token``: it asks."""
+    if not in_a_terminal("console"):
+        return 2
     app = make_console(settings, hub_url=hub_url, token=token)
     return exit_code(app, app.run())

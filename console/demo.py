@@ -96,7 +96,9 @@ def opening(scenario: Scenario, text: str | None) -> timedelta:
 def run_demo(
     settings: Settings, *, scenario: Scenario, speed: float, opening: timedelta | None = None
 ) -> int:
-    """Run the demo until the commander quits; prints where the scenario got to."""
+    """Run the demo until the commander quits; prints where the scenario got to. 2 when
+    there is no terminal to run the console in."""
+    from console.app import in_a_terminal
     from hub.demo import DemoHallThread
 
     kept = _KeptWarnings()
@@ -108,6 +110,10 @@ def run_demo(
                 scenario, directory=folder, speed=speed, settings=settings, opening=opening
             )
             with demo:
+                # Checked once the hall is up: what stops the hub (a scenario for another
+                # city) is the more useful thing to say.
+                if not in_a_terminal("demo"):
+                    return 2
                 app = _demo_console(settings, demo.hall, folder)
                 code = asyncio.run(_run_console(app))
             # The hub's thread has ended: its clock and progress stand still, safe to read here.

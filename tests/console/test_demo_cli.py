@@ -158,3 +158,15 @@ def test_check_prints_what_a_scenario_implies(capsys: pytest.CaptureFixture[str]
     assert "short: 2026-11-23 16:40:00–18:30:00, 9 cases, 74 steps" in out
     assert "griddesk demo opens it at 16:50:00" in out
     assert "closed 6" in out and "3 escalations" in out
+
+
+def test_the_console_refuses_to_start_without_a_terminal(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Without a terminal Textual would spin on an input that never comes (a demo started from
+    a script once held a core for an hour): one line and exit code 2 instead."""
+    assert main(["console", "--hub", "ws://127.0.0.1:9"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().startswith("griddesk console: needs a terminal")
+    assert main(["demo", "--scenario", "short"]) == 2
+    assert "griddesk demo: needs a terminal" in capsys.readouterr().err
