@@ -13,9 +13,26 @@ import msgspec
 
 from dispatch.models import Duty, Field, Kind, Point, Shift, Source, Urgency
 
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-Text = Annotated[str, msgspec.Meta(max_length=2000)]
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
+"""A one-line value (ids, names, titles, addresses): no control character at all."""
+LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+"""Free text (descriptions, reasons): tabs and line breaks, but no other control character.
+
+NUL in particular: PostgreSQL cannot store it and SQLite can, so a title with one was applied
+on one engine and failed a whole group commit on the other. Refused here, at decoding, it gets
+the same ``invalid`` answer everywhere and never reaches the store."""
+
+
+def _line(most: int, least: int = 0) -> msgspec.Meta:
+    return msgspec.Meta(min_length=least, max_length=most, pattern=ONE_LINE)
+
+
+Id = Annotated[str, _line(64, 1)]
+Name = Annotated[str, _line(64, 1)]
+Title = Annotated[str, _line(200, 1)]
+Address = Annotated[str, _line(200)]
+Reporter = Annotated[str, _line(100)]
+Text = Annotated[str, msgspec.Meta(max_length=2000, pattern=LINES)]
 Version = Annotated[int, msgspec.Meta(ge=1)]
 
 
@@ -44,13 +61,13 @@ class Intake(Command, frozen=True, kw_only=True, tag="intake"):
     kind: Kind
     category: Id
     source: Source
-    title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    title: Title
     description: Text = ""
     urgency: Urgency | None = None  # None: the catalog's default for the category
     grid: Id | None = None
-    address: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    address: Address = ""
     position: Point | None = None
-    reporter: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    reporter: Reporter | None = None
 
 
 class Verify(CaseCommand, frozen=True, kw_only=True, tag="verify"):

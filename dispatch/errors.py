@@ -54,6 +54,7 @@ DETAILS: Mapping[str, Detail] = {
     # --- frames (dispatch/protocol.py) ---
     "frame_too_large": Detail(ErrorCode.TOO_LARGE, "frame of {size} bytes exceeds {limit}"),
     "not_json": Detail(ErrorCode.MALFORMED, "not valid JSON: {error}"),
+    "too_nested": Detail(ErrorCode.MALFORMED, "a frame may hold at most {limit} brackets"),
     "not_an_object": Detail(ErrorCode.MALFORMED, "a frame must be a JSON object"),
     "unknown_message": Detail(ErrorCode.UNKNOWN_MESSAGE, "unknown message type {type}"),
     "unknown_op": Detail(ErrorCode.UNKNOWN_COMMAND, "unknown command op {op}"),

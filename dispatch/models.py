@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
@@ -141,11 +142,16 @@ class Basis(StrEnum):
     WORK_DAYS = "work_days"  # whole working days on the calendar
 
 
-class Point(msgspec.Struct, frozen=True):
-    """A position, WGS-84 degrees."""
+Longitude = Annotated[float, msgspec.Meta(ge=-180.0, le=180.0)]
+Latitude = Annotated[float, msgspec.Meta(ge=-90.0, le=90.0)]
 
-    lon: float
-    lat: float
+
+class Point(msgspec.Struct, frozen=True):
+    """A position, WGS-84 degrees. Bounded (so finite) when decoded from a client: a longitude
+    of 1e308 once overflowed the distance maths inside a group commit."""
+
+    lon: Longitude
+    lat: Latitude
 
 
 class Area(msgspec.Struct, frozen=True, kw_only=True):

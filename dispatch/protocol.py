@@ -16,13 +16,16 @@ from typing import Annotated, Any
 
 import msgspec
 
-from dispatch.commands import OPS, AnyCommand
+from dispatch.commands import ONE_LINE, OPS, AnyCommand, Id
 from dispatch.errors import ErrorCode, Param, Refusal, refuse
 from dispatch.events import Event
 from dispatch.models import Area, Case, Role, Staff, Unit
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 256 * 1024
+MAX_BRACKETS = 256
+"""``[`` and ``{`` a client frame may hold in all (so its nesting depth is bounded before the
+decoder recurses into it); a real command holds a dozen."""
 """Client frames larger than this close the connection (hub frames may be larger: snapshots)."""
 SHOWN_CHARS = 100
 """Characters of a refused frame's value echoed back in the error at most."""
@@ -41,9 +44,9 @@ class Hello(Message, frozen=True, kw_only=True, tag="hello"):
     """First frame of a connection. ``last_seq``: resume after this event instead of a snapshot."""
 
     protocol: int
-    token: Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+    token: Annotated[str, msgspec.Meta(min_length=1, max_length=256, pattern=ONE_LINE)]
     last_seq: Annotated[int, msgspec.Meta(ge=0)] | None = None
-    client: Annotated[str, msgspec.Meta(max_length=100)] = ""
+    client: Annotated[str, msgspec.Meta(max_length=100, pattern=ONE_LINE)] = ""
 
 
 class CommandFrame(Message, frozen=True, kw_only=True, tag="command"):
@@ -57,8 +60,8 @@ class Ping(Message, frozen=True, kw_only=True, tag="ping"):
 class HistoryRequest(Message, frozen=True, kw_only=True, tag="history"):
     """Ask for the stored events of one case; any authenticated operator may (read-only)."""
 
-    id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]  # echoed in the reply
-    case: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    id: Id  # echoed in the reply
+    case: Id
 
 
 ClientMessage = Hello | CommandFrame | Ping | HistoryRequest
@@ -139,24 +142,38 @@ def encode(message: Message) -> bytes:
 
 
 def decode_client(frame: bytes | str, max_bytes: int = MAX_FRAME_BYTES) -> ClientMessage:
-    """Decode one client frame, or raise a :class:`Refusal` saying exactly what is wrong."""
-    size = len(frame.encode() if isinstance(frame, str) else frame)
-    if size > max_bytes:
-        raise refuse("frame_too_large", size=size, limit=max_bytes)
+    """Decode one client frame, or raise a :class:`Refusal` saying exactly what is wrong —
+    never another exception, whatever the bytes (a decoder that raised once closed the
+    connection with 1011 and logged a traceback per frame)."""
+    data = frame.encode() if isinstance(frame, str) else frame
+    if len(data) > max_bytes:
+        raise refuse("frame_too_large", size=len(data), limit=max_bytes)
+    # Bounded before decoding: nesting costs the decoder recursion. The deepest real frame
+    # nests four levels; this counts every bracket, so it bounds the depth at a C-speed scan.
+    brackets = data.count(b"[") + data.count(b"{")
+    if brackets > MAX_BRACKETS:
+        raise refuse("too_nested", limit=MAX_BRACKETS)
     try:
-        return _client_decoder.decode(frame)
+        return _client_decoder.decode(data)
     except msgspec.ValidationError as exc:
-        raise _classify(frame, exc) from None
-    except msgspec.DecodeError as exc:
+        raise _classify(data, exc) from None
+    # DecodeError, and UnicodeDecodeError for bytes that are not UTF-8 (both ValueErrors).
+    except (ValueError, RecursionError) as exc:
         raise refuse("not_json", error=str(exc)) from None
+
+
+def _untyped(frame: bytes) -> tuple[Any, str | None]:
+    """The frame as plain JSON values, or why it is not JSON at all (a typed decode may stop at
+    an unknown field before it reaches the broken part: a cut frame, a number out of range)."""
+    try:
+        return msgspec.json.decode(frame), None
+    except (ValueError, RecursionError) as exc:  # msgspec's errors, and not UTF-8
+        return None, str(exc)
 
 
 def command_id_of(frame: bytes | str) -> str | None:
     """Best effort: the command id in a frame that failed validation, to tag the error."""
-    try:
-        raw = msgspec.json.decode(frame)
-    except msgspec.DecodeError:
-        return None
+    raw, _ = _untyped(frame.encode() if isinstance(frame, str) else frame)
     if isinstance(raw, dict) and isinstance(raw.get("command"), dict):
         cid = raw["command"].get("id")
         return cid if isinstance(cid, str) and len(cid) <= 64 else None
@@ -166,8 +183,10 @@ def command_id_of(frame: bytes | str) -> str | None:
     return None
 
 
-def _classify(frame: bytes | str, exc: msgspec.ValidationError) -> Refusal:
-    raw: Any = msgspec.json.decode(frame)
+def _classify(frame: bytes, exc: msgspec.ValidationError) -> Refusal:
+    raw, unreadable = _untyped(frame)
+    if unreadable is not None:
+        return refuse("not_json", error=unreadable)
     if not isinstance(raw, dict):
         return refuse("not_an_object")
     kind = raw.get("type")

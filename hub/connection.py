@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
+import time
 from collections import deque
 
 from websockets.asyncio.server import ServerConnection
@@ -24,6 +26,9 @@ log = logging.getLogger(__name__)
 
 BACKLOG_BYTES = 8 * 1024 * 1024
 """Unsent bytes in a client's socket buffer beyond which it is too slow and is closed."""
+
+REFUSED_LOG_SECONDS = 1.0
+"""At most one log line about a client's refused frames per this many seconds."""
 
 TRY_AGAIN_LATER = 1013
 """Close code for a client whose outbox overflowed (RFC 6455 "try again later")."""
@@ -43,6 +48,8 @@ class Connection:
         # A frame serialised once for every client is only valid without extensions (the
         # hub serves with compression off, so this holds; otherwise go through the outbox).
         self._plain = not ws.protocol.extensions
+        self._refused = 0  # bad frames since the last log line about them
+        self._refused_logged = -math.inf
 
     @property
     def live(self) -> bool:
@@ -97,6 +104,16 @@ class Connection:
         held, self._held = self._held or [], None
         for frame in held:
             self.put(frame)
+
+    def note_refused(self, why: str) -> None:
+        """Log a refused frame — at most one line a second per client, with how many there
+        were, never a traceback: a client sending garbage must not flood the hub's log."""
+        self._refused += 1
+        now = time.monotonic()
+        if now - self._refused_logged >= REFUSED_LOG_SECONDS:
+            log.info("refused %d frame(s) from %s; the last: %s", self._refused, self.actor.name,
+                     why[:200])  # fmt: skip
+            self._refused, self._refused_logged = 0, now
 
     def abort(self, code: int, reason: str, *, flush: bool = False) -> None:
         """Close this client soon: queue nothing more; with ``flush`` the sender first sends

@@ -232,6 +232,7 @@ class HubServer:
         try:
             message = decode_client(frame, self._settings.max_frame_bytes)
         except Refusal as refusal:
+            conn.note_refused(refusal.message)
             conn.put(_error(refusal, command_id_of(frame)))
             return
         if isinstance(message, Ping):
