@@ -301,13 +301,16 @@ def _is_loopback(host: str) -> bool:
 def _run_operator_add(args: argparse.Namespace) -> int:
     async def add(store: Store) -> int:
         from dispatch.models import Role
-        from hub.store import OperatorExists
+        from hub.store import OperatorExists, OperatorUnitError
 
         try:
             token = await store.add_operator(args.name, Role(args.role), args.unit)
         except OperatorExists:
             _say(f"griddesk: an operator named {args.name!r} already exists")
             return 1
+        except OperatorUnitError as exc:
+            _say(f"griddesk: {exc}")
+            return 2
         _say(f"operator {args.name!r} added as {args.role}; the token below is shown only once")
         print(token)
         return 0

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import (
 
 from dispatch.events import Event, EventType
 from dispatch.models import TERMINAL_STATUSES, Actor, Area, Case, Role, Staff, Unit
+from dispatch.roles import SCOPED_ROLES
 from hub import migrations
 from hub.engines import SqliteWriter, async_url, make_engine, sqlite_file
 from hub.schema import (
@@ -127,6 +128,12 @@ class Operator:
 
 class OperatorExists(ValueError):
     """``add_operator`` with a name already taken."""
+
+
+class OperatorUnitError(ValueError):
+    """``add_operator`` with a unit the role needs but was not given, or that does not exist:
+    a standby or unit operator acts only for its unit, so without a real one every case
+    command it sent would be refused."""
 
 
 class Store:
@@ -393,7 +400,18 @@ class Store:
 
     async def add_operator(self, name: str, role: Role, unit: str | None = None) -> str:
         """Create an operator and return its token: shown once, only its hash is kept.
-        Raises :class:`OperatorExists` if the name is taken."""
+        Raises :class:`OperatorExists` if the name is taken, :class:`OperatorUnitError` if a
+        standby or unit operator has no unit, or a unit is named that the hall does not have."""
+        if role in SCOPED_ROLES and unit is None:
+            raise OperatorUnitError(f"a {role} operator acts for one unit: give --unit")
+        if unit is not None:
+            async with self._sessions() as session:
+                if await session.get(UnitRow, unit) is None:
+                    known = sorted(await session.scalars(select(UnitRow.id)))
+                    listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
+                    raise OperatorUnitError(
+                        f"no unit {unit!r} in this hall ({listed or 'none yet'})"
+                    )
         token = new_token()
         row = OperatorRow(
             name=name,

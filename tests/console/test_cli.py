@@ -13,6 +13,7 @@ import pytest
 
 from console.cli import ROLES, main
 from dispatch.models import Role
+from hub.demo_city import demo_city
 from hub.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -93,15 +94,27 @@ def test_operator_add_prints_only_the_token_and_it_authenticates(
     assert (actor.name, actor.role, actor.unit) == ("wang.li", Role.DISPATCHER, None)  # type: ignore[attr-defined]
 
 
+def with_demo_city(db: str) -> str:
+    async def run() -> None:
+        store = await Store.open(db, migrate=True)
+        try:
+            city = demo_city()
+            await store.seed(city.areas, city.units, city.staff)
+        finally:
+            await store.close()
+
+    asyncio.run(run())
+    return db
+
+
 def test_operator_add_with_unit_and_duplicate_name(
     capsys: pytest.CaptureFixture[str], db: str
 ) -> None:
-    assert (
-        main(["operator", "add", "li.na", "--role", "standby", "--unit", "u-cg-01", "--db", db])
-        == 0
-    )
+    with_demo_city(db)
+    add = ["operator", "add", "li.na", "--role", "standby", "--db", db]
+    assert main([*add, "--unit", "enforcement-1"]) == 0
     token = capsys.readouterr().out.strip()
-    assert authenticate(db, token).unit == "u-cg-01"  # type: ignore[attr-defined]
+    assert authenticate(db, token).unit == "enforcement-1"  # type: ignore[attr-defined]
 
     assert main(["operator", "add", "li.na", "--role", "commander", "--db", db]) == 1
     captured = capsys.readouterr()
@@ -205,3 +218,20 @@ def test_hub_serves_and_warns_on_a_public_address_without_tls(db: str) -> None:
     assert "without TLS" in text
     assert "ws://0.0.0.0:" in text
     assert proc.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("unit", "why"),
+    [(None, "a standby operator acts for one unit: give --unit"), ("u-nope", "no unit 'u-nope'")],
+)
+def test_operator_add_refuses_a_standby_officer_without_a_real_unit(
+    capsys: pytest.CaptureFixture[str], db: str, unit: str | None, why: str
+) -> None:
+    """Accepted, it would be refused on every case command it ever sent."""
+    with_demo_city(db)
+    extra = [] if unit is None else ["--unit", unit]
+    assert main(["operator", "add", "x", "--role", "standby", "--db", db, *extra]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and why in captured.err
+    assert main(["operator", "list", "--db", db]) == 0
+    assert " x " not in capsys.readouterr().out

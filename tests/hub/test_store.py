@@ -47,7 +47,7 @@ from dispatch.models import (
 )
 from hub.migrations import alembic_config
 from hub.schema import Base
-from hub.store import Applied, OperatorExists, Store
+from hub.store import Applied, OperatorExists, OperatorUnitError, Store
 
 CST = timezone(timedelta(hours=8))  # the hall's local offset
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in the hall
@@ -384,6 +384,7 @@ async def test_load_keeps_open_and_recently_finished_cases(store: Store) -> None
 
 
 async def test_operator_tokens_authenticate_and_are_never_stored(store: Store) -> None:
+    await store.seed(AREAS, UNITS, STAFF)
     token = await store.add_operator("alice", Role.COMMANDER)
     standby_token = await store.add_operator("bob", Role.STANDBY, unit="u-enf1")
 
@@ -568,3 +569,14 @@ async def test_a_memory_database_commits_and_reads_back() -> None:
         assert record is not None and record.seq == 1
     finally:
         await store.close()
+
+
+async def test_a_standby_or_unit_operator_needs_a_unit_the_hall_has(store: Store) -> None:
+    await store.seed(AREAS, UNITS, STAFF)
+    for role in (Role.STANDBY, Role.UNIT):
+        with pytest.raises(OperatorUnitError, match="give --unit"):
+            await store.add_operator(f"no-unit-{role}", role)
+        with pytest.raises(OperatorUnitError, match=r"no unit 'u-nope'.*u-enf1"):
+            await store.add_operator(f"bad-unit-{role}", role, "u-nope")
+    assert [o.name for o in await store.list_operators()] == []
+    await store.add_operator("bob", Role.UNIT, "u-enf1")
