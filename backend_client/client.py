@@ -44,6 +44,7 @@ from backend_client.errors import (
 from backend_client.hub_clock import HubClock
 from backend_client.mirror import Change, Diverged, Gap, Mirror
 from backend_client.state import FINAL_STATES, ConnectionState
+from dispatch.catalog import Category
 from dispatch.commands import Command
 from dispatch.errors import ErrorCode
 from dispatch.events import Event
@@ -51,6 +52,8 @@ from dispatch.models import Role
 from dispatch.protocol import (
     PROTOCOL_VERSION,
     Ack,
+    CatalogRequest,
+    Categories,
     Error,
     Events,
     Hello,
@@ -126,7 +129,8 @@ class HubClient:
         self._clock = HubClock()
         self._ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future[Ack]] = {}
-        self._histories: dict[str, asyncio.Future[History]] = {}
+        self._requests: dict[str, asyncio.Future[History | Categories]] = {}
+        """Reads awaiting their answer (``history``, ``catalog``), by request id."""
         self._ping_sent: float | None = None
         self._changed = asyncio.Event()  # set and replaced at every state change
         self._stop = asyncio.Event()
@@ -308,36 +312,49 @@ class HubClient:
         Raises :class:`NotConnected` when not LIVE or when the connection drops while waiting,
         :class:`CommandRefused` (``not_found`` for an unknown case) and :class:`CommandTimeout`,
         as :meth:`send`; asking again is always safe: nothing changes on the hub."""
+        request_id = self.new_id()
+        answer = await self._read(HistoryRequest(id=request_id, case=case_id), "history")
+        assert isinstance(answer, History)
+        return answer.events
+
+    async def catalog(self) -> list[Category]:
+        """The hub's category catalog (what a bridge maps its own ticket types onto); raises
+        as :meth:`history`."""
+        answer = await self._read(CatalogRequest(id=self.new_id()), "catalog")
+        assert isinstance(answer, Categories)
+        return answer.categories
+
+    async def _read(
+        self, request: HistoryRequest | CatalogRequest, what: str
+    ) -> History | Categories:
+        """Send a read request and wait for its answer (by the request id)."""
         ws = self._ws
         if self.state is not ConnectionState.LIVE or ws is None:
-            raise NotConnected(f"not connected to the hub ({self.state}): history not asked")
-        request_id = self.new_id()
-        future: asyncio.Future[History] = asyncio.get_running_loop().create_future()
-        self._histories[request_id] = future
+            raise NotConnected(f"not connected to the hub ({self.state}): {what} not asked")
+        future: asyncio.Future[History | Categories] = asyncio.get_running_loop().create_future()
+        self._requests[request.id] = future
         try:
             try:
-                await ws.send(encode(HistoryRequest(id=request_id, case=case_id)), text=True)
+                await ws.send(encode(request), text=True)
             except ConnectionClosed:
                 raise NotConnected(LOST_WHILE_WAITING) from None
             async with asyncio.timeout(self._command_timeout):
-                return (await future).events
+                return await future
         except TimeoutError:
-            raise CommandTimeout(
-                f"no history from the hub in {self._command_timeout:g} s"
-            ) from None
+            raise CommandTimeout(f"no {what} from the hub in {self._command_timeout:g} s") from None
         finally:
-            self._histories.pop(request_id, None)
+            self._requests.pop(request.id, None)
 
     def _forget(self, command_id: str, future: asyncio.Future[Ack]) -> None:
         if self._pending.get(command_id) is future:
             del self._pending[command_id]
 
     def _fail_pending(self) -> None:
-        histories, self._histories = self._histories, {}
-        for history in histories.values():
-            if not history.done():
-                history.set_exception(NotConnected(LOST_WHILE_WAITING))
-                history.exception()
+        requests, self._requests = self._requests, {}
+        for request in requests.values():
+            if not request.done():
+                request.set_exception(NotConnected(LOST_WHILE_WAITING))
+                request.exception()
         pending, self._pending = self._pending, {}
         for future in pending.values():
             if not future.done():
@@ -466,13 +483,13 @@ class HubClient:
             future = self._pending.get(message.command)
             if future is not None and not future.done():
                 future.set_result(message)
-        elif isinstance(message, History):
-            history = self._histories.get(message.id)
-            if history is not None and not history.done():
-                history.set_result(message)
+        elif isinstance(message, History | Categories):
+            request = self._requests.get(message.id)
+            if request is not None and not request.done():
+                request.set_result(message)
         elif isinstance(message, Error):
             key = message.command or ""
-            waiting: asyncio.Future[Any] | None = self._pending.get(key) or self._histories.get(key)
+            waiting: asyncio.Future[Any] | None = self._pending.get(key) or self._requests.get(key)
             if waiting is not None and not waiting.done():
                 refused = CommandRefused(
                     message.code, message.message, detail=message.detail, params=message.params

@@ -1,9 +1,9 @@
 """The wire protocol: JSON text frames, one typed message per frame (docs/PROTOCOL.md).
 
 Client → hub: ``hello`` (first frame: token, protocol, last seen seq), ``command``, ``ping``,
-``history`` (the stored events of one case).
+``history`` (the stored events of one case), ``catalog`` (the category catalog).
 Hub → client: ``welcome``, ``snapshot`` (chunked), ``events``, ``ack``, ``error``, ``pong``,
-``history``.
+``history``, ``catalog``.
 Decoding is strict: a wrong type, a missing or unknown field, an unknown message or op, or an
 oversize frame is a :class:`~dispatch.errors.Refusal` with its code — never an exception of
 another kind.
@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from dispatch.catalog import Category
 from dispatch.commands import ONE_LINE, OPS, AnyCommand, Id
 from dispatch.errors import ErrorCode, Param, Refusal, refuse
 from dispatch.events import Event
@@ -64,7 +65,14 @@ class HistoryRequest(Message, frozen=True, kw_only=True, tag="history"):
     case: Id
 
 
-ClientMessage = Hello | CommandFrame | Ping | HistoryRequest
+class CatalogRequest(Message, frozen=True, kw_only=True, tag="catalog"):
+    """Ask for the category catalog (codes, names, kinds, default urgency, limits, the
+    responsible department): what a bridge maps its own ticket types onto. Any operator."""
+
+    id: Id  # echoed in the reply
+
+
+ClientMessage = Hello | CommandFrame | Ping | HistoryRequest | CatalogRequest
 
 # --- hub → client --------------------------------------------------------------------------
 
@@ -130,7 +138,14 @@ class History(Message, frozen=True, kw_only=True, tag="history"):
     events: list[Event]
 
 
-HubMessage = Welcome | Snapshot | Events | Ack | Error | Pong | History
+class Categories(Message, frozen=True, kw_only=True, tag="catalog"):
+    """The answer to a ``catalog`` request: every small category the hub knows."""
+
+    id: str  # the request id
+    categories: list[Category]
+
+
+HubMessage = Welcome | Snapshot | Events | Ack | Error | Pong | History | Categories
 
 _client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 _hub_decoder: msgspec.json.Decoder[HubMessage] = msgspec.json.Decoder(HubMessage)
@@ -177,7 +192,7 @@ def command_id_of(frame: bytes | str) -> str | None:
     if isinstance(raw, dict) and isinstance(raw.get("command"), dict):
         cid = raw["command"].get("id")
         return cid if isinstance(cid, str) and len(cid) <= 64 else None
-    if isinstance(raw, dict) and raw.get("type") == "history":
+    if isinstance(raw, dict) and raw.get("type") in ("history", "catalog"):
         rid = raw.get("id")
         return rid if isinstance(rid, str) and len(rid) <= 64 else None
     return None
@@ -190,7 +205,7 @@ def _classify(frame: bytes, exc: msgspec.ValidationError) -> Refusal:
     if not isinstance(raw, dict):
         return refuse("not_an_object")
     kind = raw.get("type")
-    if kind not in ("hello", "command", "ping", "history"):
+    if kind not in ("hello", "command", "ping", "history", "catalog"):
         return refuse("unknown_message", type=_shown(kind))
     if kind == "command":
         body = raw.get("command")

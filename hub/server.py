@@ -31,6 +31,8 @@ from dispatch.events import Event
 from dispatch.models import Actor
 from dispatch.protocol import (
     PROTOCOL_VERSION,
+    CatalogRequest,
+    Categories,
     CommandFrame,
     Error,
     Events,
@@ -245,6 +247,10 @@ class HubServer:
             task = asyncio.create_task(self._run_command(conn, message, inflight))
             self._commands.add(task)
             task.add_done_callback(self._commands.discard)
+        elif isinstance(message, CatalogRequest):
+            # Static reference data from memory: answered at once, no database.
+            categories = list(self._engine.hall.catalog)
+            conn.put(encode(Categories(id=message.id, categories=categories)))
         elif isinstance(message, HistoryRequest):
             # A read, but it waits on the database: run it like a command, under the same cap.
             await inflight.acquire()

@@ -67,6 +67,8 @@ def _shown_type(example: dict[str, Any]) -> Any:
         return Event
     if example.get("type") == "history":  # both ways: the answer is the one with events
         return HubMessage if "events" in example else ClientMessage
+    if example.get("type") == "catalog":  # both ways: the answer is the one with categories
+        return HubMessage if "categories" in example else ClientMessage
     if example.get("type") in CLIENT_TYPES:
         return ClientMessage
     if example.get("type") in HUB_TYPES:
