@@ -5,12 +5,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from console_fixtures import TestClient, board_live, console_for, running_hub, sqlite_url_in, until
+from console_fixtures import (
+    TestClient,
+    board_live,
+    console_for,
+    running_hub,
+    sent_by_dispatcher,
+    sqlite_url_in,
+    until,
+)
 from textual.pilot import Pilot
 from textual.widgets import Input, OptionList, Static
 
 from dispatch.commands import Accept, Dispatch
-from dispatch.models import Role, Status, Urgency
+from dispatch.models import Role, Source, Status, Urgency
 from dispatch.routing import suggest_unit
 from screens.pick import PickScreen
 from widgets.key_bar import KeyBar
@@ -291,3 +299,22 @@ async def test_the_command_line_completes_from_the_verbs_grammar(tmp_path: Path)
             members = [s.name for s in hub.engine.hall.staff.values() if s.unit == "enforcement-1"]
             await pilot.press(members[0][0], "tab")
             assert line.value.split()[-1] in members
+
+
+async def test_a_hotline_case_offers_verify_not_accept_and_says_why(tmp_path: Path) -> None:
+    """The key is greyed by the hub's own rule (a 12345 case is verified before it is
+    accepted), and pressed anyway it says so instead of doing nothing."""
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        [ack] = await sent_by_dispatcher(hub, hub.intake(1, source=Source.HOTLINE))
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(200, 50)) as pilot:
+            await until(pilot, lambda: board_live(app))
+            await pilot.press("2")
+            await until(pilot, lambda: cells_of(app, ack.case or ""))
+            assert app.screen.check_action("accept", ()) is None
+            assert app.screen.check_action("verify", ()) is True
+            await pilot.press("a")
+            bar = app.screen.query_one(StatusBar)
+            await until(pilot, lambda: bar.command_state == "refused")
+            assert "before it is verified" in bar.command
+            assert hub.engine.cases[ack.case or ""].status is Status.REPORTED
