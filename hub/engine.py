@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import logging
 from collections import ChainMap, OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ from dispatch.events import Event, EventType, apply_case_event, apply_staff_even
 from dispatch.hall import Hall
 from dispatch.models import HUB_ACTOR, Actor, Area, Case, Staff, Step, Unit
 from dispatch.protocol import Ack
+from dispatch.routing import OpenCases, duplicate_window
 from hub.clock import Clock
 from hub.deadlines import DeadlineQueue
 from hub.store import Applied, AppliedRecord, Store
@@ -90,6 +91,8 @@ class _Group:
     ids: dict[str, tuple[str, Ack]] = field(default_factory=dict)
     stored: dict[str, AppliedRecord] = field(default_factory=dict)
     actors: dict[str, str] = field(default_factory=dict)  # case id → who changed it last
+    keyed: dict[tuple[str, str | None], set[str]] = field(default_factory=dict)
+    """Cases changed in the group by (category, grid): duplicate candidates not yet indexed."""
 
 
 class Engine:
@@ -115,7 +118,7 @@ class Engine:
         self._cases: dict[str, Case] = {}
         self._staff: dict[str, Staff] = {}
         self._serial: dict[str, int] = {}
-        self._open_by_key: dict[tuple[str, str | None], set[str]] = {}
+        self._open = OpenCases()
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -143,8 +146,10 @@ class Engine:
             units={u.id: u for u in loaded.units},
             staff=self._staff,
         )
+        self._cases = {case.id: case for case in loaded.cases}
+        self._open = OpenCases(loaded.cases)
         for case in loaded.cases:
-            self._put_case(case)
+            self._deadlines.update(case)
         self._serial = dict(loaded.last_case_serial)
         records, self._ids_complete = await self._store.recent_commands(RECENT_IDS)
         for record in sorted(records.values(), key=lambda r: r.seq):
@@ -271,7 +276,7 @@ class Engine:
         case_id: str | None = None
         if isinstance(command, Intake):
             case_id = self._new_case_id(now, group)
-            others = {c.id: c for c in self._candidates(command, group)}
+            others = self._candidates(command, group, now)
             events = workflow.decide(
                 None, command, job.actor, now, hall, new_id=case_id, others=others
             )
@@ -363,6 +368,7 @@ class Engine:
                 case = apply_case_event(self._case(event.case, group), event)
                 group.cases[case.id] = touched_cases[case.id] = case
                 group.actors[case.id] = event.actor
+                group.keyed.setdefault((case.category, case.grid), set()).add(case.id)
             if event.staff is not None and event.changes:
                 person = group.staff.get(event.staff) or self._staff[event.staff]
                 group.staff[event.staff] = touched_staff[event.staff] = apply_staff_event(
@@ -407,12 +413,8 @@ class Engine:
         return group.cases.get(case_id) or self._cases.get(case_id)
 
     def _put_case(self, case: Case) -> None:
-        old = self._cases.get(case.id)
-        if old is not None and old.is_open:
-            self._open_by_key.get((old.category, old.grid), set()).discard(old.id)
+        self._open.put(self._cases.get(case.id), case)
         self._cases[case.id] = case
-        if case.is_open:
-            self._open_by_key.setdefault((case.category, case.grid), set()).add(case.id)
         self._deadlines.update(case)
 
     def _requeue(self, case_id: str) -> None:
@@ -422,17 +424,19 @@ class Engine:
         if case is not None:
             self._deadlines.update(case)
 
-    def _candidates(self, intake: Intake, group: _Group) -> Iterable[Case]:
-        """Open cases that an intake could duplicate: same category and grid."""
-        ids = set(self._open_by_key.get((intake.category, intake.grid), ()))
-        ids.update(
-            c.id for c in group.cases.values()
-            if c.category == intake.category and c.grid == intake.grid
-        )  # fmt: skip
+    def _candidates(self, intake: Intake, group: _Group, now: datetime) -> dict[str, Case]:
+        """The open cases an intake reported ``now`` could duplicate (``find_duplicate`` picks
+        among them): of its category and grid, reported within the window — found through the
+        index, plus those the group changed. A few, however many the hall holds."""
+        key = (intake.category, intake.grid)
+        ids = set(self._open.near(intake.category, intake.grid, now, duplicate_window(self.hall)))
+        ids.update(group.keyed.get(key, ()))
+        others: dict[str, Case] = {}
         for case_id in ids:
             case = self._case(case_id, group)
             if case is not None and case.is_open:
-                yield case
+                others[case_id] = case
+        return others
 
     def _new_case_id(self, now: datetime, group: _Group) -> str:
         """YYMMDD + a 4-digit serial of the day in the hall's time zone: ``2611230042``."""
