@@ -9,6 +9,11 @@ NORMAL may drop the last transactions on power loss).
 On a SQLite file the commit runs on a synchronous engine in one writer thread of its own, the
 whole transaction in one hop off the event loop: through the async driver every statement is
 a round trip that waits for a loop busy fanning frames out. PostgreSQL stays on asyncpg.
+
+A failed commit says whose fault it was: :class:`StoreUnavailable` when the database cannot
+take writes now (connection lost, disk full, locked, schema missing), so no command is to blame;
+anything else when it refused these rows (a key another writer already used, a value the
+column cannot hold), so the engine looks for the command that wrote them.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     async_sessionmaker,
@@ -124,6 +129,12 @@ class Operator:
     unit: str | None
     enabled: bool
     created_at: datetime
+
+
+class StoreUnavailable(Exception):
+    """The database cannot take writes now — the connection is lost, the disk is full, the file
+    is locked or broken, a table is missing — whatever the rows were: no command is to blame,
+    and retrying part of a batch would only fail again. Raised from the driver's error."""
 
 
 class OperatorExists(ValueError):
@@ -272,18 +283,28 @@ class Store:
         """Write a batch of applied commands in one transaction: all of it, or (raising) none.
 
         Events are inserted (never updated: a reused seq fails the batch on the primary key),
-        cases and staff upserted at their latest version in the batch, command ids recorded.
+        cases created in the batch inserted (a row already under a new case's id fails the
+        batch: a new case never overwrites a case it did not write), other cases and staff
+        upserted at their latest version in the batch, command ids inserted (an id already
+        recorded fails the batch on the primary key).
+
+        Raises :class:`StoreUnavailable` when the database cannot take writes now; any other
+        error means it refused something in these rows.
         """
         if not batch:
             return
         event_rows: list[dict[str, Any]] = []
         case_rows: dict[str, dict[str, Any]] = {}
+        created: set[str] = set()
         staff_rows: dict[str, dict[str, Any]] = {}
         command_rows: list[dict[str, Any]] = []
         seq_so_far: int | None = None
         needs_tail = False
         for item in batch:
             event_rows.extend(_event_row(e) for e in item.events)
+            created.update(
+                e.case for e in item.events if e.type is EventType.CASE_CREATED and e.case
+            )
             if item.events:
                 seq_so_far = max(seq_so_far or 0, *(e.seq for e in item.events))
             # One statement may not upsert a key twice (PostgreSQL refuses): keep the latest.
@@ -306,19 +327,25 @@ class Store:
                 )
         rows = _BatchRows(
             events=event_rows,
-            cases=list(case_rows.values()),
+            new_cases=[row for key, row in case_rows.items() if key in created],
+            cases=[row for key, row in case_rows.items() if key not in created],
             staff=list(staff_rows.values()),
             commands=command_rows,
             needs_tail=needs_tail,
         )
-        if self._writer is not None:
-            await self._writer.run(self._writer.transaction, _write_batch, rows)
-            return
-        # Core on one connection, not the ORM session: the write path is the hub's hot path.
-        # One run_sync for the whole transaction: the same statements on the same asyncpg
-        # connection, without a greenlet round trip per statement.
-        async with self._engine.begin() as conn:
-            await conn.run_sync(_write_batch, rows)
+        try:
+            if self._writer is not None:
+                await self._writer.run(self._writer.transaction, _write_batch, rows)
+                return
+            # Core on one connection, not the ORM session: the write path is the hub's hot
+            # path. One run_sync for the whole transaction: the same statements on the same
+            # asyncpg connection, without a greenlet round trip per statement.
+            async with self._engine.begin() as conn:
+                await conn.run_sync(_write_batch, rows)
+        except Exception as exc:
+            if not _rows_refused(exc):
+                raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            raise
 
     def _upsert(self, table: Table, key: str) -> Any:
         return _upsert(table, key, postgres=self._postgres)
@@ -484,7 +511,8 @@ class _BatchRows:
     """The rows of one batch, ready to write."""
 
     events: list[dict[str, Any]]
-    cases: list[dict[str, Any]]
+    new_cases: list[dict[str, Any]]  # created in the batch: inserted, never over another row
+    cases: list[dict[str, Any]]  # changed: upserted
     staff: list[dict[str, Any]]
     commands: list[dict[str, Any]]  # "seq" None: acknowledged at the log's tail (needs_tail)
     needs_tail: bool
@@ -506,6 +534,8 @@ def _write_batch(conn: Connection, rows: _BatchRows) -> None:
         for row in rows.commands:
             if row["seq"] is None:
                 row["seq"] = tail
+    if rows.new_cases:
+        conn.execute(insert(_CASES), rows.new_cases)
     if rows.cases:
         conn.execute(_upsert(_CASES, "id", postgres=postgres), rows.cases)
     if rows.staff:
@@ -524,6 +554,31 @@ def _upsert(table: Table, key: str, *, postgres: bool) -> Any:
     )
     columns = {c.name: stmt.excluded[c.name] for c in table.columns if c.name != key}
     return stmt.on_conflict_do_update(index_elements=[key], set_=columns)
+
+
+_ROWS_REFUSED_SQLSTATES = ("22", "23")
+"""PostgreSQL error classes about the values written: data exception, integrity violation."""
+
+
+def _rows_refused(error: BaseException | None) -> bool:
+    """Whether a failed commit's ``error`` is the database refusing these rows (so some
+    command of the batch is to blame) rather than the database failing (:class:`StoreUnavailable`).
+
+    Refused: a constraint (a key already taken), a value the column or driver cannot take
+    (SQLite's integers stop at 2**63, PostgreSQL refuses a NUL in text), a value our column
+    types refuse on the way in. Failing: everything else the driver or SQLAlchemy raises —
+    lost connection, disk full, lock timeout, broken file, missing table — and the OS's errors.
+    """
+    if isinstance(error, IntegrityError | DataError):
+        return True
+    if isinstance(error, DBAPIError):
+        # asyncpg's errors reach SQLAlchemy as one generic class; their SQLSTATE tells.
+        state = getattr(error.orig, "sqlstate", None)
+        return isinstance(state, str) and state.startswith(_ROWS_REFUSED_SQLSTATES)
+    if isinstance(error, StatementError):  # a bind processor refused a value
+        return _rows_refused(error.orig)
+    # What is left was raised for a value by the driver (OverflowError, UnicodeEncodeError …).
+    return error is not None and not isinstance(error, SQLAlchemyError | OSError | TimeoutError)
 
 
 def _record(row: CommandRow) -> AppliedRecord:

@@ -47,7 +47,7 @@ from dispatch.models import (
 )
 from hub.migrations import alembic_config
 from hub.schema import Base
-from hub.store import Applied, OperatorExists, OperatorUnitError, Store
+from hub.store import Applied, OperatorExists, OperatorUnitError, Store, StoreUnavailable
 
 CST = timezone(timedelta(hours=8))  # the hall's local offset
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in the hall
@@ -355,6 +355,37 @@ async def test_a_reused_seq_fails_the_whole_batch(store: Store) -> None:
     assert await store.applied("c2") is None
     assert await store.applied("c3") is None
     assert await store.events_after(0) == [as_sent(created(1, first, "c1"))]
+
+
+async def test_a_new_case_is_never_written_over_a_row_it_did_not_write(store: Store) -> None:
+    imported = make_case("2611230040", title="旧平台导入")
+    await store.commit([applied(None, [], [imported])])  # a row with no event: another writer's
+    new = make_case("2611230040", title="新登记")
+    other = make_case("2611230041")
+
+    with pytest.raises(IntegrityError):  # the rows refused, not the database failing
+        await store.commit(
+            [
+                applied("c1", [created(1, other, "c1")], [other]),
+                applied("c2", [created(2, new, "c2")], [new]),
+            ]
+        )
+
+    assert await store.all_cases() == [imported]
+    assert await store.last_seq() == 0
+    assert await store.applied("c1") is None
+
+
+async def test_a_store_that_cannot_write_is_unavailable_whatever_the_rows(db_url: str) -> None:
+    store = await Store.open(db_url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DROP TABLE events"))  # a broken file, a lost schema
+        case = make_case("2611230050")
+        with pytest.raises(StoreUnavailable):
+            await store.commit([applied("c1", [created(1, case, "c1")], [case])])
+    finally:
+        await store.close()
 
 
 async def test_load_keeps_open_and_recently_finished_cases(store: Store) -> None:
