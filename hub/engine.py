@@ -3,9 +3,15 @@
 Every change goes through one writer task. It takes the queued commands that are waiting,
 decides each against the current state (pure ``dispatch.workflow``), writes the whole group in
 one transaction (group commit: many commands per transaction, each acknowledged only after the
-commit), then publishes the events to listeners and resolves the callers. A failed commit
-leaves the in-memory state untouched and fails every command of the group: nothing is
+commit), then publishes the events to listeners and resolves the callers. Nothing is
 acknowledged that is not on disk, and nothing on disk is missing from memory.
+
+A group whose deciding or commit raises leaves the in-memory state untouched, and one bad
+command must not fail everyone's (:meth:`Engine._recover`): a command whose deciding raised is
+refused alone; when the database refused the group's rows, the group is retried in halves,
+each decided afresh, until the command the database will not take is alone and refused. A
+database that cannot take writes at all (:class:`~hub.store.StoreUnavailable`) fails the group
+at once, without retries.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from dispatch.protocol import Ack
 from dispatch.routing import OpenCases, duplicate_window
 from hub.clock import Clock
 from hub.deadlines import DeadlineQueue
-from hub.store import Applied, AppliedRecord, Store
+from hub.store import Applied, AppliedRecord, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,10 @@ MAX_GROUP = 256
 enough that the first command of a burst is not kept waiting."""
 
 RECENT_IDS = 50_000
+
+RECOVERY_FAILURES = 32
+"""Failed transactions one group may cost while its bad commands are looked for (one bad
+command among 256 costs 9); past it, the rest are answered ``store_failed`` (to be retried)."""
 
 Listener = Callable[[Sequence[Event]], None]
 
@@ -76,6 +86,24 @@ class _Job:
     command: Command | None
     future: asyncio.Future[Ack]
     breach: tuple[str, Step] | None = None
+    digest: str = ""  # the command's (_digest), once decided
+    new_case: str | None = None  # the id an intake was last decided with
+    poisoned: bool = False  # refused alone for what it made the hub or its database do
+
+
+class _DecideFailed(Exception):
+    """Deciding ``job`` raised something that is not a Refusal (the error is the cause)."""
+
+    def __init__(self, job: _Job) -> None:
+        super().__init__("deciding a command failed")
+        self.job = job
+
+
+@dataclass
+class _Recovery:
+    """What finding the bad commands of one writer's group has cost so far."""
+
+    failures: int = 0
 
 
 @dataclass
@@ -87,7 +115,7 @@ class _Group:
     serial: dict[str, int] = field(default_factory=dict)
     applied: list[Applied] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
-    done: list[tuple[asyncio.Future[Ack], Ack | Refusal]] = field(default_factory=list)
+    done: list[tuple[_Job, Ack | Refusal]] = field(default_factory=list)
     ids: dict[str, tuple[str, Ack]] = field(default_factory=dict)
     stored: dict[str, AppliedRecord] = field(default_factory=dict)
     actors: dict[str, str] = field(default_factory=dict)  # case id → who changed it last
@@ -221,51 +249,126 @@ class Engine:
             while len(jobs) < MAX_GROUP and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
             try:
-                await self._run_group(jobs)
-            except Exception:  # the store failed: nothing of the group is applied or acked
-                log.exception("commit of %d commands failed", len(jobs))
-                err = refuse("store_failed")
-                for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(err)
+                await self._run_group(jobs, _Recovery())
+            except Exception:  # a fault of the engine's own: answer everyone, keep writing
+                log.exception("the writer failed on a group of %d commands", len(jobs))
+                self._fail(jobs, refuse("store_failed"))
             finally:
                 for job in jobs:
                     if job.breach:
                         self._breach_pending.discard(job.breach)
-                        self._requeue(job.breach[0])
+                        if not job.poisoned:  # tried again at the next wake-up
+                            self._requeue(job.breach[0])
 
-    async def _run_group(self, jobs: list[_Job]) -> None:
-        group = _Group()
-        # One query for the whole group: a lookup per command held the writer to ~140/s.
-        # While every applied id is in memory (the usual case) no read is needed at all.
-        if not self._ids_complete:
-            ids = {j.command.id for j in jobs if j.command is not None} - self._recent.keys()
-            group.stored = await self._store.applied_many(ids)
+    async def _run_group(self, jobs: list[_Job], recovery: _Recovery) -> None:
+        """Decide ``jobs`` against the committed state, commit them as one transaction, then
+        publish and answer. If deciding or the commit raises (anything but a Refusal), none
+        of it is applied and :meth:`_recover` finds whom to blame."""
+        try:
+            group = _Group()
+            # One query for the whole group: a lookup per command held the writer to ~140/s.
+            # While every applied id is in memory (the usual case) no read is needed at all.
+            if not self._ids_complete:
+                ids = {j.command.id for j in jobs if j.command is not None} - self._recent.keys()
+                group.stored = await self._store.applied_many(ids)
+            self._decide_group(jobs, group)
+            if group.applied:
+                await self._store.commit(group.applied)
+        except Exception as exc:
+            await self._recover(jobs, exc, recovery)
+            return
+        # Committed: nothing from here on may send these commands through again, and their
+        # callers hear of it even if handing the group over fails.
+        if group.applied:
+            try:
+                self._publish(group)
+            except Exception:
+                log.exception("publishing %d committed events failed", len(group.events))
+        for job, outcome in group.done:
+            self._settle(job, outcome)
+
+    def _decide_group(self, jobs: list[_Job], group: _Group) -> None:
         now = self._clock.now()
         for job in jobs:
+            outcome: Ack | Refusal
             try:
-                ack = self._decide(job, group, now)
+                outcome = self._decide(job, group, now)
             except Refusal as refusal:
-                group.done.append((job.future, refusal))
-            else:
-                group.done.append((job.future, ack))
-        if group.applied:
-            await self._store.commit(group.applied)
-            self._publish(group)
-        for future, outcome in group.done:
-            if future.done():  # the caller went away (cancelled): nothing to tell
-                continue
-            if isinstance(outcome, Refusal):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+                outcome = refusal
+            except Exception as exc:
+                raise _DecideFailed(job) from exc
+            group.done.append((job, outcome))
+
+    async def _recover(self, jobs: list[_Job], error: Exception, recovery: _Recovery) -> None:
+        """A group's deciding or commit raised: find the commands to blame, refuse those
+        alone, and apply the rest. Nothing of the failed attempt was applied."""
+        if isinstance(error, _DecideFailed):
+            # Pure code raised on this command, given what the group's earlier commands did.
+            job = error.job
+            log.error("%s refused: deciding it failed", _name(job), exc_info=error.__cause__)
+            job.poisoned = True
+            self._settle(job, refuse("command_failed"))
+            rest = [j for j in jobs if j is not job]
+            if rest:
+                await self._run_group(rest, recovery)
+            return
+        if isinstance(error, StoreUnavailable) or recovery.failures >= RECOVERY_FAILURES:
+            log.error("commit of %d commands failed: %s", len(jobs), error, exc_info=error)
+            self._fail(jobs, refuse("store_failed"))
+            return
+        recovery.failures += 1
+        log.warning("the database refused a group of %d commands (%s: %s); looking for the "
+                    "command to blame", len(jobs), type(error).__name__, error)  # fmt: skip
+        try:
+            tail = await self._store.last_seq()
+        except Exception as exc:
+            log.error("commit of %d commands failed, then the store: %s", len(jobs), exc,
+                      exc_info=error)  # fmt: skip
+            self._fail(jobs, refuse("store_failed"))
+            return
+        if tail != self.seq:
+            # Another process appends to this log: every seq this hub gives is taken, and no
+            # command is to blame. Only a restart, reading the log afresh, mends that.
+            log.error(
+                "the event log ends at %d, not at this hub's %d: another process writes to the "
+                "database; commands fail until the hub restarts", tail, self.seq,
+            )  # fmt: skip
+            self._fail(jobs, refuse("store_failed"))
+            return
+        if len(jobs) > 1:
+            # Each half decided afresh against what the one before it committed.
+            half = len(jobs) // 2
+            await self._run_group(jobs[:half], recovery)
+            await self._run_group(jobs[half:], recovery)
+            return
+        job = jobs[0]
+        log.error("%s refused: the database would not store it", _name(job), exc_info=error)
+        job.poisoned = True
+        if job.new_case is not None:
+            # Its case id may be what the database refused (a row under it that this hub did
+            # not write): never offer it again, so a retry of the intake gets the next one.
+            day, serial = job.new_case[:6], int(job.new_case[6:])
+            self._serial[day] = max(self._serial.get(day, 0), serial)
+        self._settle(job, refuse("command_not_stored"))
+
+    def _settle(self, job: _Job, outcome: Ack | Refusal) -> None:
+        if job.future.done():  # the caller went away (cancelled): nothing to tell
+            return
+        if isinstance(outcome, Refusal):
+            job.future.set_exception(outcome)
+        else:
+            job.future.set_result(outcome)
+
+    def _fail(self, jobs: Sequence[_Job], refusal: Refusal) -> None:
+        for job in jobs:
+            self._settle(job, refusal)
 
     def _decide(self, job: _Job, group: _Group, now: datetime) -> Ack:
         if job.breach is not None:
             return self._decide_breach(job.breach, group, now)
         command = job.command
         assert command is not None
-        digest = _digest(command, job.actor)
+        job.digest = digest = job.digest or _digest(command, job.actor)
         replay = self._replayed(command.id, digest, group)
         if replay is not None:
             return replay
@@ -275,7 +378,7 @@ class Engine:
         hall = dataclasses.replace(self.hall, staff=ChainMap(group.staff, self._staff))
         case_id: str | None = None
         if isinstance(command, Intake):
-            case_id = self._new_case_id(now, group)
+            job.new_case = case_id = self._new_case_id(now, group)
             others = self._candidates(command, group, now)
             events = workflow.decide(
                 None, command, job.actor, now, hall, new_id=case_id, others=others
@@ -390,17 +493,21 @@ class Engine:
         return stored
 
     def _publish(self, group: _Group) -> None:
-        for case in group.cases.values():
-            self._put_case(case)
-        self._staff.update(group.staff)
-        self._serial.update(group.serial)
-        self._last_actor.update(group.actors)
-        self.seq = group.events[-1].seq
-        self._wake_ticker_if_sooner()
+        """Make a committed group the engine's state and hand its events to the listeners.
+        The log's tail and the ids first: whatever fails after them, the next group numbers
+        its events after this one and a retry of these commands is a replay."""
+        if group.events:
+            self.seq = group.events[-1].seq
         self._recent.update(group.ids)
         while len(self._recent) > RECENT_IDS:
             self._recent.popitem(last=False)
             self._ids_complete = False
+        self._serial.update(group.serial)
+        for case in group.cases.values():
+            self._put_case(case)
+        self._staff.update(group.staff)
+        self._last_actor.update(group.actors)
+        self._wake_ticker_if_sooner()
         for listener in list(self._listeners):
             try:
                 listener(group.events)
@@ -509,6 +616,14 @@ def _consume(future: asyncio.Future[Ack]) -> None:
     """Breach jobs have no caller; read their outcome so asyncio does not warn."""
     if not future.cancelled() and future.exception() is not None:
         log.warning("breach job failed: %s", future.exception())
+
+
+def _name(job: _Job) -> str:
+    """A job for the log: the command and who sent it, or the breach."""
+    if job.command is None:
+        case_id, step = job.breach or ("?", "?")
+        return f"breach of {step} on case {case_id}"
+    return f"command {job.command.id} ({op_of(job.command)}) from {job.actor.name}"
 
 
 def _digest(command: Command, actor: Actor) -> str:
