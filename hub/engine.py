@@ -8,10 +8,16 @@ acknowledged that is not on disk, and nothing on disk is missing from memory.
 
 A group whose deciding or commit raises leaves the in-memory state untouched, and one bad
 command must not fail everyone's (:meth:`Engine._recover`): a command whose deciding raised is
-refused alone; when the database refused the group's rows, the group is retried in halves,
-each decided afresh, until the command the database will not take is alone and refused. A
-database that cannot take writes at all (:class:`~hub.store.StoreUnavailable`) fails the group
-at once, without retries.
+refused alone; when the database refused the group's rows, a command applied long ago and
+retried now is answered as a replay, and the rest is retried in halves, each decided afresh,
+until the command the database will not take is alone and refused. A database that cannot take
+writes at all (:class:`~hub.store.StoreUnavailable`) fails the group at once, without retries.
+
+Command ids: the acks of the last :data:`RECENT_IDS` commands are held in memory, and an id
+not among them is taken for a new one without a read. The commands table's primary key
+refuses a reused id at commit, which sends the group to :meth:`Engine._recover`, where the
+stored record answers it; a refused command is looked up before it is answered, since an old
+command retried is usually refused when decided again (its case has moved on).
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ MAX_GROUP = 256
 enough that the first command of a burst is not kept waiting."""
 
 RECENT_IDS = 50_000
+"""Command ids whose acks are held in memory: a retry among them is answered without a read.
+Older ones are found on the rare path (docstring above), so this only bounds memory."""
 
 RECOVERY_FAILURES = 32
 """Failed transactions one group may cost while its bad commands are looked for (one bad
@@ -116,8 +124,7 @@ class _Group:
     applied: list[Applied] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     done: list[tuple[_Job, Ack | Refusal]] = field(default_factory=list)
-    ids: dict[str, tuple[str, Ack]] = field(default_factory=dict)
-    stored: dict[str, AppliedRecord] = field(default_factory=dict)
+    ids: dict[str, AppliedRecord] = field(default_factory=dict)
     actors: dict[str, str] = field(default_factory=dict)  # case id → who changed it last
     keyed: dict[tuple[str, str | None], set[str]] = field(default_factory=dict)
     """Cases changed in the group by (category, grid): duplicate candidates not yet indexed."""
@@ -132,10 +139,13 @@ class Engine:
         clock: Clock,
         *,
         ticker: bool = True,
+        remember: int = RECENT_IDS,
     ) -> None:
         """``ticker=False``: no SLA ticker task; whoever drives the clock (the scenario player)
-        calls :meth:`run_due` at each instant instead."""
+        calls :meth:`run_due` at each instant instead. ``remember``: how many of the latest
+        command ids to answer a retry of from memory (:data:`RECENT_IDS`)."""
         self._store = store
+        self._remember = remember
         self._own_ticker = ticker
         self._settings = settings
         self._clock = clock
@@ -155,10 +165,8 @@ class Engine:
         self._sooner = asyncio.Event()
         """Set when a commit brings a deadline before the ticker's next wake-up."""
         self._ticker_wakes: datetime | None = None
-        self._recent: OrderedDict[str, tuple[str, Ack]] = OrderedDict()
-        """Acks of the last RECENT_IDS commands, so most retries need no database read."""
-        self._ids_complete = False
-        """True while ``_recent`` holds every id ever applied: a miss means a new command."""
+        self._recent: OrderedDict[str, AppliedRecord] = OrderedDict()
+        """The records of the last ``remember`` commands, so most retries need no read."""
         self._last_actor: dict[str, str] = {}
         """case id → the operator whose command last changed it (``hub`` for the ticker), for
         conflicts to say who; only changes since this engine started (not kept on disk)."""
@@ -179,11 +187,9 @@ class Engine:
         for case in loaded.cases:
             self._deadlines.update(case)
         self._serial = dict(loaded.last_case_serial)
-        records, self._ids_complete = await self._store.recent_commands(RECENT_IDS)
-        for record in sorted(records.values(), key=lambda r: r.seq):
-            ack = Ack(command=record.command_id, seq=record.seq, case=record.case,
-                      version=record.version)  # fmt: skip
-            self._recent[record.command_id] = (record.digest, ack)
+        records, _ = await self._store.recent_commands(self._remember)
+        oldest_first = sorted(records.values(), key=lambda r: r.seq)
+        self._recent = OrderedDict((r.command_id, r) for r in oldest_first)
         self.seq = loaded.last_seq
         self._tasks = [asyncio.create_task(self._writer(), name="griddesk-writer")]
         if self._own_ticker:
@@ -265,13 +271,7 @@ class Engine:
         publish and answer. If deciding or the commit raises (anything but a Refusal), none
         of it is applied and :meth:`_recover` finds whom to blame."""
         try:
-            group = _Group()
-            # One query for the whole group: a lookup per command held the writer to ~140/s.
-            # While every applied id is in memory (the usual case) no read is needed at all.
-            if not self._ids_complete:
-                ids = {j.command.id for j in jobs if j.command is not None} - self._recent.keys()
-                group.stored = await self._store.applied_many(ids)
-            self._decide_group(jobs, group)
+            group = self._decide_group(jobs)
             if group.applied:
                 await self._store.commit(group.applied)
         except Exception as exc:
@@ -284,10 +284,10 @@ class Engine:
                 self._publish(group)
             except Exception:
                 log.exception("publishing %d committed events failed", len(group.events))
-        for job, outcome in group.done:
-            self._settle(job, outcome)
+        await self._answer(group)
 
-    def _decide_group(self, jobs: list[_Job], group: _Group) -> None:
+    def _decide_group(self, jobs: list[_Job]) -> _Group:
+        group = _Group()
         now = self._clock.now()
         for job in jobs:
             outcome: Ack | Refusal
@@ -298,6 +298,37 @@ class Engine:
             except Exception as exc:
                 raise _DecideFailed(job) from exc
             group.done.append((job, outcome))
+        return group
+
+    async def _answer(self, group: _Group) -> None:
+        """Resolve the callers of a committed group: acks at once; refusals once a read has
+        shown whether the command was applied long ago (then it is a replay: retried, it is
+        refused when decided again, its case having moved on). One read for the group, and
+        only for ids memory does not hold: a group without refusals reads nothing."""
+        unknown: set[str] = set()
+        for job, outcome in group.done:
+            if isinstance(outcome, Ack):
+                self._settle(job, outcome)
+            elif job.command is not None and job.command.id not in self._recent:
+                # (Memory holds this group's ids by now, and those a duplicate_id came from.)
+                unknown.add(job.command.id)
+        records: dict[str, AppliedRecord] = {}
+        failed: Refusal | None = None
+        if unknown:
+            try:
+                records = await self._store.applied_many(unknown)
+            except Exception:
+                # Cannot tell a replay from a refusal: "unavailable" has them sent again.
+                log.exception("looking up %d refused command ids failed", len(unknown))
+                failed = refuse("store_failed")
+        for job, outcome in group.done:
+            if isinstance(outcome, Refusal):
+                command_id = job.command.id if job.command is not None else ""
+                if command_id in records:
+                    outcome = _replay(records[command_id], job.digest)
+                elif failed is not None and command_id in unknown:
+                    outcome = failed
+                self._settle(job, outcome)
 
     async def _recover(self, jobs: list[_Job], error: Exception, recovery: _Recovery) -> None:
         """A group's deciding or commit raised: find the commands to blame, refuse those
@@ -319,8 +350,13 @@ class Engine:
         recovery.failures += 1
         log.warning("the database refused a group of %d commands (%s: %s); looking for the "
                     "command to blame", len(jobs), type(error).__name__, error)  # fmt: skip
+        # One read says what the database holds that this hub does not know of: the log's
+        # tail, and the records of the group's command ids.
         try:
             tail = await self._store.last_seq()
+            stored = await self._store.applied_many(
+                {j.command.id for j in jobs if j.command is not None}
+            )
         except Exception as exc:
             log.error("commit of %d commands failed, then the store: %s", len(jobs), exc,
                       exc_info=error)  # fmt: skip
@@ -334,6 +370,17 @@ class Engine:
                 "database; commands fail until the hub restarts", tail, self.seq,
             )  # fmt: skip
             self._fail(jobs, refuse("store_failed"))
+            return
+        known = [j for j in jobs if j.command is not None and j.command.id in stored]
+        if known:
+            # Applied before, by this hub too long ago for memory or by another process:
+            # the commands table's key refused it again. A replay (or a reused id).
+            for job in known:
+                assert job.command is not None
+                self._settle(job, _replay(stored[job.command.id], job.digest))
+            rest = [j for j in jobs if j not in known]
+            if rest:
+                await self._run_group(rest, recovery)
             return
         if len(jobs) > 1:
             # Each half decided afresh against what the one before it committed.
@@ -369,8 +416,11 @@ class Engine:
         command = job.command
         assert command is not None
         job.digest = digest = job.digest or _digest(command, job.actor)
-        replay = self._replayed(command.id, digest, group)
-        if replay is not None:
+        seen = group.ids.get(command.id) or self._recent.get(command.id)
+        if seen is not None:
+            replay = _replay(seen, digest)
+            if isinstance(replay, Refusal):
+                raise replay
             return replay
         # The role first, before any lookup: an operator who may not act must not learn
         # from not_found vs forbidden which cases exist.
@@ -413,7 +463,7 @@ class Engine:
             version = (group.cases.get(case_id) or self._cases[case_id]).version
         ack = Ack(command=command.id, seq=stored[-1].seq if stored else self.seq, case=case_id,
                   version=version)  # fmt: skip
-        group.ids[command.id] = (digest, ack)
+        group.ids[command.id] = AppliedRecord(command.id, digest, ack.seq, case_id, version)
         return ack
 
     def _decide_breach(self, breach: tuple[str, Step], group: _Group, now: datetime) -> Ack:
@@ -436,21 +486,6 @@ class Engine:
         if by is None:
             return refusal
         return refuse("version_conflict_by", **refusal.params, by=by)
-
-    def _replayed(self, command_id: str, digest: str, group: _Group) -> Ack | None:
-        seen = group.ids.get(command_id) or self._recent.get(command_id)
-        if seen is not None:
-            seen_digest, ack = seen
-        else:
-            record = group.stored.get(command_id)
-            if record is None:
-                return None
-            seen_digest = record.digest
-            ack = Ack(command=command_id, seq=record.seq, case=record.case,
-                      version=record.version)  # fmt: skip
-        if seen_digest != digest:
-            raise refuse("duplicate_id", command=command_id)
-        return msgspec.structs.replace(ack, replayed=True)
 
     def _apply(
         self,
@@ -499,9 +534,8 @@ class Engine:
         if group.events:
             self.seq = group.events[-1].seq
         self._recent.update(group.ids)
-        while len(self._recent) > RECENT_IDS:
+        while len(self._recent) > self._remember:
             self._recent.popitem(last=False)
-            self._ids_complete = False
         self._serial.update(group.serial)
         for case in group.cases.values():
             self._put_case(case)
@@ -616,6 +650,15 @@ def _consume(future: asyncio.Future[Ack]) -> None:
     """Breach jobs have no caller; read their outcome so asyncio does not warn."""
     if not future.cancelled() and future.exception() is not None:
         log.warning("breach job failed: %s", future.exception())
+
+
+def _replay(record: AppliedRecord, digest: str) -> Ack | Refusal:
+    """The answer to a command whose id was applied as ``record``: its ack again, or
+    ``duplicate_id`` if the id came with another body or from another operator."""
+    if record.digest != digest:
+        return refuse("duplicate_id", command=record.command_id)
+    return Ack(command=record.command_id, seq=record.seq, case=record.case,
+               version=record.version, replayed=True)  # fmt: skip
 
 
 def _name(job: _Job) -> str:

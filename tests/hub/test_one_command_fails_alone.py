@@ -1,5 +1,5 @@
-"""One bad command fails alone — against a real hub (SQLite, and PostgreSQL with
-GRIDDESK_TEST_PG).
+"""One bad command fails alone, and a command applied long ago is still applied once — against
+a real hub (SQLite, and PostgreSQL with GRIDDESK_TEST_PG).
 
 The poison is a row another writer put in the database: a case under the id the hub gives its
 next intake. Halls load cases from outside while the hub runs — the old platform's open cases
@@ -323,6 +323,65 @@ async def test_a_failure_after_the_commit_never_runs_a_command_again(db_url: str
     finally:
         await engine.stop()
         await store.close()
+
+
+# --- commands applied long ago ------------------------------------------------------------------
+
+
+async def test_a_command_applied_long_ago_is_a_replay_and_applied_once(db_url: str) -> None:
+    # The hub remembers three ids; the rest are found in the database when needed.
+    clock = VirtualClock(START, 1.0)
+    async with (
+        running_hub(db_url, clock=clock, engine_options={"remember": 3}) as hub,
+        TestClient.connect(hub.url) as client,
+        TestClient.connect(hub.url) as other,
+    ):
+        await client.hello(hub.tokens[Role.COMMANDER])
+        await other.hello(hub.tokens[Role.DISPATCHER])
+        old_intake = hub.intake("old")
+        _, first = await client.execute(old_intake)
+        assert isinstance(first, Ack) and first.case is not None
+        old_accept = Accept(id="old-accept", case=first.case, version=1)
+        _, accepted = await client.execute(old_accept)
+        assert isinstance(accepted, Ack)
+        await replies(client, await send_all(client, intakes(hub, "later", 6)))
+        before = await stored(db_url)
+
+        # Retried in a burst with another operator's new commands: answered as replays,
+        # the others applied, nothing written twice.
+        news = intakes(hub, "news", 5)
+        sent = await asyncio.gather(
+            send_all(client, [old_intake, old_accept]), send_all(other, news)
+        )
+        mine, theirs = await asyncio.gather(replies(client, sent[0]), replies(other, sent[1]))
+        assert mine == {
+            old_intake.id: msgspec.structs.replace(first, replayed=True),
+            old_accept.id: msgspec.structs.replace(accepted, replayed=True),
+        }
+        assert all(isinstance(r, Ack) and not r.replayed for r in theirs.values())
+        after = await stored(db_url)
+        assert len(after[0]) == len(before[0]) + 5
+        assert after[2] - before[2] == {cmd.id for cmd in news}
+
+        # The same ids with another body: refused as reused, whichever path finds them.
+        for reused in (
+            hub.intake("old", title="另一件事"),
+            Note(id="old-accept", case=first.case, version=2, reason="记录"),
+        ):
+            _, refused = await client.execute(reused)
+            assert isinstance(refused, Error) and refused.code is ErrorCode.DUPLICATE_ID
+        assert await stored(db_url) == after
+        tokens = hub.tokens
+
+    # After a restart, which keeps only the newest ids in memory, the same.
+    async with (
+        running_hub(db_url, seed=False, clock=clock, engine_options={"remember": 3}) as hub,
+        TestClient.connect(hub.url) as client,
+    ):
+        await client.hello(tokens[Role.COMMANDER])
+        _, again = await client.execute(old_intake)
+        assert again == msgspec.structs.replace(first, replayed=True)
+        assert await stored(db_url) == after
 
 
 # --- helpers -----------------------------------------------------------------------------------
