@@ -414,6 +414,25 @@ async def test_load_keeps_open_and_recently_finished_cases(store: Store) -> None
     assert loaded.last_case_serial == {"261101": 2, "261102": 1, "261219": 17}
 
 
+async def test_a_restart_reads_the_serials_of_the_days_it_can_number_and_the_newest_acks(
+    store: Store,
+) -> None:
+    now = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)  # 10:00 on the 20th in the hall
+    cases = [make_case(i, reported_at=now) for i in ("2611010002", "2612190017", "2612200003")]
+    await store.commit([applied(f"c{n}", [created(n + 1, c, f"c{n}")], [c])
+                        for n, c in enumerate(cases)])  # fmt: skip
+
+    loaded = await store.load(now=now, serials_from=now)
+
+    # The hall's day may start the UTC day before: that day is read too, older ones not.
+    assert loaded.last_case_serial == {"261219": 17, "261220": 3}
+    recent = await store.recent_commands(2)
+    assert [(r.command_id, r.seq, r.case) for r in recent] == [
+        ("c1", 2, "2612190017"),
+        ("c2", 3, "2612200003"),
+    ]
+
+
 async def test_operator_tokens_authenticate_and_are_never_stored(store: Store) -> None:
     await store.seed(AREAS, UNITS, STAFF)
     token = await store.add_operator("alice", Role.COMMANDER)
