@@ -201,8 +201,7 @@ class Engine:
         )
         self._cases = {case.id: case for case in loaded.cases}
         self._open = OpenCases(loaded.cases)
-        for case in loaded.cases:
-            self._deadlines.update(case)
+        self._deadlines = DeadlineQueue(loaded.cases)
         self._serial = dict(loaded.last_case_serial)
         records = await self._store.recent_commands(self._remember)
         self._recent = OrderedDict((r.command_id, r) for r in records)
