@@ -44,6 +44,8 @@ test: lint typecheck pytest
 bench: $(STAMP)
 	$(BIN)/python -m bench.hall_seed --cache
 	$(BIN)/python -m bench.commands_sqlite
+	$(BIN)/python -m bench.intake_wire
+	$(BIN)/python -m bench.restart
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.resync
 	$(BIN)/python -m bench.ticker

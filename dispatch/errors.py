@@ -75,6 +75,9 @@ DETAILS: Mapping[str, Detail] = {
     "hub_not_running": Detail(ErrorCode.UNAVAILABLE, "the hub is not running"),
     "hub_stopping": Detail(ErrorCode.UNAVAILABLE, "the hub is stopping"),
     "store_failed": Detail(ErrorCode.UNAVAILABLE, "the hub could not store the command"),
+    "command_not_stored": Detail(
+        ErrorCode.UNAVAILABLE, "the hub's database would not store this command"
+    ),
     "duplicate_id": Detail(
         ErrorCode.DUPLICATE_ID, "command id {command} was used for another command"
     ),

@@ -10,6 +10,7 @@ it reaches the top), so an update costs one push at most.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from datetime import datetime
 
 from dispatch import sla
@@ -22,10 +23,16 @@ COMPACT_SLACK = 1024
 class DeadlineQueue:
     """Case ids by next live deadline; :meth:`update` after every change of a case."""
 
-    def __init__(self) -> None:
-        self._heap: list[tuple[datetime, str]] = []
+    def __init__(self, cases: Iterable[Case] = ()) -> None:
+        """The queue of ``cases`` (built at once, as a hub's start does for a whole hall)."""
         self._due: dict[str, datetime] = {}
         """Each queued case's next deadline: the one heap entry of it that is live."""
+        for case in cases:
+            deadline = sla.next_deadline(case) if case.is_open else None
+            if deadline is not None:
+                self._due[case.id] = deadline.due
+        self._heap: list[tuple[datetime, str]] = [(due, c) for c, due in self._due.items()]
+        heapq.heapify(self._heap)
 
     def __len__(self) -> int:
         return len(self._due)

@@ -3,9 +3,21 @@
 Every change goes through one writer task. It takes the queued commands that are waiting,
 decides each against the current state (pure ``dispatch.workflow``), writes the whole group in
 one transaction (group commit: many commands per transaction, each acknowledged only after the
-commit), then publishes the events to listeners and resolves the callers. A failed commit
-leaves the in-memory state untouched and fails every command of the group: nothing is
+commit), then publishes the events to listeners and resolves the callers. Nothing is
 acknowledged that is not on disk, and nothing on disk is missing from memory.
+
+A group whose deciding or commit raises leaves the in-memory state untouched, and one bad
+command must not fail everyone's (:meth:`Engine._recover`): a command whose deciding raised is
+refused alone; when the database refused the group's rows, a command applied long ago and
+retried now is answered as a replay, and the rest is retried in halves, each decided afresh,
+until the command the database will not take is alone and refused. A database that cannot take
+writes at all (:class:`~hub.store.StoreUnavailable`) fails the group at once, without retries.
+
+Command ids: the acks of the last :data:`RECENT_IDS` commands are held in memory, and an id
+not among them is taken for a new one without a read. The commands table's primary key
+refuses a reused id at commit, which sends the group to :meth:`Engine._recover`, where the
+stored record answers it; a refused command is looked up before it is answered, since an old
+command retried is usually refused when decided again (its case has moved on).
 """
 
 from __future__ import annotations
@@ -13,10 +25,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import logging
 from collections import ChainMap, OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -41,9 +54,10 @@ from dispatch.events import Event, EventType, apply_case_event, apply_staff_even
 from dispatch.hall import Hall
 from dispatch.models import HUB_ACTOR, Actor, Area, Case, Staff, Step, Unit
 from dispatch.protocol import Ack
+from dispatch.routing import OpenCases, duplicate_window
 from hub.clock import Clock
 from hub.deadlines import DeadlineQueue
-from hub.store import Applied, AppliedRecord, Store
+from hub.store import Applied, AppliedRecord, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +66,12 @@ MAX_GROUP = 256
 enough that the first command of a burst is not kept waiting."""
 
 RECENT_IDS = 50_000
+"""Command ids whose acks are held in memory: a retry among them is answered without a read.
+Older ones are found on the rare path (docstring above), so this only bounds memory."""
+
+RECOVERY_FAILURES = 32
+"""Failed transactions one group may cost while its bad commands are looked for (one bad
+command among 256 costs 9); past it, the rest are answered ``store_failed`` (to be retried)."""
 
 Listener = Callable[[Sequence[Event]], None]
 
@@ -75,6 +95,24 @@ class _Job:
     command: Command | None
     future: asyncio.Future[Ack]
     breach: tuple[str, Step] | None = None
+    digest: str = ""  # the command's (_digest), once decided
+    new_case: str | None = None  # the id an intake was last decided with
+    poisoned: bool = False  # refused alone for what it made the hub or its database do
+
+
+class _DecideFailed(Exception):
+    """Deciding ``job`` raised something that is not a Refusal (the error is the cause)."""
+
+    def __init__(self, job: _Job) -> None:
+        super().__init__("deciding a command failed")
+        self.job = job
+
+
+@dataclass
+class _Recovery:
+    """What finding the bad commands of one writer's group has cost so far."""
+
+    failures: int = 0
 
 
 @dataclass
@@ -86,10 +124,11 @@ class _Group:
     serial: dict[str, int] = field(default_factory=dict)
     applied: list[Applied] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
-    done: list[tuple[asyncio.Future[Ack], Ack | Refusal]] = field(default_factory=list)
-    ids: dict[str, tuple[str, Ack]] = field(default_factory=dict)
-    stored: dict[str, AppliedRecord] = field(default_factory=dict)
+    done: list[tuple[_Job, Ack | Refusal]] = field(default_factory=list)
+    ids: dict[str, AppliedRecord] = field(default_factory=dict)
     actors: dict[str, str] = field(default_factory=dict)  # case id → who changed it last
+    keyed: dict[tuple[str, str | None], set[str]] = field(default_factory=dict)
+    """Cases changed in the group by (category, grid): duplicate candidates not yet indexed."""
 
 
 class Engine:
@@ -101,10 +140,13 @@ class Engine:
         clock: Clock,
         *,
         ticker: bool = True,
+        remember: int = RECENT_IDS,
     ) -> None:
         """``ticker=False``: no SLA ticker task; whoever drives the clock (the scenario player)
-        calls :meth:`run_due` at each instant instead."""
+        calls :meth:`run_due` at each instant instead. ``remember``: how many of the latest
+        command ids to answer a retry of from memory (:data:`RECENT_IDS`)."""
         self._store = store
+        self._remember = remember
         self._own_ticker = ticker
         self._settings = settings
         self._clock = clock
@@ -115,7 +157,7 @@ class Engine:
         self._cases: dict[str, Case] = {}
         self._staff: dict[str, Staff] = {}
         self._serial: dict[str, int] = {}
-        self._open_by_key: dict[tuple[str, str | None], set[str]] = {}
+        self._open = OpenCases()
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
@@ -124,10 +166,8 @@ class Engine:
         self._sooner = asyncio.Event()
         """Set when a commit brings a deadline before the ticker's next wake-up."""
         self._ticker_wakes: datetime | None = None
-        self._recent: OrderedDict[str, tuple[str, Ack]] = OrderedDict()
-        """Acks of the last RECENT_IDS commands, so most retries need no database read."""
-        self._ids_complete = False
-        """True while ``_recent`` holds every id ever applied: a miss means a new command."""
+        self._recent: OrderedDict[str, AppliedRecord] = OrderedDict()
+        """The records of the last ``remember`` commands, so most retries need no read."""
         self._last_actor: dict[str, str] = {}
         """case id → the operator whose command last changed it (``hub`` for the ticker), for
         conflicts to say who; only changes since this engine started (not kept on disk)."""
@@ -135,7 +175,23 @@ class Engine:
     # --- life cycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        loaded = await self._store.load()
+        # Loading a month-eight hall makes ~600,000 objects, none in a cycle; the cyclic GC's
+        # passes over everything alive meanwhile (~900 of them) took a quarter of the start.
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            await self._load()
+        finally:
+            if collecting:
+                gc.enable()
+        self._tasks = [asyncio.create_task(self._writer(), name="griddesk-writer")]
+        if self._own_ticker:
+            self._tasks.append(asyncio.create_task(self._ticker(), name="griddesk-sla-ticker"))
+        log.info("engine started: %d cases in memory, seq %d", len(self._cases), self.seq)
+
+    async def _load(self) -> None:
+        """The hall from the store, and the indexes over it."""
+        loaded = await self._store.load(serials_from=self._clock.now())
         self._staff = {s.id: s for s in loaded.staff}
         self.hall = dataclasses.replace(
             self.hall,
@@ -143,19 +199,13 @@ class Engine:
             units={u.id: u for u in loaded.units},
             staff=self._staff,
         )
-        for case in loaded.cases:
-            self._put_case(case)
+        self._cases = {case.id: case for case in loaded.cases}
+        self._open = OpenCases(loaded.cases)
+        self._deadlines = DeadlineQueue(loaded.cases)
         self._serial = dict(loaded.last_case_serial)
-        records, self._ids_complete = await self._store.recent_commands(RECENT_IDS)
-        for record in sorted(records.values(), key=lambda r: r.seq):
-            ack = Ack(command=record.command_id, seq=record.seq, case=record.case,
-                      version=record.version)  # fmt: skip
-            self._recent[record.command_id] = (record.digest, ack)
+        records = await self._store.recent_commands(self._remember)
+        self._recent = OrderedDict((r.command_id, r) for r in records)
         self.seq = loaded.last_seq
-        self._tasks = [asyncio.create_task(self._writer(), name="griddesk-writer")]
-        if self._own_ticker:
-            self._tasks.append(asyncio.create_task(self._ticker(), name="griddesk-sla-ticker"))
-        log.info("engine started: %d cases in memory, seq %d", len(self._cases), self.seq)
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -216,53 +266,172 @@ class Engine:
             while len(jobs) < MAX_GROUP and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
             try:
-                await self._run_group(jobs)
-            except Exception:  # the store failed: nothing of the group is applied or acked
-                log.exception("commit of %d commands failed", len(jobs))
-                err = refuse("store_failed")
-                for job in jobs:
-                    if not job.future.done():
-                        job.future.set_exception(err)
+                await self._run_group(jobs, _Recovery())
+            except Exception:  # a fault of the engine's own: answer everyone, keep writing
+                log.exception("the writer failed on a group of %d commands", len(jobs))
+                self._fail(jobs, refuse("store_failed"))
             finally:
                 for job in jobs:
                     if job.breach:
                         self._breach_pending.discard(job.breach)
-                        self._requeue(job.breach[0])
+                        if not job.poisoned:  # tried again at the next wake-up
+                            self._requeue(job.breach[0])
 
-    async def _run_group(self, jobs: list[_Job]) -> None:
+    async def _run_group(self, jobs: list[_Job], recovery: _Recovery) -> None:
+        """Decide ``jobs`` against the committed state, commit them as one transaction, then
+        publish and answer. If deciding or the commit raises (anything but a Refusal), none
+        of it is applied and :meth:`_recover` finds whom to blame."""
+        try:
+            group = self._decide_group(jobs)
+            if group.applied:
+                await self._store.commit(group.applied)
+        except Exception as exc:
+            await self._recover(jobs, exc, recovery)
+            return
+        # Committed: nothing from here on may send these commands through again, and their
+        # callers hear of it even if handing the group over fails.
+        if group.applied:
+            try:
+                self._publish(group)
+            except Exception:
+                log.exception("publishing %d committed events failed", len(group.events))
+        await self._answer(group)
+
+    def _decide_group(self, jobs: list[_Job]) -> _Group:
         group = _Group()
-        # One query for the whole group: a lookup per command held the writer to ~140/s.
-        # While every applied id is in memory (the usual case) no read is needed at all.
-        if not self._ids_complete:
-            ids = {j.command.id for j in jobs if j.command is not None} - self._recent.keys()
-            group.stored = await self._store.applied_many(ids)
         now = self._clock.now()
         for job in jobs:
+            outcome: Ack | Refusal
             try:
-                ack = self._decide(job, group, now)
+                outcome = self._decide(job, group, now)
             except Refusal as refusal:
-                group.done.append((job.future, refusal))
-            else:
-                group.done.append((job.future, ack))
-        if group.applied:
-            await self._store.commit(group.applied)
-            self._publish(group)
-        for future, outcome in group.done:
-            if future.done():  # the caller went away (cancelled): nothing to tell
-                continue
+                outcome = refusal
+            except Exception as exc:
+                raise _DecideFailed(job) from exc
+            group.done.append((job, outcome))
+        return group
+
+    async def _answer(self, group: _Group) -> None:
+        """Resolve the callers of a committed group: acks at once; refusals once a read has
+        shown whether the command was applied long ago (then it is a replay: retried, it is
+        refused when decided again, its case having moved on). One read for the group, and
+        only for ids memory does not hold: a group without refusals reads nothing."""
+        unknown: set[str] = set()
+        for job, outcome in group.done:
+            if isinstance(outcome, Ack):
+                self._settle(job, outcome)
+            elif job.command is not None and job.command.id not in self._recent:
+                # (Memory holds this group's ids by now, and those a duplicate_id came from.)
+                unknown.add(job.command.id)
+        records: dict[str, AppliedRecord] = {}
+        failed: Refusal | None = None
+        if unknown:
+            try:
+                records = await self._store.applied_many(unknown)
+            except Exception:
+                # Cannot tell a replay from a refusal: "unavailable" has them sent again.
+                log.exception("looking up %d refused command ids failed", len(unknown))
+                failed = refuse("store_failed")
+        for job, outcome in group.done:
             if isinstance(outcome, Refusal):
-                future.set_exception(outcome)
-            else:
-                future.set_result(outcome)
+                command_id = job.command.id if job.command is not None else ""
+                if command_id in records:
+                    outcome = _replay(records[command_id], job.digest)
+                elif failed is not None and command_id in unknown:
+                    outcome = failed
+                self._settle(job, outcome)
+
+    async def _recover(self, jobs: list[_Job], error: Exception, recovery: _Recovery) -> None:
+        """A group's deciding or commit raised: find the commands to blame, refuse those
+        alone, and apply the rest. Nothing of the failed attempt was applied."""
+        if isinstance(error, _DecideFailed):
+            # Pure code raised on this command, given what the group's earlier commands did.
+            job = error.job
+            log.error("%s refused: deciding it failed", _name(job), exc_info=error.__cause__)
+            job.poisoned = True
+            self._settle(job, refuse("command_failed"))
+            rest = [j for j in jobs if j is not job]
+            if rest:
+                await self._run_group(rest, recovery)
+            return
+        if isinstance(error, StoreUnavailable) or recovery.failures >= RECOVERY_FAILURES:
+            log.error("commit of %d commands failed: %s", len(jobs), error, exc_info=error)
+            self._fail(jobs, refuse("store_failed"))
+            return
+        recovery.failures += 1
+        log.warning("the database refused a group of %d commands (%s: %s); looking for the "
+                    "command to blame", len(jobs), type(error).__name__, error)  # fmt: skip
+        # One read says what the database holds that this hub does not know of: the log's
+        # tail, and the records of the group's command ids.
+        try:
+            tail = await self._store.last_seq()
+            stored = await self._store.applied_many(
+                {j.command.id for j in jobs if j.command is not None}
+            )
+        except Exception as exc:
+            log.error("commit of %d commands failed, then the store: %s", len(jobs), exc,
+                      exc_info=error)  # fmt: skip
+            self._fail(jobs, refuse("store_failed"))
+            return
+        if tail != self.seq:
+            # Another process appends to this log: every seq this hub gives is taken, and no
+            # command is to blame. Only a restart, reading the log afresh, mends that.
+            log.error(
+                "the event log ends at %d, not at this hub's %d: another process writes to the "
+                "database; commands fail until the hub restarts", tail, self.seq,
+            )  # fmt: skip
+            self._fail(jobs, refuse("store_failed"))
+            return
+        known = [j for j in jobs if j.command is not None and j.command.id in stored]
+        if known:
+            # Applied before, by this hub too long ago for memory or by another process:
+            # the commands table's key refused it again. A replay (or a reused id).
+            for job in known:
+                assert job.command is not None
+                self._settle(job, _replay(stored[job.command.id], job.digest))
+            rest = [j for j in jobs if j not in known]
+            if rest:
+                await self._run_group(rest, recovery)
+            return
+        if len(jobs) > 1:
+            # Each half decided afresh against what the one before it committed.
+            half = len(jobs) // 2
+            await self._run_group(jobs[:half], recovery)
+            await self._run_group(jobs[half:], recovery)
+            return
+        job = jobs[0]
+        log.error("%s refused: the database would not store it", _name(job), exc_info=error)
+        job.poisoned = True
+        if job.new_case is not None:
+            # Its case id may be what the database refused (a row under it that this hub did
+            # not write): never offer it again, so a retry of the intake gets the next one.
+            day, serial = job.new_case[:6], int(job.new_case[6:])
+            self._serial[day] = max(self._serial.get(day, 0), serial)
+        self._settle(job, refuse("command_not_stored"))
+
+    def _settle(self, job: _Job, outcome: Ack | Refusal) -> None:
+        if job.future.done():  # the caller went away (cancelled): nothing to tell
+            return
+        if isinstance(outcome, Refusal):
+            job.future.set_exception(outcome)
+        else:
+            job.future.set_result(outcome)
+
+    def _fail(self, jobs: Sequence[_Job], refusal: Refusal) -> None:
+        for job in jobs:
+            self._settle(job, refusal)
 
     def _decide(self, job: _Job, group: _Group, now: datetime) -> Ack:
         if job.breach is not None:
             return self._decide_breach(job.breach, group, now)
         command = job.command
         assert command is not None
-        digest = _digest(command, job.actor)
-        replay = self._replayed(command.id, digest, group)
-        if replay is not None:
+        job.digest = digest = job.digest or _digest(command, job.actor)
+        seen = group.ids.get(command.id) or self._recent.get(command.id)
+        if seen is not None:
+            replay = _replay(seen, digest)
+            if isinstance(replay, Refusal):
+                raise replay
             return replay
         # The role first, before any lookup: an operator who may not act must not learn
         # from not_found vs forbidden which cases exist.
@@ -270,8 +439,8 @@ class Engine:
         hall = dataclasses.replace(self.hall, staff=ChainMap(group.staff, self._staff))
         case_id: str | None = None
         if isinstance(command, Intake):
-            case_id = self._new_case_id(now, group)
-            others = {c.id: c for c in self._candidates(command, group)}
+            job.new_case = case_id = self._new_case_id(now, group)
+            others = self._candidates(command, group, now)
             events = workflow.decide(
                 None, command, job.actor, now, hall, new_id=case_id, others=others
             )
@@ -305,7 +474,7 @@ class Engine:
             version = (group.cases.get(case_id) or self._cases[case_id]).version
         ack = Ack(command=command.id, seq=stored[-1].seq if stored else self.seq, case=case_id,
                   version=version)  # fmt: skip
-        group.ids[command.id] = (digest, ack)
+        group.ids[command.id] = AppliedRecord(command.id, digest, ack.seq, case_id, version)
         return ack
 
     def _decide_breach(self, breach: tuple[str, Step], group: _Group, now: datetime) -> Ack:
@@ -329,21 +498,6 @@ class Engine:
             return refusal
         return refuse("version_conflict_by", **refusal.params, by=by)
 
-    def _replayed(self, command_id: str, digest: str, group: _Group) -> Ack | None:
-        seen = group.ids.get(command_id) or self._recent.get(command_id)
-        if seen is not None:
-            seen_digest, ack = seen
-        else:
-            record = group.stored.get(command_id)
-            if record is None:
-                return None
-            seen_digest = record.digest
-            ack = Ack(command=command_id, seq=record.seq, case=record.case,
-                      version=record.version)  # fmt: skip
-        if seen_digest != digest:
-            raise refuse("duplicate_id", command=command_id)
-        return msgspec.structs.replace(ack, replayed=True)
-
     def _apply(
         self,
         events: list[Event],
@@ -363,6 +517,7 @@ class Engine:
                 case = apply_case_event(self._case(event.case, group), event)
                 group.cases[case.id] = touched_cases[case.id] = case
                 group.actors[case.id] = event.actor
+                group.keyed.setdefault((case.category, case.grid), set()).add(case.id)
             if event.staff is not None and event.changes:
                 person = group.staff.get(event.staff) or self._staff[event.staff]
                 group.staff[event.staff] = touched_staff[event.staff] = apply_staff_event(
@@ -384,17 +539,20 @@ class Engine:
         return stored
 
     def _publish(self, group: _Group) -> None:
+        """Make a committed group the engine's state and hand its events to the listeners.
+        The log's tail and the ids first: whatever fails after them, the next group numbers
+        its events after this one and a retry of these commands is a replay."""
+        if group.events:
+            self.seq = group.events[-1].seq
+        self._recent.update(group.ids)
+        while len(self._recent) > self._remember:
+            self._recent.popitem(last=False)
+        self._serial.update(group.serial)
         for case in group.cases.values():
             self._put_case(case)
         self._staff.update(group.staff)
-        self._serial.update(group.serial)
         self._last_actor.update(group.actors)
-        self.seq = group.events[-1].seq
         self._wake_ticker_if_sooner()
-        self._recent.update(group.ids)
-        while len(self._recent) > RECENT_IDS:
-            self._recent.popitem(last=False)
-            self._ids_complete = False
         for listener in list(self._listeners):
             try:
                 listener(group.events)
@@ -407,12 +565,8 @@ class Engine:
         return group.cases.get(case_id) or self._cases.get(case_id)
 
     def _put_case(self, case: Case) -> None:
-        old = self._cases.get(case.id)
-        if old is not None and old.is_open:
-            self._open_by_key.get((old.category, old.grid), set()).discard(old.id)
+        self._open.put(self._cases.get(case.id), case)
         self._cases[case.id] = case
-        if case.is_open:
-            self._open_by_key.setdefault((case.category, case.grid), set()).add(case.id)
         self._deadlines.update(case)
 
     def _requeue(self, case_id: str) -> None:
@@ -422,17 +576,19 @@ class Engine:
         if case is not None:
             self._deadlines.update(case)
 
-    def _candidates(self, intake: Intake, group: _Group) -> Iterable[Case]:
-        """Open cases that an intake could duplicate: same category and grid."""
-        ids = set(self._open_by_key.get((intake.category, intake.grid), ()))
-        ids.update(
-            c.id for c in group.cases.values()
-            if c.category == intake.category and c.grid == intake.grid
-        )  # fmt: skip
+    def _candidates(self, intake: Intake, group: _Group, now: datetime) -> dict[str, Case]:
+        """The open cases an intake reported ``now`` could duplicate (``find_duplicate`` picks
+        among them): of its category and grid, reported within the window — found through the
+        index, plus those the group changed. A few, however many the hall holds."""
+        key = (intake.category, intake.grid)
+        ids = set(self._open.near(intake.category, intake.grid, now, duplicate_window(self.hall)))
+        ids.update(group.keyed.get(key, ()))
+        others: dict[str, Case] = {}
         for case_id in ids:
             case = self._case(case_id, group)
             if case is not None and case.is_open:
-                yield case
+                others[case_id] = case
+        return others
 
     def _new_case_id(self, now: datetime, group: _Group) -> str:
         """YYMMDD + a 4-digit serial of the day in the hall's time zone: ``2611230042``."""
@@ -505,6 +661,23 @@ def _consume(future: asyncio.Future[Ack]) -> None:
     """Breach jobs have no caller; read their outcome so asyncio does not warn."""
     if not future.cancelled() and future.exception() is not None:
         log.warning("breach job failed: %s", future.exception())
+
+
+def _replay(record: AppliedRecord, digest: str) -> Ack | Refusal:
+    """The answer to a command whose id was applied as ``record``: its ack again, or
+    ``duplicate_id`` if the id came with another body or from another operator."""
+    if record.digest != digest:
+        return refuse("duplicate_id", command=record.command_id)
+    return Ack(command=record.command_id, seq=record.seq, case=record.case,
+               version=record.version, replayed=True)  # fmt: skip
+
+
+def _name(job: _Job) -> str:
+    """A job for the log: the command and who sent it, or the breach."""
+    if job.command is None:
+        case_id, step = job.breach or ("?", "?")
+        return f"breach of {step} on case {case_id}"
+    return f"command {job.command.id} ({op_of(job.command)}) from {job.actor.name}"
 
 
 def _digest(command: Command, actor: Actor) -> str:

@@ -139,11 +139,12 @@ class SqliteWriter:
         with self._engine.connect():
             pass
 
-    def transaction(self, fn: Callable[Concatenate[Connection, _P], None], *args: _P.args,
-                    **kwargs: _P.kwargs) -> None:  # fmt: skip
-        """``fn(conn, …)`` in one transaction (call it through :meth:`run`)."""
+    def transaction(self, fn: Callable[Concatenate[Connection, _P], _T], *args: _P.args,
+                    **kwargs: _P.kwargs) -> _T:  # fmt: skip
+        """``fn(conn, …)`` in one transaction, and what it returns (call it through
+        :meth:`run`)."""
         with self._engine.begin() as conn:
-            fn(conn, *args, **kwargs)
+            return fn(conn, *args, **kwargs)
 
     async def close(self) -> None:
         if self._closed:

@@ -167,7 +167,7 @@ class CommandRow(Base):
     id: Mapped[Ident] = mapped_column(primary_key=True)
     digest: Mapped[Digest]
     actor: Mapped[Ident]
-    seq: Mapped[Seq]
+    seq: Mapped[Seq] = mapped_column(index=True)  # the newest ids are read at start
     case: Mapped[Ident | None]
     version: Mapped[int | None]
     at: Mapped[datetime]

@@ -9,16 +9,21 @@ NORMAL may drop the last transactions on power loss).
 On a SQLite file the commit runs on a synchronous engine in one writer thread of its own, the
 whole transaction in one hop off the event loop: through the async driver every statement is
 a round trip that waits for a loop busy fanning frames out. PostgreSQL stays on asyncpg.
+
+A failed commit says whose fault it was: :class:`StoreUnavailable` when the database cannot
+take writes now (connection lost, disk full, locked, schema missing), so no command is to blame;
+anything else when it refused these rows (a key another writer already used, a value the
+column cannot hold), so the engine looks for the command that wrote them.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from sqlalchemy import (
@@ -32,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     async_sessionmaker,
@@ -47,7 +52,6 @@ from hub.schema import (
     AreaRow,
     Base,
     CaseRow,
-    CommandRow,
     EventRow,
     OperatorRow,
     StaffRow,
@@ -65,6 +69,8 @@ MIGRATION_LOCK_KEY = 0x6772_6964_6465_736B  # "griddesk": one hub migrates at a 
 
 _CASE_ID = re.compile(r"^(\d{6})(\d+)$")  # YYMMDD + serial
 
+_T = TypeVar("_T")
+
 _TABLES = Base.metadata.tables
 _AREAS: Table = _TABLES["areas"]
 _UNITS: Table = _TABLES["units"]
@@ -72,6 +78,11 @@ _STAFF: Table = _TABLES["staff"]
 _CASES: Table = _TABLES["cases"]
 _EVENTS: Table = _TABLES["events"]
 _COMMANDS: Table = _TABLES["commands"]
+
+_RECORDS = select(
+    _COMMANDS.c.id, _COMMANDS.c.digest, _COMMANDS.c.seq, _COMMANDS.c.case, _COMMANDS.c.version
+)
+"""An :class:`AppliedRecord`'s columns, in its order."""
 
 _encoder = msgspec.json.Encoder()
 _area_decoder = msgspec.json.Decoder(Area)
@@ -106,9 +117,9 @@ class Applied:
     ack_version: int | None
 
 
-@dataclass(frozen=True)
-class AppliedRecord:
-    """What a retried command is answered with."""
+class AppliedRecord(msgspec.Struct, frozen=True, gc=False):
+    """What a retried command is answered with. The engine holds tens of thousands of them,
+    read at start: plain values, not ORM rows, and nothing for the cyclic GC to walk."""
 
     command_id: str
     digest: str
@@ -124,6 +135,12 @@ class Operator:
     unit: str | None
     enabled: bool
     created_at: datetime
+
+
+class StoreUnavailable(Exception):
+    """The database cannot take writes now — the connection is lost, the disk is full, the file
+    is locked or broken, a table is missing — whatever the rows were: no command is to blame,
+    and retrying part of a batch would only fail again. Raised from the driver's error."""
 
 
 class OperatorExists(ValueError):
@@ -217,54 +234,26 @@ class Store:
                 rows = list({p.id: _staff_row(p) for p in staff}.values())
                 await session.execute(self._upsert(_STAFF, "id"), rows)
 
-    async def load(self, *, now: datetime | None = None) -> Loaded:
+    async def load(
+        self, *, now: datetime | None = None, serials_from: datetime | None = None
+    ) -> Loaded:
         """Everything the hub keeps in memory. ``now`` defaults to the time of the last event;
-        see :data:`RECENT_CLOSED` for which finished cases are included."""
-        async with self._sessions() as session, session.begin():
-            areas = [
-                _area_decoder.decode(d)
-                for d in await session.scalars(select(AreaRow.data).order_by(AreaRow.code))
-            ]
-            units = [
-                _unit_decoder.decode(d)
-                for d in await session.scalars(select(UnitRow.data).order_by(UnitRow.id))
-            ]
-            staff = [
-                _staff_decoder.decode(d)
-                for d in await session.scalars(select(StaffRow.data).order_by(StaffRow.id))
-            ]
-            last = await session.execute(
-                select(EventRow.seq, EventRow.at).order_by(EventRow.seq.desc()).limit(1)
-            )
-            tail = last.first()
-            last_seq = 0 if tail is None else int(tail.seq)
-            if now is None and tail is not None:
-                now = tail.at
-            query = select(CaseRow.data).order_by(CaseRow.id)
-            if now is not None:
-                cutoff = now - RECENT_CLOSED
-                query = query.where(
-                    or_(
-                        CaseRow.status.not_in([str(s) for s in TERMINAL_STATUSES]),
-                        CaseRow.reported_at >= cutoff,
-                        CaseRow.closed_at >= cutoff,
-                    )
-                )
-            cases = [_case_decoder.decode(d) for d in await session.scalars(query)]
-            serials: dict[str, int] = {}
-            for case_id in await session.scalars(select(CaseRow.id)):
-                match = _CASE_ID.match(case_id)
-                if match:
-                    day, serial = match.group(1), int(match.group(2))
-                    serials[day] = max(serials.get(day, 0), serial)
-        return Loaded(
-            areas=areas,
-            units=units,
-            staff=staff,
-            cases=cases,
-            last_seq=last_seq,
-            last_case_serial=serials,
-        )
+        see :data:`RECENT_CLOSED` for which finished cases are included.
+
+        ``last_case_serial`` covers every day from the one of ``serials_from`` on (in any time
+        zone: a day early in UTC), read through the case ids' index — the only days a hub whose
+        clock stands there can still number cases on; without it, every day ever (a scan of
+        every case id the hall has had)."""
+        return await self._read(functools.partial(_read_loaded, now=now, serials_from=serials_from))
+
+    async def _read(self, fn: Callable[[Connection], _T]) -> _T:
+        """``fn(conn, …)`` in one read transaction, in one hop: on a SQLite file on the
+        writer's thread (through the async driver, every row of a big read is handed across
+        threads and through a greenlet: a third of the start on a month-eight hall)."""
+        if self._writer is not None:
+            return await self._writer.run(self._writer.transaction, fn)
+        async with self._engine.connect() as conn:
+            return await conn.run_sync(fn)
 
     # --- the write path -------------------------------------------------------------------
 
@@ -272,18 +261,28 @@ class Store:
         """Write a batch of applied commands in one transaction: all of it, or (raising) none.
 
         Events are inserted (never updated: a reused seq fails the batch on the primary key),
-        cases and staff upserted at their latest version in the batch, command ids recorded.
+        cases created in the batch inserted (a row already under a new case's id fails the
+        batch: a new case never overwrites a case it did not write), other cases and staff
+        upserted at their latest version in the batch, command ids inserted (an id already
+        recorded fails the batch on the primary key).
+
+        Raises :class:`StoreUnavailable` when the database cannot take writes now; any other
+        error means it refused something in these rows.
         """
         if not batch:
             return
         event_rows: list[dict[str, Any]] = []
         case_rows: dict[str, dict[str, Any]] = {}
+        created: set[str] = set()
         staff_rows: dict[str, dict[str, Any]] = {}
         command_rows: list[dict[str, Any]] = []
         seq_so_far: int | None = None
         needs_tail = False
         for item in batch:
             event_rows.extend(_event_row(e) for e in item.events)
+            created.update(
+                e.case for e in item.events if e.type is EventType.CASE_CREATED and e.case
+            )
             if item.events:
                 seq_so_far = max(seq_so_far or 0, *(e.seq for e in item.events))
             # One statement may not upsert a key twice (PostgreSQL refuses): keep the latest.
@@ -306,19 +305,25 @@ class Store:
                 )
         rows = _BatchRows(
             events=event_rows,
-            cases=list(case_rows.values()),
+            new_cases=[row for key, row in case_rows.items() if key in created],
+            cases=[row for key, row in case_rows.items() if key not in created],
             staff=list(staff_rows.values()),
             commands=command_rows,
             needs_tail=needs_tail,
         )
-        if self._writer is not None:
-            await self._writer.run(self._writer.transaction, _write_batch, rows)
-            return
-        # Core on one connection, not the ORM session: the write path is the hub's hot path.
-        # One run_sync for the whole transaction: the same statements on the same asyncpg
-        # connection, without a greenlet round trip per statement.
-        async with self._engine.begin() as conn:
-            await conn.run_sync(_write_batch, rows)
+        try:
+            if self._writer is not None:
+                await self._writer.run(self._writer.transaction, _write_batch, rows)
+                return
+            # Core on one connection, not the ORM session: the write path is the hub's hot
+            # path. One run_sync for the whole transaction: the same statements on the same
+            # asyncpg connection, without a greenlet round trip per statement.
+            async with self._engine.begin() as conn:
+                await conn.run_sync(_write_batch, rows)
+        except Exception as exc:
+            if not _rows_refused(exc):
+                raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            raise
 
     def _upsert(self, table: Table, key: str) -> Any:
         return _upsert(table, key, postgres=self._postgres)
@@ -365,25 +370,20 @@ class Store:
         """The record of an applied command, or None if this id was never applied."""
         return (await self.applied_many([command_id])).get(command_id)
 
-    async def recent_commands(self, limit: int) -> tuple[dict[str, AppliedRecord], bool]:
-        """The last ``limit`` applied commands, and whether that is all of them (so an id not
-        among them was never applied)."""
-        async with self._sessions() as session:
-            rows = list(
-                await session.scalars(
-                    select(CommandRow).order_by(CommandRow.seq.desc()).limit(limit + 1)
-                )
-            )
-        complete = len(rows) <= limit
-        return {r.id: _record(r) for r in rows[:limit]}, complete
+    async def recent_commands(self, limit: int) -> list[AppliedRecord]:
+        """The records of the last ``limit`` applied commands, oldest first: read at start,
+        newest first by the seq index, as plain rows (ORM objects for 50,000 of them took
+        half of a month-eight hall's restart)."""
+        return await self._read(functools.partial(_read_recent, limit=limit))
 
     async def applied_many(self, command_ids: Collection[str]) -> dict[str, AppliedRecord]:
-        """The records of those ids that were applied: one query for a whole group."""
+        """The records of those ids that were applied: one query by primary key for many."""
         if not command_ids:
             return {}
-        async with self._sessions() as session:
-            rows = await session.scalars(select(CommandRow).where(CommandRow.id.in_(command_ids)))
-            return {r.id: _record(r) for r in rows}
+        query = _RECORDS.where(_COMMANDS.c.id.in_(list(command_ids)))
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {row.id: AppliedRecord(*row) for row in rows}
 
     async def all_cases(self) -> list[Case]:
         """Every case in the database, open or not, by id."""
@@ -476,6 +476,69 @@ class Store:
         return Actor(name=row.name, role=Role(row.role), unit=row.unit)
 
 
+# --- the restart reads --------------------------------------------------------------------
+
+
+def _read_loaded(conn: Connection, now: datetime | None, serials_from: datetime | None) -> Loaded:
+    """The reads of :meth:`Store.load`, inside the caller's transaction on ``conn``."""
+    areas = [_area_decoder.decode(d) for d in conn.scalars(select(_AREAS.c.data)).all()]
+    units = [_unit_decoder.decode(d) for d in conn.scalars(select(_UNITS.c.data)).all()]
+    staff = [_staff_decoder.decode(d) for d in conn.scalars(select(_STAFF.c.data)).all()]
+    tail = conn.execute(
+        select(EventRow.seq, EventRow.at).order_by(EventRow.seq.desc()).limit(1)
+    ).first()
+    last_seq = 0 if tail is None else int(tail.seq)
+    if now is None and tail is not None:
+        now = tail.at
+    # In the table's order, then sorted here: ordered by id, SQLite walks the id index and
+    # looks every row up (a third of the read at 100,000 open cases).
+    query = select(_CASES.c.data)
+    if now is not None:
+        cutoff = now - RECENT_CLOSED
+        query = query.where(
+            or_(
+                CaseRow.status.not_in([str(s) for s in TERMINAL_STATUSES]),
+                CaseRow.reported_at >= cutoff,
+                CaseRow.closed_at >= cutoff,
+            )
+        )
+    # .all(): one fetchall; iterating a result fetches row by row (a third slower here).
+    cases = [_case_decoder.decode(d) for d in conn.scalars(query).all()]
+    ids = select(CaseRow.id)
+    if serials_from is not None:
+        # Ids start with the hall's local YYMMDD: every local day from serials_from's on
+        # sorts at or after the UTC day before it.
+        first_day = (serials_from.astimezone(UTC) - timedelta(days=1)).strftime("%y%m%d")
+        ids = ids.where(CaseRow.id >= first_day)
+    serials: dict[str, int] = {}
+    for case_id in conn.scalars(ids).all():
+        match = _CASE_ID.match(case_id)
+        if match:
+            day, serial = match.group(1), int(match.group(2))
+            serials[day] = max(serials.get(day, 0), serial)
+    return Loaded(
+        areas=sorted(areas, key=_area_code),
+        units=sorted(units, key=_ident),
+        staff=sorted(staff, key=_ident),
+        cases=sorted(cases, key=_ident),
+        last_seq=last_seq,
+        last_case_serial=serials,
+    )
+
+
+def _read_recent(conn: Connection, limit: int) -> list[AppliedRecord]:
+    rows = conn.execute(_RECORDS.order_by(_COMMANDS.c.seq.desc()).limit(limit)).all()
+    return [AppliedRecord(*row) for row in reversed(rows)]
+
+
+def _ident(item: Unit | Staff | Case) -> str:
+    return item.id
+
+
+def _area_code(area: Area) -> str:
+    return area.code
+
+
 # --- the write transaction ----------------------------------------------------------------
 
 
@@ -484,7 +547,8 @@ class _BatchRows:
     """The rows of one batch, ready to write."""
 
     events: list[dict[str, Any]]
-    cases: list[dict[str, Any]]
+    new_cases: list[dict[str, Any]]  # created in the batch: inserted, never over another row
+    cases: list[dict[str, Any]]  # changed: upserted
     staff: list[dict[str, Any]]
     commands: list[dict[str, Any]]  # "seq" None: acknowledged at the log's tail (needs_tail)
     needs_tail: bool
@@ -506,6 +570,8 @@ def _write_batch(conn: Connection, rows: _BatchRows) -> None:
         for row in rows.commands:
             if row["seq"] is None:
                 row["seq"] = tail
+    if rows.new_cases:
+        conn.execute(insert(_CASES), rows.new_cases)
     if rows.cases:
         conn.execute(_upsert(_CASES, "id", postgres=postgres), rows.cases)
     if rows.staff:
@@ -526,10 +592,29 @@ def _upsert(table: Table, key: str, *, postgres: bool) -> Any:
     return stmt.on_conflict_do_update(index_elements=[key], set_=columns)
 
 
-def _record(row: CommandRow) -> AppliedRecord:
-    return AppliedRecord(
-        command_id=row.id, digest=row.digest, seq=row.seq, case=row.case, version=row.version
-    )
+_ROWS_REFUSED_SQLSTATES = ("22", "23")
+"""PostgreSQL error classes about the values written: data exception, integrity violation."""
+
+
+def _rows_refused(error: BaseException | None) -> bool:
+    """Whether a failed commit's ``error`` is the database refusing these rows (so some
+    command of the batch is to blame) rather than the database failing (:class:`StoreUnavailable`).
+
+    Refused: a constraint (a key already taken), a value the column or driver cannot take
+    (SQLite's integers stop at 2**63, PostgreSQL refuses a NUL in text), a value our column
+    types refuse on the way in. Failing: everything else the driver or SQLAlchemy raises —
+    lost connection, disk full, lock timeout, broken file, missing table — and the OS's errors.
+    """
+    if isinstance(error, IntegrityError | DataError):
+        return True
+    if isinstance(error, DBAPIError):
+        # asyncpg's errors reach SQLAlchemy as one generic class; their SQLSTATE tells.
+        state = getattr(error.orig, "sqlstate", None)
+        return isinstance(state, str) and state.startswith(_ROWS_REFUSED_SQLSTATES)
+    if isinstance(error, StatementError):  # a bind processor refused a value
+        return _rows_refused(error.orig)
+    # What is left was raised for a value by the driver (OverflowError, UnicodeEncodeError …).
+    return error is not None and not isinstance(error, SQLAlchemyError | OSError | TimeoutError)
 
 
 # --- rows ---------------------------------------------------------------------------------

@@ -66,6 +66,23 @@ def test_soonest_and_due_match_a_full_scan_through_random_changes() -> None:
         assert queue.soonest() == _scan_soonest(cases)
 
 
+def test_a_queue_built_at_once_is_the_queue_built_case_by_case() -> None:
+    rng = random.Random(11)
+    statuses = [Status.DISPATCHED] * 6 + [Status.CLOSED, Status.PARKED]
+    cases = [
+        _case(f"c{n}", [rng.randrange(1, 600) for _ in range(rng.randrange(0, 4))],
+              status=rng.choice(statuses))
+        for n in range(500)
+    ]  # fmt: skip
+    at_once, one_by_one = DeadlineQueue(cases), DeadlineQueue()
+    for case in cases:
+        one_by_one.update(case)
+    assert len(at_once) == len(one_by_one)
+    assert at_once.soonest() == one_by_one.soonest() == _scan_soonest({c.id: c for c in cases})
+    now = T0 + timedelta(minutes=300)
+    assert at_once.take_due(now) == one_by_one.take_due(now)
+
+
 def test_a_case_taken_but_not_breached_is_back_after_update() -> None:
     # A breach whose commit failed: the engine puts the case back and the ticker retries.
     queue = DeadlineQueue()

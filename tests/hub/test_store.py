@@ -47,7 +47,7 @@ from dispatch.models import (
 )
 from hub.migrations import alembic_config
 from hub.schema import Base
-from hub.store import Applied, OperatorExists, OperatorUnitError, Store
+from hub.store import Applied, OperatorExists, OperatorUnitError, Store, StoreUnavailable
 
 CST = timezone(timedelta(hours=8))  # the hall's local offset
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in the hall
@@ -357,6 +357,37 @@ async def test_a_reused_seq_fails_the_whole_batch(store: Store) -> None:
     assert await store.events_after(0) == [as_sent(created(1, first, "c1"))]
 
 
+async def test_a_new_case_is_never_written_over_a_row_it_did_not_write(store: Store) -> None:
+    imported = make_case("2611230040", title="旧平台导入")
+    await store.commit([applied(None, [], [imported])])  # a row with no event: another writer's
+    new = make_case("2611230040", title="新登记")
+    other = make_case("2611230041")
+
+    with pytest.raises(IntegrityError):  # the rows refused, not the database failing
+        await store.commit(
+            [
+                applied("c1", [created(1, other, "c1")], [other]),
+                applied("c2", [created(2, new, "c2")], [new]),
+            ]
+        )
+
+    assert await store.all_cases() == [imported]
+    assert await store.last_seq() == 0
+    assert await store.applied("c1") is None
+
+
+async def test_a_store_that_cannot_write_is_unavailable_whatever_the_rows(db_url: str) -> None:
+    store = await Store.open(db_url)
+    try:
+        async with store.engine.begin() as conn:
+            await conn.execute(text("DROP TABLE events"))  # a broken file, a lost schema
+        case = make_case("2611230050")
+        with pytest.raises(StoreUnavailable):
+            await store.commit([applied("c1", [created(1, case, "c1")], [case])])
+    finally:
+        await store.close()
+
+
 async def test_load_keeps_open_and_recently_finished_cases(store: Store) -> None:
     now = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
     old_open = make_case("2611010001", status=Status.PARKED, reported_at=now - timedelta(days=50))
@@ -381,6 +412,25 @@ async def test_load_keeps_open_and_recently_finished_cases(store: Store) -> None
     assert [c.id for c in loaded.cases] == ["2611010001", "2611020001", "2612190017"]
     assert len(await store.all_cases()) == 4
     assert loaded.last_case_serial == {"261101": 2, "261102": 1, "261219": 17}
+
+
+async def test_a_restart_reads_the_serials_of_the_days_it_can_number_and_the_newest_acks(
+    store: Store,
+) -> None:
+    now = datetime(2026, 12, 20, 2, 0, tzinfo=UTC)  # 10:00 on the 20th in the hall
+    cases = [make_case(i, reported_at=now) for i in ("2611010002", "2612190017", "2612200003")]
+    await store.commit([applied(f"c{n}", [created(n + 1, c, f"c{n}")], [c])
+                        for n, c in enumerate(cases)])  # fmt: skip
+
+    loaded = await store.load(now=now, serials_from=now)
+
+    # The hall's day may start the UTC day before: that day is read too, older ones not.
+    assert loaded.last_case_serial == {"261219": 17, "261220": 3}
+    recent = await store.recent_commands(2)
+    assert [(r.command_id, r.seq, r.case) for r in recent] == [
+        ("c1", 2, "2612190017"),
+        ("c2", 3, "2612200003"),
+    ]
 
 
 async def test_operator_tokens_authenticate_and_are_never_stored(store: Store) -> None:
