@@ -60,6 +60,7 @@ from dispatch.commands import (
     Verify,
 )
 from dispatch.hall import Hall
+from dispatch.intake_rules import default_urgency
 from dispatch.models import (
     PUBLIC_SOURCES,
     Basis,
@@ -343,7 +344,11 @@ class Planner:
             intake={f: getattr(intake, f) for f in intake.__struct_fields__ if f != "id"},
             source=intake.source,
             category=category,
-            urgent=(intake.urgency or _DEFAULT_URGENCY[category.urgent]) is Urgency.URGENT,
+            urgent=(
+                intake.urgency
+                or default_urgency(category, intake.source, self.hall.settings.intake)
+            )
+            is Urgency.URGENT,
             grid=intake.grid or "",
             way=way,
             late=_LATE.get(spec.late) if spec.late is not None and not open_ else None,
@@ -361,7 +366,7 @@ class Planner:
                 "dispatch": Limit(s.urgent_dispatch_minutes, True),
                 "on_scene": Limit(s.urgent_on_scene_minutes, True),
                 "result": Limit(s.urgent_result_minutes, True),
-                "check": Limit(s.check_work_minutes, False),
+                "check": Limit(s.urgent_check_minutes, True),
             }
         c = d.category
         if c.basis is Basis.WORK_DAYS:
@@ -699,7 +704,6 @@ _RUNNING: Mapping[Status, str] = {
 }
 """The clock that runs in an open status (in the units' hands: the result)."""
 
-_DEFAULT_URGENCY = {True: Urgency.URGENT, False: Urgency.GENERAL}  # as the intake decides
 
 _WAYS: Mapping[Variant, str] = {
     Variant.RETURN: "return", Variant.REASSIGN: "reassign", Variant.REWORK: "rework",

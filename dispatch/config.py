@@ -14,7 +14,7 @@ from typing import Annotated
 import msgspec
 
 from dispatch.errors import refuse
-from dispatch.models import Level, Source
+from dispatch.models import Level, Source, Urgency
 
 Minutes = Annotated[int, msgspec.Meta(ge=1)]
 HHMM = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
@@ -55,6 +55,7 @@ class SlaSettings(_Section, frozen=True, kw_only=True):
     urgent_dispatch_minutes: Minutes = 5
     urgent_on_scene_minutes: Minutes = 15
     urgent_result_minutes: Minutes = 60
+    urgent_check_minutes: Minutes = 120
     accept_work_minutes: Minutes = 30
     dispatch_work_minutes: Minutes = 30
     check_work_minutes: Minutes = 120
@@ -69,6 +70,11 @@ class EscalationSettings(_Section, frozen=True, kw_only=True):
 
 class IntakeSettings(_Section, frozen=True, kw_only=True):
     verify_sources: tuple[Source, ...] = (Source.PHOTO, Source.HOTLINE)
+    # 盈浦: police-forwarded non-police alerts (非警务类警情) are urgent.
+    urgent_sources: tuple[Source, ...] = (Source.POLICE,)
+    # Category code → default urgency, over the catalog and urgent_sources; checked against
+    # the catalog when the hall is built (:meth:`dispatch.hall.Hall.of`).
+    category_urgency: dict[str, Urgency] = msgspec.field(default_factory=dict)
     auto_dispatch_sources: tuple[Source, ...] = ()
     duplicate_distance_m: Annotated[float, msgspec.Meta(ge=0)] = 100.0
     duplicate_window_minutes: Minutes = 120

@@ -13,6 +13,7 @@ from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
 from dispatch.config import Settings
 from dispatch.errors import refuse
+from dispatch.intake_rules import check_rules
 from dispatch.models import Area, Staff, Unit
 
 
@@ -35,7 +36,11 @@ class Hall:
         units: Iterable[Unit] = (),
         staff: Iterable[Staff] = (),
     ) -> Hall:
-        """A hall of these places, units and people, on the settings' working calendar."""
+        """A hall of these places, units and people, on the settings' working calendar.
+
+        Refuses (``config_invalid``) intake rules that name categories the catalog lacks.
+        """
+        check_rules(settings.intake, catalog)
         return cls(
             settings=settings,
             catalog=catalog,

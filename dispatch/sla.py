@@ -28,20 +28,22 @@ def has_deadline(step: Step, urgency: Urgency) -> bool:
 def deadline_for(step: Step, case: Case, start: datetime, hall: Hall) -> Deadline:
     """The deadline of ``step`` for ``case`` if the step starts at ``start``.
 
-    Urgent cases run on the wall clock (accept, dispatch, 15 min on scene, 60 min first
-    result); general cases on working minutes from settings, and their result on the
-    category's catalog limit. The on-site check is counted in working minutes for both.
+    Urgent cases run on the wall clock for every step (accept, dispatch, 15 min on scene,
+    60 min first result, the on-site check), so an urgent case reported back late on a Friday
+    is checked that evening, not on Monday; general cases on working minutes from settings,
+    and their result on the category's catalog limit.
     Raises ``ValueError`` for a step that has no deadline (see :func:`has_deadline`).
     """
     if not has_deadline(step, case.urgency):
         raise ValueError(f"a {case.urgency} case has no {step} deadline")
     sla = hall.settings.sla
-    if case.urgency is Urgency.URGENT and step is not Step.CHECK:
+    if case.urgency is Urgency.URGENT:
         wall = {
             Step.ACCEPT: sla.urgent_accept_minutes,
             Step.DISPATCH: sla.urgent_dispatch_minutes,
             Step.ON_SCENE: sla.urgent_on_scene_minutes,
             Step.RESULT: sla.urgent_result_minutes,
+            Step.CHECK: sla.urgent_check_minutes,
         }[step]
         return _make(step, start, wall, Basis.WALL, hall.calendar)
     if step is Step.RESULT:

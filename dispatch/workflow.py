@@ -57,6 +57,7 @@ from dispatch.commands import (
 from dispatch.errors import refuse
 from dispatch.events import Event, EventType, case_fields, changed_fields
 from dispatch.hall import Hall
+from dispatch.intake_rules import default_urgency
 from dispatch.models import (
     IN_HAND_STATUSES,
     PUBLIC_SOURCES,
@@ -73,7 +74,6 @@ from dispatch.models import (
     Staff,
     Status,
     Step,
-    Urgency,
 )
 from dispatch.roles import check_scope, check_staff_scope, require
 from dispatch.routing import find_duplicate
@@ -382,7 +382,7 @@ def _intake(
         raise refuse("kind_mismatch", category=category.code, kind=cmd.kind)
     if cmd.grid is not None:
         hall.area(cmd.grid)
-    default = Urgency.URGENT if category.urgent else Urgency.GENERAL
+    default = default_urgency(category, cmd.source, hall.settings.intake)
     case = Case(
         id=new_id,
         kind=cmd.kind,

@@ -1,0 +1,35 @@
+"""What a new case starts as: its default urgency from the hall's intake rules.
+
+One place for the rule, so the hub's intake, the scenario tooling and the benchmarks' seeded
+halls agree. Precedence, most specific first: the urgency the intake states; the hall's
+per-category override (``intake.category_urgency``); urgent when the source is one the hall
+treats as urgent (``intake.urgent_sources``, police-forwarded non-police alerts by default);
+else the catalog's default for the category.
+"""
+
+from __future__ import annotations
+
+from dispatch.catalog import Catalog, Category
+from dispatch.config import IntakeSettings
+from dispatch.errors import refuse
+from dispatch.models import Source, Urgency
+
+
+def default_urgency(category: Category, source: Source, rules: IntakeSettings) -> Urgency:
+    """The urgency of a new case of ``category`` from ``source`` when the intake names none."""
+    override = rules.category_urgency.get(category.code)
+    if override is not None:
+        return override
+    if source in rules.urgent_sources or category.urgent:
+        return Urgency.URGENT
+    return Urgency.GENERAL
+
+
+def check_rules(rules: IntakeSettings, catalog: Catalog) -> None:
+    """Refuse (``config_invalid``) a per-category override naming no category of the catalog."""
+    unknown = sorted(code for code in rules.category_urgency if code not in catalog)
+    if unknown:
+        raise refuse(
+            "config_invalid",
+            error=f"intake.category_urgency names unknown categories: {', '.join(unknown)}",
+        )
