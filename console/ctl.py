@@ -3,8 +3,8 @@
 It speaks the same verbs as the console's ``:`` line (``console.verbs``): it connects with
 :meth:`HubClient.connected`, resolves names against the hub's snapshot, sends the command and
 prints the result as plain text or, with ``--json``, as JSON. Read verbs (``list``, ``show``,
-``roster``) are answered from the snapshot without sending a command; ``show`` (as text) also
-asks the hub for the case's audit history.
+``roster``, ``suggest``) are answered from the snapshot without sending a command; ``show``
+(as text) also asks the hub for the case's audit history.
 
 Exit codes: 0 done, 1 the hub refused the command (its code and message on stderr, nothing
 changed), 2 bad usage (an unknown verb, an unknown name, no token), 3 the hub could not be
@@ -46,6 +46,7 @@ from console.i18n import translator
 from console.labels import label
 from console.names import Lookup, VerbError, unit_name
 from console.settings_loader import ConfigError, load_settings
+from console.suggestions import suggestion_lines
 from console.token_file import TOKEN_ENV, find_token
 from console.verbs import ReadVerb, parse, usage, verb_named
 from dispatch.calendar import WorkingCalendar
@@ -53,9 +54,11 @@ from dispatch.catalog import Catalog
 from dispatch.commands import CaseCommand, Command, op_of
 from dispatch.config import Settings
 from dispatch.events import Event
+from dispatch.hall import Hall
 from dispatch.models import Case, Staff
 from dispatch.protocol import Ack
 from dispatch.queues import parse_queue
+from dispatch.routing import Why, rank_staff, suggest
 from dispatch.sla import light, next_deadline
 
 # --- the command line ----------------------------------------------------------------------
@@ -169,6 +172,7 @@ class _View:
             lookup.cases.values(), lookup.staff.values(), lookup.units.values(),
             lookup.areas.values(), now,
         )  # fmt: skip
+        self.settings = settings
         self.tz = ZoneInfo(settings.clock.timezone)
         self.calendar = WorkingCalendar.from_settings(settings)
         self.amber_at = settings.sla.amber_at
@@ -185,6 +189,8 @@ class _View:
             value = self.queue(read.args[0])
         elif read.name == "show":
             value = self.lookup.cases[read.args[0]]
+        elif read.name == "suggest":
+            value = self.suggestion(self.lookup.cases[read.args[0]])
         else:
             value = self.roster(read.args[0] if read.args else None)
         return msgspec.json.encode(value).decode()
@@ -194,7 +200,45 @@ class _View:
             return self.list_text(read.args[0])
         if read.name == "show":
             return self.show_text(self.lookup.cases[read.args[0]])
+        if read.name == "suggest":
+            return "\n".join(self.suggest_lines(self.lookup.cases[read.args[0]]))
         return self.roster_text(read.args[0] if read.args else None)
+
+    def hall(self) -> Hall:
+        lookup = self.lookup
+        return Hall.of(
+            self.settings, lookup.catalog, areas=lookup.areas.values(),
+            units=lookup.units.values(), staff=lookup.staff.values(),
+        )  # fmt: skip
+
+    def suggest_lines(self, case: Case) -> list[str]:
+        what = self.category(case.category)
+        return suggestion_lines(case, what, self.hall(), self.now, self.model.load, self.tr)
+
+    def suggestion(self, case: Case) -> dict[str, Any]:
+        """``suggest`` as JSON: the units with the rule behind each, and each unit's people
+        best first with what ranked them."""
+        hall = self.hall()
+        found = suggest(case, hall)
+        if found is None:
+            return {"case": case.id, "unit": None, "why": None, "supporting": []}
+
+        def people(unit: str) -> list[dict[str, Any]]:
+            return [
+                {"staff": r.staff.id, "duty": r.staff.duty, "field": r.staff.field,
+                 "distance_m": r.distance_m, "covers_grid": r.covers_grid, "load": r.load}
+                for r in rank_staff(case, unit, hall, self.now, self.model.load)
+            ]  # fmt: skip
+
+        return {
+            "case": case.id,
+            "unit": found.unit.id,
+            "why": found.why,
+            "staff": people(found.unit.id),
+            "supporting": [
+                {"unit": u.id, "why": Why.LOCALITY, "staff": people(u.id)} for u in found.supporting
+            ],
+        }
 
     def queue(self, queue: str) -> list[Case]:
         """The queue's cases in the board's order (nearest shown deadline first)."""

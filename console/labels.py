@@ -28,6 +28,7 @@ from dispatch.models import (
     Step,
     Urgency,
 )
+from dispatch.routing import Why
 
 STATUS: Mapping[Status, str] = {
     Status.REPORTED: "reported",
@@ -82,6 +83,11 @@ STEP: Mapping[Step, str] = {
     Step.RESULT: "result by",
     Step.CHECK: "check by",
 }
+WHY: Mapping[Why, str] = {
+    Why.DEPT: "responsible department",
+    Why.LOCALITY: "the grid's locality",
+}
+"""Why routing suggests a unit (主管部门 / 属地)."""
 REQUEST: Mapping[RequestKind, str] = {
     RequestKind.RETURN: "return",
     RequestKind.EXTENSION: "extension",
@@ -167,6 +173,7 @@ TABLES: tuple[Mapping[StrEnum, str], ...] = (
     ROLE,
     STEP,
     REQUEST,
+    WHY,
     EVENT,  # type: ignore[assignment]
 )
 """Every enumeration table (the i18n test checks each id has a translation)."""

@@ -169,8 +169,8 @@ class Verb:
 class ReadVerb:
     """A verb answered from the mirror, with its arguments resolved to ids.
 
-    ``list``: (queue id, a :class:`dispatch.queues.Queue` value); ``show``: (case id,);
-    ``roster``: () or (unit id,)."""
+    ``list``: (queue id, a :class:`dispatch.queues.Queue` value); ``show`` and ``suggest``:
+    (case id,); ``roster``: () or (unit id,)."""
 
     name: str
     args: tuple[str, ...] = ()
@@ -251,6 +251,8 @@ VERBS: tuple[Verb, ...] = (
          ("|".join(QUEUE_WORDS),)),
     Verb("show", ("案件",), "show ID", "a case's fields and deadlines", None, ("case",)),
     Verb("roster", ("值班表",), "roster [UNIT]", "staff, all or of one unit", None, ("unit",)),
+    Verb("suggest", ("推荐",), "suggest ID",
+         "where routing would send a case and who could go, with why", None, ("case",)),
 )  # fmt: skip
 
 BY_WORD: Mapping[str, Verb] = {w: v for v in VERBS for w in (v.name, *v.aliases)}
@@ -565,10 +567,10 @@ class _Parser:
                     ) from None
             self.done()
             return ReadVerb("list", (queue.value,))
-        if name == "show":
+        if name in ("show", "suggest"):
             case = self.case()
             self.done()
-            return ReadVerb("show", (case.id,))
+            return ReadVerb(name, (case.id,))
         unit = None if not self.words else self.unit()
         self.done()
         return ReadVerb("roster", () if unit is None else (unit.id,))

@@ -2,19 +2,32 @@
 
 Shipped as data (``dispatch/data/categories.json``), not code: a hall edits the file, not
 Python. Each small category has a code, Chinese and English names, its kind, its big
-category, the responsible department type for routing components, its handling time limit
-and whether cases of it are urgent by default.
+category, the responsible department type (主管部门), who acts on it (:class:`Acts`), its
+handling time limit and whether cases of it are urgent by default.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from enum import StrEnum
 from importlib import resources
 
 import msgspec
 
 from dispatch.errors import refuse
 from dispatch.models import Basis, Kind
+
+
+class Acts(StrEnum):
+    """Who acts on a category's cases: the rule routing suggests a unit by.
+
+    Routing every event "locality first" is the flaw the 屯溪 report names (先属地后属主): a gas
+    leak needs the gas company, not the residents' committee. So each category says it.
+    """
+
+    DEPT = "dept"  # 主管部门: the unit of the category's department type
+    LOCALITY = "locality"  # 属地: the locality (街道, 居委) answering for the grid
+    JOINT = "joint"  # 联合: the department leads, the locality supports (hazards)
 
 
 class Category(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -29,6 +42,15 @@ class Category(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     limit: int  # handling limit, counted on ``basis``
     basis: Basis
     urgent: bool = False  # urgent by default (a major safety hazard)
+    # None: by kind, as GB/T 30428 sorts them — components to their department, events to the
+    # locality.
+    acts: Acts | None = None
+
+    @property
+    def who_acts(self) -> Acts:
+        if self.acts is not None:
+            return self.acts
+        return Acts.DEPT if self.kind is Kind.COMPONENT else Acts.LOCALITY
 
 
 class Catalog:

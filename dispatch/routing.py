@@ -1,8 +1,11 @@
 """Where a new case should go: the open case it duplicates, the unit, and the person.
 
 Everything here *suggests*; a person in the hall decides (DESIGN.md §1, Routing and
-Duplicates). Component cases go to the category's responsible department (主管部门), event
-cases to the locality (属地) of their grid. Pure functions over a :class:`Hall`.
+Duplicates), unless the hall auto-dispatches a source. The catalog says who acts on each
+category (:class:`dispatch.catalog.Acts`): its responsible department (主管部门), the locality
+(属地) of the grid, or both — the department leading and the locality supporting, as for a gas
+leak or a road collapse. Each suggestion carries the rule that made it, so a person sees why.
+Pure functions over a :class:`Hall`.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
+from dispatch.catalog import Acts
 from dispatch.geo import distance_m
 from dispatch.hall import Hall
-from dispatch.models import Case, Duty, Kind, Point, Staff, Unit
+from dispatch.models import Case, Duty, Field, Point, Staff, Unit
 
 POSITION_FRESH = timedelta(minutes=30)
 """A reported position older than this says little about where a person is now."""
@@ -33,23 +38,78 @@ def area_chain(code: str | None, hall: Hall) -> list[str]:
     return chain
 
 
-def suggest_unit(case: Case, hall: Hall) -> Unit | None:
-    """The unit the case should be dispatched to, or None when no unit fits.
+class Why(StrEnum):
+    """The rule that picked a unit, shown beside it ("燃气泄漏 → 东川燃气公司：主管部门")."""
 
-    A component case goes to a unit of the category's department type; an event case goes to
-    the locality of its grid (the nearest area up the tree with ``locality`` set) and, when
-    no locality is known, to the category's department like a component.
+    DEPT = "dept"  # the category's responsible department (主管部门)
+    LOCALITY = "locality"  # the locality answering for the grid (属地)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Where a case should go: the unit that acts, why, and who supports it (joint
+    enforcement, 联合执法 — the catalog's hazards: the department leads, the locality helps)."""
+
+    unit: Unit
+    why: Why
+    supporting: tuple[Unit, ...] = ()
+
+
+def suggest(case: Case, hall: Hall) -> Suggestion | None:
+    """The unit ``case`` should be dispatched to, by what its category says acts on it.
+
+    ``dept``: a unit of the category's department type, nearest the grid; ``locality``: the
+    locality of the grid (the nearest area up the tree with ``locality`` set); ``joint``: the
+    department, with the locality supporting. When the hall has no unit of the kind asked
+    for, the other kind stands in (a department without a locality, a locality without the
+    department), with its own reason. None only when neither exists (or the category is
+    unknown).
     """
-    chain = area_chain(case.grid, hall)
-    if case.kind is Kind.EVENT:
-        for code in chain:
-            locality = hall.areas[code].locality
-            if locality is not None and locality in hall.units:
-                return hall.units[locality]
     category = hall.catalog.by_code.get(case.category)
     if category is None:
         return None
+    chain = area_chain(case.grid, hall)
+    locality = _locality(chain, hall)
+    dept = (
+        locality if category.dept == Why.LOCALITY.value else _department(category.dept, chain, hall)
+    )
+    if category.who_acts is Acts.LOCALITY:
+        first, second = (locality, Why.LOCALITY), (dept, Why.DEPT)
+    else:
+        first, second = (dept, Why.DEPT), (locality, Why.LOCALITY)
+    unit, why = first if first[0] is not None else second
+    if unit is None:
+        return None
+    supporting: tuple[Unit, ...] = ()
+    if category.who_acts is Acts.JOINT and locality is not None and locality.id != unit.id:
+        supporting = (locality,)
+    return Suggestion(unit=unit, why=why, supporting=supporting)
+
+
+def suggest_unit(case: Case, hall: Hall) -> Unit | None:
+    """The unit of :func:`suggest`, or None."""
+    suggestion = suggest(case, hall)
+    return suggestion.unit if suggestion is not None else None
+
+
+def department(case: Case, hall: Hall) -> Unit | None:
+    """The unit of the case's category's department type (主管部门) nearest its place, whoever
+    the catalog says acts; None when the hall has none (or the category is unknown)."""
+    category = hall.catalog.by_code.get(case.category)
+    if category is None:
+        return None
+    chain = area_chain(case.grid, hall)
+    if category.dept == Why.LOCALITY.value:
+        return _locality(chain, hall)
     return _department(category.dept, chain, hall)
+
+
+def _locality(chain: list[str], hall: Hall) -> Unit | None:
+    for code in chain:
+        locality = hall.areas[code].locality
+        if locality is not None and locality in hall.units:
+            return hall.units[locality]
+    return None
 
 
 def _department(dept: str, chain: list[str], hall: Hall) -> Unit | None:
@@ -89,18 +149,33 @@ def open_load(cases: Iterable[Case]) -> Callable[[str], int]:
     return loads.__getitem__
 
 
+DISTANCE_BAND_M = 500.0
+"""Distances within one band count as equally near, so a lighter load can win over a few
+hundred metres; a person a band farther away loses to a nearer one whatever the loads."""
+
+_FIELD_ORDER = {
+    Field.AVAILABLE: 0,
+    Field.EN_ROUTE: 1,
+    Field.ON_SCENE: 2,
+    Field.BUSY: 2,
+    Field.OFFLINE: 3,
+}
+
+
 def rank_staff(
     case: Case, unit_id: str, hall: Hall, now: datetime, load: Callable[[str], int]
 ) -> list[Ranked]:
     """The people of ``unit_id`` who could take ``case``, best first.
 
-    Only staff whose duty is ON_DUTY or STANDBY are listed. The order is:
+    Only staff whose duty is ON_DUTY or STANDBY are listed (off shift: never). The order is:
 
-    1. on duty before standby (standby means called in from home);
-    2. covering the case's grid before not (they know the place);
-    3. fewer open cases owned before more (spread the load: ``load(staff_id)``);
-    4. nearer before farther, unknown distance last;
-    5. staff id, so equal candidates keep a stable order.
+    1. reachable before offline — an offline person is never first while anyone answers;
+    2. on duty before standby (standby means called in from home);
+    3. free before en route, before on scene or busy;
+    4. covering the case's grid before not (they know the place);
+    5. nearer before farther, by :data:`DISTANCE_BAND_M` bands, unknown distance last;
+    6. fewer open cases owned before more (spread the load: ``load(staff_id)``);
+    7. the exact distance, then staff id, so equal candidates keep a stable order.
 
     The case's position is its reported one or, failing that, its grid's centre. A person's
     position counts when it has no ``seen_at`` (the post on the roster) or was seen within
@@ -120,10 +195,13 @@ def rank_staff(
     ]
     ranked.sort(
         key=lambda r: (
+            r.staff.field is Field.OFFLINE,
             r.staff.duty is not Duty.ON_DUTY,
+            _FIELD_ORDER[r.staff.field],
             not r.covers_grid,
-            r.load,
             r.distance_m is None,
+            (r.distance_m or 0.0) // DISTANCE_BAND_M,
+            r.load,
             r.distance_m or 0.0,
             r.staff.id,
         )

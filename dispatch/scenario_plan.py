@@ -29,7 +29,6 @@ from dispatch.models import (
     PUBLIC_SOURCES,
     Case,
     Field,
-    Kind,
     Level,
     Shift,
     Staff,
@@ -37,7 +36,7 @@ from dispatch.models import (
     Unit,
     Urgency,
 )
-from dispatch.routing import area_chain, suggest_unit
+from dispatch.routing import area_chain, department, suggest_unit
 from dispatch.scenario import HALL, Scenario, actor_for, make_step
 from dispatch.scenario import Step as ScriptStep
 
@@ -386,7 +385,7 @@ class Planner:
 
     def _dept_unit(self, other_than: str | None = None) -> Unit | None:
         """The unit of the category's department (主管部门) for the case's place."""
-        unit = suggest_unit(msgspec.structs.replace(self.case, kind=Kind.COMPONENT), self.hall)
+        unit = department(self.case, self.hall)
         return unit if unit is not None and unit.id != other_than else None
 
     def _joint_units(self) -> tuple[str, list[str]] | None:

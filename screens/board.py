@@ -31,6 +31,7 @@ from console.completion import complete
 from console.desk import Desk, Outcome
 from console.messages import DeskChanged, SwitchLanguage
 from console.names import Lookup, VerbError
+from console.suggestions import suggestion_lines
 from console.verbs import ReadVerb, parse
 from dispatch.commands import (
     CaseCommand,
@@ -424,6 +425,19 @@ class BoardScreen(CaseSteps):
             self.action_queue(parse_queue(verb.args[0] if verb.args else "all").value)
         elif verb.name == "roster":
             self._roster(verb.args[0] if verb.args else None)
+        elif verb.name == "suggest" and verb.args:
+            self._suggest(verb.args[0])
+
+    def _suggest(self, key: str) -> None:
+        desk = self.desk
+        case = desk.model.cases.get(key)
+        if case is None:
+            return
+        what = desk.words.category(case.category)
+        lines = suggestion_lines(
+            case, what, desk.hall(), desk.commands.hub_now(), desk.model.load, desk.words.tr
+        )
+        self.notify("\n".join(lines), title=desk.words.tr("Suggested"), timeout=20)
 
     @on(CommandLine.Cancelled)
     @guarded

@@ -14,9 +14,10 @@ from typing import Any
 from textual.screen import Screen
 
 from console.desk import Desk
+from console.labels import label
 from dispatch.models import Case
 from dispatch.roles import SCOPED_ROLES, own_units
-from dispatch.routing import rank_staff, suggest_unit
+from dispatch.routing import Ranked, Why, rank_staff, suggest
 from screens.confirm import ConfirmScreen
 from screens.pick import PickScreen
 from screens.reason import ReasonScreen
@@ -55,8 +56,9 @@ class Dialogues:
         return answer if isinstance(answer, str) else None
 
     def unit_choices(self, case: Case) -> list[tuple[str, str]]:
-        """Units the operator may send ``case`` to, the routing suggestion first."""
-        desk = self._desk
+        """Units the operator may send ``case`` to, the routing suggestion first with the rule
+        that made it ("★ 东川燃气公司  主管部门 · 推荐"), then the units that support it."""
+        desk, tr = self._desk, self._tr
         units = sorted(desk.model.units.values(), key=lambda u: u.id)
         actor = desk.session.actor
         if actor is not None and actor.role in SCOPED_ROLES:
@@ -64,18 +66,32 @@ class Dialogues:
             # that report to it; offering the rest would only earn refusals.
             own = own_units(actor, desk.hall())
             units = [u for u in units if u.id in own]
-        best = suggest_unit(case, desk.hall())
-        choices = [(u.id, u.name) for u in units if best is None or u.id != best.id]
-        if best is not None and any(u.id == best.id for u in units):
-            choices.insert(0, (best.id, f"★ {best.name}  ({self._tr('suggested')})"))
-        return choices
+        suggestion = suggest(case, desk.hall())
+        marked: dict[str, str] = {}
+        if suggestion is not None:
+            why = label(suggestion.why, tr)
+            marked[suggestion.unit.id] = f"★ {suggestion.unit.name}  {why} · {tr('suggested')}"
+            for helper in suggestion.supporting:
+                marked[helper.id] = f"☆ {helper.name}  {label(Why.LOCALITY, tr)} · {tr('supports')}"
+        first = [(u.id, marked[u.id]) for u in units if u.id in marked]
+        first.sort(key=lambda choice: not choice[1].startswith("★"))
+        return first + [(u.id, u.name) for u in units if u.id not in marked]
 
     def staff_choices(self, case: Case, unit: str) -> list[tuple[str, str]]:
+        """The unit's people who could go, best first, each with what ranked them."""
         desk, tr = self._desk, self._tr
         ranked = rank_staff(case, unit, desk.hall(), desk.commands.hub_now(), desk.model.load)
-        return [(NONE, tr("(unit only, no person)"))] + [
-            (r.staff.id, f"{r.staff.name}  {r.staff.role}  {tr('load')} {r.load}") for r in ranked
-        ]
+        people = [(r.staff.id, self._person(r)) for r in ranked]
+        return [(NONE, tr("(unit only, no person)")), *people]
+
+    def _person(self, r: Ranked) -> str:
+        tr, s = self._tr, r.staff
+        where = f"{r.distance_m:,.0f} m" if r.distance_m is not None else "—"
+        grid = f"  {tr('own grid')}" if r.covers_grid else ""
+        return (
+            f"{s.name}  {s.role}  {label(s.duty, tr)} · {label(s.field, tr)}  {where}"
+            f"{grid}  {tr('load')} {r.load}"
+        )
 
     async def unit_and_person(self, case: Case, prompt: str) -> tuple[str, str | None] | None:
         unit = await self.pick(prompt, self.unit_choices(case))

@@ -87,6 +87,7 @@ def _lines(ids: dict[str, str], *, wrong: bool) -> list[str]:
         "list": "list accept",
         "show": f"show {some}",
         "roster": "roster 城管一中队",
+        "suggest": f"suggest {some}",
     }
     assert set(good) == {v.name for v in VERBS}, "every verb has a line here"
     bad = [f"{name} 9999999999 --bogus 'unclosed" for name in good]

@@ -175,6 +175,29 @@ async def test_json_outputs_parse(ctl: Ctl) -> None:
     assert people and {p.unit for p in people} == {"enforcement-1"}
 
 
+async def test_suggest_sends_a_gas_leak_to_the_gas_company_with_the_locality_helping(
+    ctl: Ctl,
+) -> None:
+    out = await ctl.ok(
+        "intake", "--category", "E0403", "--source", "photo", "--grid", "临河里网格",
+        "--title", "燃气泄漏", json=True,
+    )  # fmt: skip
+    case_id = msgspec.json.decode(out, type=Ack).case
+    assert case_id is not None
+    text = await ctl.ok("suggest", case_id)
+    lines = text.splitlines()
+    assert lines[0] == f"{case_id} E0403 燃气泄漏 → 东川燃气公司：主管部门"
+    assert any(line.startswith("  + 临河里居委会：属地 · 协办") for line in lines)
+    people = [line for line in lines if line.startswith("    1. ")]
+    assert len(people) == 2  # the first of each unit, with what ranked them
+    assert all("在岗" in p or "备勤" in p for p in people)
+    answer = msgspec.json.decode(await ctl.ok("suggest", case_id, json=True))
+    assert (answer["unit"], answer["why"]) == ("gas", "dept")
+    assert [(s["unit"], s["why"]) for s in answer["supporting"]] == [("jw-2", "locality")]
+    first = answer["staff"][0]
+    assert first["field"] != "offline" and first["duty"] == "on_duty"
+
+
 async def test_roster_prints_people_of_a_unit(ctl: Ctl) -> None:
     out = await ctl.ok("roster", "城管一中队")
     assert "叶立新" in out and "城管一中队" in out

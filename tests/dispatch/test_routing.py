@@ -17,6 +17,7 @@ from dispatch.models import (
     AreaKind,
     Case,
     Duty,
+    Field,
     Kind,
     Point,
     Shift,
@@ -27,7 +28,7 @@ from dispatch.models import (
     UnitKind,
     Urgency,
 )
-from dispatch.routing import find_duplicate, open_load, rank_staff, suggest_unit
+from dispatch.routing import Why, find_duplicate, open_load, rank_staff, suggest, suggest_unit
 
 NOW = datetime(2026, 3, 16, 2, 0, tzinfo=UTC)  # Monday 10:00 in Shanghai
 G1_CENTRE = Point(lon=121.500, lat=31.200)
@@ -135,9 +136,12 @@ def test_component_prefers_the_unit_bound_closest_to_the_grid() -> None:
     assert suggest_unit(case("0605", None), hall) == ENF_STREET
 
 
-def test_component_with_no_department_of_its_type_has_no_suggestion() -> None:
+def test_component_with_no_department_of_its_type_goes_to_the_locality_saying_so() -> None:
     hall = _hall(UNITS)
-    assert suggest_unit(case("0105", "G1"), hall) is None  # 电力井盖: no power unit here
+    suggestion = suggest(case("0105", "G1"), hall)  # 电力井盖: no power unit here
+    assert suggestion is not None
+    assert (suggestion.unit, suggestion.why) == (JW1, Why.LOCALITY)
+    assert suggest(case("0105", "G1"), _hall([WATER])) is None  # nobody at all
 
 
 def test_event_goes_to_the_locality_of_its_grid_walking_up_the_tree() -> None:
@@ -165,6 +169,7 @@ def person(
     *,
     unit: str = "enf1",
     duty: Duty = Duty.ON_DUTY,
+    field: Field = Field.AVAILABLE,
     grids: tuple[str, ...] = ("G1",),
     position: Point | None = G1_CENTRE,
     seen_at: datetime | None = None,
@@ -178,6 +183,7 @@ def person(
         shift=shift,
         grids=grids,
         duty=duty,
+        field=field,
         position=position,
         seen_at=seen_at,
     )
@@ -201,6 +207,38 @@ def test_on_duty_beats_standby_even_when_standby_covers_the_grid_and_is_idle() -
     staff = [person("standby", duty=Duty.STANDBY), person("on", grids=("G2",))]
     loaded = [case("0605", id=f"X{i}", owner_staff="on") for i in range(5)]
     assert ranked_ids(_hall(UNITS, staff), case("0605"), loaded) == ["on", "standby"]
+
+
+def test_an_offline_person_is_never_first_while_anyone_answers() -> None:
+    staff = [
+        person("offline", field=Field.OFFLINE),
+        person("standby", duty=Duty.STANDBY, grids=("G2",), position=G2_CENTRE),
+    ]
+    assert ranked_ids(_hall(UNITS, staff), case("0605")) == ["standby", "offline"]
+
+
+def test_free_beats_en_route_beats_busy_whatever_the_grid() -> None:
+    staff = [
+        person("busy", field=Field.BUSY),
+        person("en_route", field=Field.EN_ROUTE),
+        person("free", field=Field.AVAILABLE, grids=("G2",)),
+    ]
+    assert ranked_ids(_hall(UNITS, staff), case("0605")) == ["free", "en_route", "busy"]
+
+
+def test_within_one_distance_band_the_lighter_load_wins() -> None:
+    near = Point(lon=121.5005, lat=31.200)  # ~50 m from the case
+    further = Point(lon=121.503, lat=31.200)  # ~290 m: the same 500 m band
+    beyond = Point(lon=121.508, lat=31.200)  # ~760 m: the next band
+    staff = [
+        person("near", position=near),
+        person("further", position=further),
+        person("beyond", position=beyond),
+    ]
+    loaded = [case("0605", id=f"X{i}", owner_staff="near") for i in range(2)]
+    loaded += [case("0605", id="Y1", owner_staff="further")]
+    c = case("0605", position=G1_CENTRE)
+    assert ranked_ids(_hall(UNITS, staff), c, loaded) == ["further", "near", "beyond"]
 
 
 def test_covering_the_grid_beats_a_lighter_load() -> None:

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dispatch.calendar import WorkingCalendar
-from dispatch.catalog import Catalog
+from dispatch.catalog import Acts, Catalog
 from dispatch.config import Settings
 from dispatch.geo import distance_m
 from dispatch.hall import Hall
@@ -21,11 +21,10 @@ from dispatch.models import (
     Shift,
     Source,
     Status,
-    Unit,
     UnitKind,
     Urgency,
 )
-from dispatch.routing import open_load, rank_staff, suggest_unit
+from dispatch.routing import Suggestion, Why, open_load, rank_staff, suggest
 from hub.demo_city import City, demo_city
 
 DEPT_KEYS = {
@@ -154,11 +153,53 @@ def test_routing_finds_a_unit_for_every_category_in_every_grid(city: City, hall:
                 grid=grid,
                 reported_at=now,
             )
-            unit = suggest_unit(c, hall)
-            assert isinstance(unit, Unit), (grid, category.code)
-            if category.kind is Kind.COMPONENT:
-                assert unit.dept == category.dept
+            suggestion = suggest(c, hall)
+            assert suggestion is not None, (grid, category.code)
+            unit, where = suggestion.unit, (grid, category.code, unit_id_of(suggestion))
+            if category.who_acts is Acts.LOCALITY or category.dept == "locality":
+                assert suggestion.why is Why.LOCALITY, where
+                assert unit.kind is UnitKind.LOCALITY and unit.area is not None, where
+                assert grid.startswith(unit.area), where
             else:
-                assert unit.kind is UnitKind.LOCALITY and unit.area is not None
-                assert grid.startswith(unit.area)
-            assert rank_staff(c, unit.id, hall, now, open_load([])), (grid, category.code, unit.id)
+                assert (suggestion.why, unit.dept) == (Why.DEPT, category.dept), where
+            if category.who_acts is Acts.JOINT:
+                (helper,) = suggestion.supporting
+                assert helper.kind is UnitKind.LOCALITY and grid.startswith(helper.area or "-")
+            else:
+                assert suggestion.supporting == (), where
+            assert rank_staff(c, unit.id, hall, now, open_load([])), where
+
+
+def unit_id_of(suggestion: Suggestion) -> str:
+    return suggestion.unit.id
+
+
+@pytest.mark.parametrize(
+    ("code", "unit"),
+    [
+        ("E0403", "gas"),  # 燃气泄漏
+        ("E0401", "municipal"),  # 路面塌陷
+        ("E0402", "municipal"),  # 井盖缺失
+        ("E0404", "water"),  # 自来水管破裂
+        ("E0405", "power"),  # 供电线缆断落
+    ],
+)
+def test_hazards_go_to_their_department_with_the_locality_supporting(
+    hall: Hall, code: str, unit: str
+) -> None:
+    """The 屯溪 report's flaw (先属地后属主): a gas leak went to the residents' committee."""
+    c = Case(
+        id="C1",
+        kind=Kind.EVENT,
+        category=code,
+        source=Source.PHOTO,
+        urgency=Urgency.URGENT,
+        status=Status.ACCEPTED,
+        title="险情",
+        grid="310115001002",
+        reported_at=datetime(2026, 3, 16, 2, 0, tzinfo=UTC),
+    )
+    suggestion = suggest(c, hall)
+    assert suggestion is not None
+    assert (suggestion.unit.id, suggestion.why) == (unit, Why.DEPT)
+    assert [u.id for u in suggestion.supporting] == ["jw-2"]  # 临河里居委会 helps
