@@ -76,6 +76,7 @@ class IntakeSettings(_Section, frozen=True, kw_only=True):
     # the catalog when the hall is built (:meth:`dispatch.hall.Hall.of`).
     category_urgency: dict[str, Urgency] = msgspec.field(default_factory=dict)
     auto_dispatch_sources: tuple[Source, ...] = ()
+    auto_dispatch_categories: tuple[str, ...] = ()
     duplicate_distance_m: Annotated[float, msgspec.Meta(ge=0)] = 100.0
     duplicate_window_minutes: Minutes = 120
 

@@ -26,10 +26,22 @@ def default_urgency(category: Category, source: Source, rules: IntakeSettings) -
 
 
 def check_rules(rules: IntakeSettings, catalog: Catalog) -> None:
-    """Refuse (``config_invalid``) a per-category override naming no category of the catalog."""
-    unknown = sorted(code for code in rules.category_urgency if code not in catalog)
-    if unknown:
+    """Refuse (``config_invalid``) rules naming categories the catalog lacks, and a source both
+    verified on site first and auto-dispatched (a case cannot be sent out before it is seen)."""
+    for key, codes in (
+        ("category_urgency", list(rules.category_urgency)),
+        ("auto_dispatch_categories", list(rules.auto_dispatch_categories)),
+    ):
+        unknown = sorted(code for code in codes if code not in catalog)
+        if unknown:
+            raise refuse(
+                "config_invalid",
+                error=f"intake.{key} names unknown categories: {', '.join(unknown)}",
+            )
+    both = sorted(set(rules.auto_dispatch_sources) & set(rules.verify_sources))
+    if both:
         raise refuse(
             "config_invalid",
-            error=f"intake.category_urgency names unknown categories: {', '.join(unknown)}",
+            error="intake.auto_dispatch_sources and verify_sources both name "
+            + ", ".join(both),
         )

@@ -76,7 +76,7 @@ from dispatch.models import (
     Step,
 )
 from dispatch.roles import check_scope, check_staff_scope, require
-from dispatch.routing import find_duplicate
+from dispatch.routing import find_duplicate, suggest
 
 S = Status
 _OPEN = frozenset(Status) - TERMINAL_STATUSES
@@ -349,14 +349,18 @@ def _clock(case: Case, steps: Iterable[Step], start: datetime, hall: Hall) -> Ca
 
 def _handling(case: Case, ctx: _Ctx, **changes: Any) -> Case:
     """Back in the unit's hands: DISPATCHED with the on-scene and result clocks restarted."""
+    return _handed(case, ctx.now, ctx.hall, **changes)
+
+
+def _handed(case: Case, now: datetime, hall: Hall, **changes: Any) -> Case:
     case = _replace(
         case,
         status=S.DISPATCHED,
-        dispatched_at=ctx.now,
+        dispatched_at=now,
         deadlines=_without(case.deadlines, Step.ACCEPT, Step.DISPATCH, Step.CHECK, *_HANDLING),
         **changes,
     )
-    return _clock(case, _HANDLING, ctx.now, ctx.hall)
+    return _clock(case, _HANDLING, now, hall)
 
 
 def _unit_and_staff(unit: str, staff: str | None, hall: Hall) -> None:
@@ -417,7 +421,82 @@ def _intake(
     events = [event(EventType.CASE_CREATED, case_fields(case), {})]
     if duplicate is not None:
         events.append(event(EventType.DUPLICATE_FLAGGED, {}, {"of": duplicate.id}))
+    if auto_dispatches(case, hall):
+        events += _auto_dispatch(case, duplicate, cmd.id, now, hall)
     return events
+
+
+AUTO = "hub"
+"""The actor of what the hub does on its own: auto-dispatch (as the SLA ticker's events)."""
+
+
+def auto_dispatches(case: Case, hall: Hall) -> bool:
+    """Whether the hall dispatches ``case`` without a person deciding: its source or category
+    is configured so (``intake.auto_dispatch_sources`` / ``auto_dispatch_categories``) and it
+    needs no verification on site first."""
+    rules = hall.settings.intake
+    return case.source not in rules.verify_sources and (
+        case.source in rules.auto_dispatch_sources
+        or case.category in rules.auto_dispatch_categories
+    )
+
+
+def _auto_dispatch(
+    case: Case, duplicate: Case | None, command: str, now: datetime, hall: Hall
+) -> list[Event]:
+    """The hub accepts ``case`` and sends it where routing suggests — to the lead unit with
+    the supporting ones for a joint category — as actor ``hub``, in the intake's own command
+    (the version stays 1: one command, one version). It holds back, saying why in a note, when
+    the case may be a duplicate (merging is a person's call) or nobody of the suggested unit
+    is on duty or on standby (the case waits in the to-accept queue for the hall)."""
+
+    def event(type_: EventType, before: Case, after: Case, reason: str, **data: Any) -> Event:
+        return Event(
+            at=now,
+            actor=AUTO,
+            type=type_,
+            case=case.id,
+            command=command,
+            reason=reason,
+            changes=changed_fields(before, after),
+            data=data,
+        )
+
+    suggestion = suggest(case, hall)
+    held = None
+    if duplicate is not None:
+        held = f"auto-dispatch held: may repeat {duplicate.id}; the hall decides"
+    elif suggestion is None:
+        held = "auto-dispatch held: no unit fits this category here; the hall decides"
+    elif not any(
+        s.unit == suggestion.unit.id and s.duty in (Duty.ON_DUTY, Duty.STANDBY)
+        for s in hall.staff.values()
+    ):
+        held = f"auto-dispatch held: nobody of {suggestion.unit.name} is on duty; the hall decides"
+    if held is not None or suggestion is None:
+        return [event(EventType.NOTED, case, case, held or "", auto="held")]
+    accepted = _clock(
+        _replace(
+            case,
+            status=S.ACCEPTED,
+            accepted_at=now,
+            deadlines=_without(case.deadlines, Step.ACCEPT),
+        ),
+        [Step.DISPATCH],
+        now,
+        hall,
+    )
+    lead = suggestion.unit.id
+    supporting = tuple(u.id for u in suggestion.supporting)
+    dispatched = _handed(accepted, now, hall, owner_unit=lead, supporting_units=supporting)
+    reason = f"auto-dispatch: {suggestion.why} {suggestion.unit.name}"
+    events = [event(EventType.ACCEPTED, case, accepted, reason, auto=True)]
+    if supporting:
+        joint = event(EventType.JOINT, accepted, dispatched, reason, lead=lead,
+                      supporting=list(supporting), auto=True)  # fmt: skip
+        return [*events, joint]
+    return [*events, event(EventType.DISPATCHED, accepted, dispatched, reason, unit=lead,
+                           staff=None, auto=True)]  # fmt: skip
 
 
 # --- conditions on the case that no argument changes (decide and precheck both run them) ---

@@ -84,3 +84,18 @@ def test_urgent_check_runs_on_the_wall_clock_over_a_weekend(flow: Flow) -> None:
     assert general.basis is Basis.WORK_HOURS
     # 10 working minutes on Friday, 110 on Monday from 08:30.
     assert general.due == local(2026, 11, 30, 10, 20)
+
+
+@pytest.mark.parametrize(
+    ("toml", "named"),
+    [
+        ('auto_dispatch_sources = ["photo"]', "photo"),  # verified first by default
+        ('auto_dispatch_categories = ["E9999"]', "E9999"),
+    ],
+)
+def test_auto_dispatch_rules_that_cannot_hold_are_refused(toml: str, named: str) -> None:
+    settings = parse_settings(f"[intake]\n{toml}\n")
+    with pytest.raises(Refusal) as err:
+        Hall.of(settings, Catalog.default())
+    assert err.value.detail == "config_invalid"
+    assert named in str(err.value.params)

@@ -130,12 +130,14 @@ async def running_hub(
     seed: bool = True,
     clock: Clock | None = None,
     engine_options: dict[str, Any] | None = None,
+    settings: Settings | None = None,
     **server_options: Any,
 ) -> AsyncIterator[RunningHub]:
     """A hub on 127.0.0.1 port 0 over the store at ``url``, closed in the runner's order
-    (``engine_options`` go to the :class:`Engine`, ``server_options`` to the server)."""
+    (``engine_options`` go to the :class:`Engine`, ``server_options`` to the server;
+    ``settings``: the hall's, else the defaults with ``hub``)."""
     tokens = await seed_store(url) if seed else {}
-    settings = Settings(hub=hub or HubSettings())
+    settings = settings or Settings(hub=hub or HubSettings())
     store = await Store.open(url, migrate=True)
     engine = Engine(store, settings, Catalog.default(), clock or WallClock(),
                     **(engine_options or {}))  # fmt: skip
