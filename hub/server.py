@@ -8,6 +8,12 @@ engine listener that encodes and frames each batch once and sends the same bytes
 client: straight to the socket when nothing is queued for it, else through its outbox.
 A ``history`` request reads one case's events from the store and answers that client alone.
 Bad frames get a typed error and change nothing; floods are throttled, then closed.
+
+A client the hub closes is let go within a bound: the closing handshake gets
+``hub.close_timeout`` seconds, then the TCP connection is aborted. Without that bound, a
+client that stopped reading would keep its socket and its megabytes of unsent frames: the
+library's close waits for the write buffer to drain first, which never happens. A watch task
+looks at every client a few times a second and closes the stalled ones (1013).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Sequence
 from http import HTTPStatus
 from ssl import SSLContext
@@ -47,7 +54,7 @@ from dispatch.protocol import (
     decode_client,
     encode,
 )
-from hub.connection import Connection
+from hub.connection import TRY_AGAIN_LATER, Connection
 from hub.engine import Engine, HallSnapshot
 from hub.ratelimit import TokenBucket, Verdict
 from hub.store import Store
@@ -91,8 +98,10 @@ class HubServer:
         self._outbox_limit = outbox_limit
         self._max_inflight = max_inflight
         self._clients: set[Connection] = set()
+        self._sockets: set[ServerConnection] = set()  # every connection until its handler ends
         self._commands: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self._unlisten = engine.listen(self._fan_out)
 
     # --- life cycle ------------------------------------------------------------------------
@@ -109,7 +118,9 @@ class HubServer:
             max_size=s.max_frame_bytes,
             ping_interval=s.ping_interval,
             ping_timeout=s.ping_timeout,
+            close_timeout=s.close_timeout,
         )
+        self._watch_task = asyncio.create_task(self._watch(), name="hub-watch")
 
     @property
     def port(self) -> int:
@@ -123,12 +134,35 @@ class HubServer:
         """Authenticated connections now."""
         return len(self._clients)
 
+    @property
+    def sockets(self) -> int:
+        """Connections the hub holds now, authenticated or not, closing ones included."""
+        return len(self._sockets)
+
+    @property
+    def backlog(self) -> int:
+        """Bytes the hub holds written for its connections and not sent yet, all told."""
+        return sum(ws.transport.get_write_buffer_size() for ws in self._sockets)
+
     async def close(self) -> None:
-        """Stop accepting, close every connection (1001), let commands in flight finish."""
+        """Stop accepting, close every connection (1001), let commands in flight finish.
+        A client that does not complete the closing handshake within ``close_timeout`` (it
+        stopped reading) has its TCP connection aborted."""
         self._unlisten()
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(self._server.wait_closed()), self._settings.close_timeout
+                )
+            except TimeoutError:
+                for conn in self._clients:
+                    conn.ws.transport.abort()
+                await self._server.wait_closed()
         if self._commands:
             await asyncio.gather(*self._commands, return_exceptions=True)
 
@@ -142,10 +176,19 @@ class HubServer:
     # --- one connection --------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
+        self._sockets.add(ws)
+        try:
+            await self._serve(ws)
+        finally:
+            self._sockets.discard(ws)
+
+    async def _serve(self, ws: ServerConnection) -> None:
         actor, hello = await self._greet(ws)
         if actor is None or hello is None:
             return
-        conn = Connection(ws, actor, self._outbox_limit)
+        conn = Connection(
+            ws, actor, self._outbox_limit, backlog_bytes=self._settings.send_buffer_bytes
+        )
         # Registering and reading the engine's seq with no await between: every event after
         # that seq reaches this client through the listener (held until the resync is sent).
         self._clients.add(conn)
@@ -170,7 +213,7 @@ class HubServer:
                 with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                     await task
         if conn.close_code is not None:
-            await _close_draining(ws, *conn.close_code)
+            await _close_draining(ws, *conn.close_code, within=self._settings.close_timeout)
         log.info("%s disconnected (%s)", actor.name, ws.close_code)
 
     async def _greet(self, ws: ServerConnection) -> tuple[Actor | None, Hello | None]:
@@ -341,6 +384,19 @@ class HubServer:
             cursor = page[-1].seq
         return pages
 
+    # --- the watch ---------------------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        """A few times a second: close the clients that stopped taking what they are sent."""
+        stall = self._settings.stall_seconds
+        period = min(self._settings.revocation_poll_seconds, stall / 4)
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for conn in list(self._clients):
+                if conn.close_code is None and conn.stalled(now, stall):
+                    conn.abort(TRY_AGAIN_LATER, "stalled: reconnect and resume")
+
     # --- fan-out ---------------------------------------------------------------------------
 
     def _fan_out(self, events: Sequence[Event]) -> None:
@@ -368,9 +424,11 @@ class HubServer:
                 conn.write_live(wire)
 
 
-async def _close_draining(ws: ServerConnection, code: int, reason: str) -> None:
+async def _close_draining(ws: ServerConnection, code: int, reason: str, *, within: float) -> None:
     """Close while discarding unread frames: a flooder's backlog stalls the library's reads
-    (flow control), and then the peer's closing frame would never be seen."""
+    (flow control), and then the peer's closing frame would never be seen. The handshake gets
+    ``within`` seconds, then the TCP connection is aborted: a peer that stopped reading never
+    takes the closing frame (it waits behind its unread bytes) and would hold them forever."""
 
     async def drain() -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -379,7 +437,11 @@ async def _close_draining(ws: ServerConnection, code: int, reason: str) -> None:
 
     draining = asyncio.create_task(drain())
     try:
-        await ws.close(code, reason)
+        async with asyncio.timeout(within):
+            await ws.close(code, reason)
+    except TimeoutError:
+        log.info("%s did not close in %g s: connection aborted", ws.remote_address, within)
+        ws.transport.abort()
     finally:
         draining.cancel()
 
