@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from dispatch.models import Actor
+from hub.store import Grant
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,14 @@ class Connection:
         actor: Actor,
         outbox_limit: int,
         *,
+        grant: Grant | None = None,
         backlog_bytes: int = BACKLOG_BYTES,
     ) -> None:
         self.ws = ws
         self.actor = actor
+        self.grant = grant
+        """What the session was opened under (token, role, unit): another one now revokes it."""
+        self.revoked = False
         self.close_code: tuple[int, str] | None = None
         """Set when the hub decides to close this client (code, reason)."""
         self._limit = outbox_limit
@@ -149,6 +154,17 @@ class Connection:
             log.info("refused %d frame(s) from %s; the last: %s", self._refused, self.actor.name,
                      why[:200])  # fmt: skip
             self._refused, self._refused_logged = 0, now
+
+    def allowed(self) -> bool:
+        """Whether this session's commands may still be applied (the engine asks when it
+        decides each one): not once it has been revoked."""
+        return not self.revoked
+
+    def revoke(self, code: int, reason: str) -> None:
+        """End the session of an operator who lost its grant: nothing more is sent, no command
+        of it in flight is applied, and the connection is closed with ``code``."""
+        self.revoked = True
+        self.abort(code, reason)
 
     def abort(self, code: int, reason: str, *, flush: bool = False) -> None:
         """Close this client soon: queue nothing more; with ``flush`` the sender first sends

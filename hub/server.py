@@ -14,6 +14,11 @@ A client the hub closes is let go within a bound: the closing handshake gets
 client that stopped reading would keep its socket and its megabytes of unsent frames: the
 library's close waits for the write buffer to drain first, which never happens. A watch task
 looks at every client a few times a second and closes the stalled ones (1013).
+
+Revocation is immediate: another watch task re-reads the operators' grants (see
+:meth:`HubServer._watch_operators`) and closes with 4003 every session whose operator was
+disabled or given another role, unit or token; a command of it still in flight is refused
+when the engine decides it.
 """
 
 from __future__ import annotations
@@ -57,7 +62,8 @@ from dispatch.protocol import (
 from hub.connection import TRY_AGAIN_LATER, Connection
 from hub.engine import Engine, HallSnapshot
 from hub.ratelimit import TokenBucket, Verdict
-from hub.store import Store
+from hub.store import Grant, Store
+from hub.tokens import token_hash
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +71,9 @@ CLOSE_UNAUTHENTICATED = 4001
 """Close code after a bad, disabled or missing token (or no hello in time)."""
 CLOSE_PROTOCOL_VERSION = 4002
 """Close code after a hello speaking another protocol version."""
+CLOSE_REVOKED = 4003
+"""Close code for a session whose operator was disabled, or given another role, unit or token
+since it said hello."""
 CLOSE_POLICY = 1008
 """Close code for a client that keeps flooding after being told to slow down."""
 
@@ -187,7 +196,11 @@ class HubServer:
         if actor is None or hello is None:
             return
         conn = Connection(
-            ws, actor, self._outbox_limit, backlog_bytes=self._settings.send_buffer_bytes
+            ws,
+            actor,
+            self._outbox_limit,
+            grant=Grant(token_hash(hello.token), actor.role, actor.unit),
+            backlog_bytes=self._settings.send_buffer_bytes,
         )
         # Registering and reading the engine's seq with no await between: every event after
         # that seq reaches this client through the listener (held until the resync is sent).
@@ -306,7 +319,7 @@ class HubServer:
     ) -> None:
         command = message.command
         try:
-            ack = await self._engine.execute(command, conn.actor)
+            ack = await self._engine.execute(command, conn.actor, allowed=conn.allowed)
         except Refusal as refusal:
             conn.put(_error(refusal, command.id))
         except Exception:
@@ -387,15 +400,51 @@ class HubServer:
     # --- the watch ---------------------------------------------------------------------------
 
     async def _watch(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._watch_stalls())
+            tasks.create_task(self._watch_operators())
+
+    async def _watch_stalls(self) -> None:
         """A few times a second: close the clients that stopped taking what they are sent."""
         stall = self._settings.stall_seconds
-        period = min(self._settings.revocation_poll_seconds, stall / 4)
+        period = min(0.5, stall / 4)
         while True:
             await asyncio.sleep(period)
             now = time.monotonic()
             for conn in list(self._clients):
                 if conn.close_code is None and conn.stalled(now, stall):
                     conn.abort(TRY_AGAIN_LATER, "stalled: reconnect and resume")
+
+    async def _watch_operators(self) -> None:
+        """Every ``hub.revocation_poll_seconds`` (≤ 0.5 s): revoke (close 4003) the sessions
+        whose operator's grant is not the one they were opened under.
+
+        Why a poll of the operators table: ``griddesk operator disable`` (and ``set``,
+        ``reset-token``) write to the store from another process, often with no hub running
+        or with several hubs on one PostgreSQL database; each hub must learn of it without
+        the CLI knowing where the hubs are. Reading the enabled operators' (name, token hash,
+        role, unit) is one small read of a table of dozens of rows, the same on
+        SQLite and PostgreSQL, needs no schema change, and compares the current state rather
+        than a change feed, so a change made while a hub was down, or between a session's
+        hello and its registration, is caught all the same. On PostgreSQL a LISTEN on a
+        channel the CLI notifies could wake this sooner; polling stays as the fallback."""
+        period = self._settings.revocation_poll_seconds
+        failing = False
+        while True:
+            await asyncio.sleep(period)
+            if not self._clients:
+                continue
+            try:
+                grants = await self._store.grants()
+            except Exception as exc:  # the database is away: keep the sessions, say it once
+                if not failing:
+                    log.warning("cannot read the operators to check sessions: %s", exc)
+                failing = True
+                continue
+            failing = False
+            for conn in list(self._clients):
+                if not conn.revoked and grants.get(conn.actor.name) != conn.grant:
+                    conn.revoke(CLOSE_REVOKED, "revoked")
 
     # --- fan-out ---------------------------------------------------------------------------
 
