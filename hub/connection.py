@@ -55,6 +55,8 @@ class Connection:
         self.grant = grant
         """What the session was opened under (token, role, unit): another one now revokes it."""
         self.revoked = False
+        self.opened_at = time.monotonic()
+        """When the session was registered (after its token was checked)."""
         self.close_code: tuple[int, str] | None = None
         """Set when the hub decides to close this client (code, reason)."""
         self._limit = outbox_limit

@@ -412,28 +412,36 @@ class HubServer:
             await asyncio.sleep(period)
             now = time.monotonic()
             for conn in list(self._clients):
-                if conn.close_code is None and conn.stalled(now, stall):
-                    conn.abort(TRY_AGAIN_LATER, "stalled: reconnect and resume")
+                try:
+                    if conn.close_code is None and conn.stalled(now, stall):
+                        conn.abort(TRY_AGAIN_LATER, "stalled: reconnect and resume")
+                except Exception:  # a fault of ours on one client must not stop the watch
+                    log.exception("checking %s for a stall failed", conn.actor.name)
 
     async def _watch_operators(self) -> None:
         """Every ``hub.revocation_poll_seconds`` (≤ 0.5 s): revoke (close 4003) the sessions
         whose operator's grant is not the one they were opened under.
 
-        Why a poll of the operators table: ``griddesk operator disable`` (and ``set``,
-        ``reset-token``) write to the store from another process, often with no hub running
-        or with several hubs on one PostgreSQL database; each hub must learn of it without
-        the CLI knowing where the hubs are. Reading the enabled operators' (name, token hash,
-        role, unit) is one small read of a table of dozens of rows, the same on
+        Why a poll of the operators table: ``griddesk operator disable`` and ``operator
+        set`` (like a new token) write to the store from another process, often with no hub
+        running or with several hubs on one PostgreSQL database; each hub must learn of it
+        without the CLI knowing where the hubs are. Reading the enabled operators' (name,
+        token hash, role, unit) is one small read of a table of dozens of rows, the same on
         SQLite and PostgreSQL, needs no schema change, and compares the current state rather
         than a change feed, so a change made while a hub was down, or between a session's
         hello and its registration, is caught all the same. On PostgreSQL a LISTEN on a
-        channel the CLI notifies could wake this sooner; polling stays as the fallback."""
+        channel the CLI notifies could wake this sooner; polling stays as the fallback.
+
+        Only sessions opened before the read began are judged by it: one that logged in
+        during the read may hold a newer grant than the read saw (its operator was just
+        changed) and is judged by the next read instead."""
         period = self._settings.revocation_poll_seconds
         failing = False
         while True:
             await asyncio.sleep(period)
             if not self._clients:
                 continue
+            began = time.monotonic()
             try:
                 grants = await self._store.grants()
             except Exception as exc:  # the database is away: keep the sessions, say it once
@@ -443,7 +451,9 @@ class HubServer:
                 continue
             failing = False
             for conn in list(self._clients):
-                if not conn.revoked and grants.get(conn.actor.name) != conn.grant:
+                if conn.revoked or conn.opened_at >= began:
+                    continue
+                if grants.get(conn.actor.name) != conn.grant:
                     conn.revoke(CLOSE_REVOKED, "revoked")
 
     # --- fan-out ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from websockets.asyncio.client import connect
 from dispatch.models import Role
 from dispatch.protocol import Ack, Error
 from hub.server import CLOSE_REVOKED
-from hub.store import Applied
+from hub.store import Applied, Grant
 
 REVOKED_WITHIN = 1.0
 """Seconds from the store's change to the 4003 close (the bound PROTOCOL.md promises)."""
@@ -181,3 +181,44 @@ async def test_sessions_in_good_standing_are_left_alone(hub: RunningHub) -> None
         assert hub.server.clients == 1
     finally:
         await client.ws.close()
+
+
+async def test_a_login_under_the_new_grant_is_not_judged_by_a_read_older_than_it(
+    hub: RunningHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A poll that read the grants before a role change, answering after a session opened
+    under the new role: that session stays; the one opened under the old role is revoked."""
+    token = await hub.store.add_operator("changed", Role.DISPATCHER)
+    old = await _session(hub, token)
+    grants = hub.store.grants
+    read = asyncio.Event()
+    release = asyncio.Event()
+    held = False
+
+    async def stale_grants() -> dict[str, Grant]:
+        nonlocal held
+        result = await grants()
+        if not held:  # the first read: hold it (the old grant) until the change and login
+            held = True
+            read.set()
+            await release.wait()
+        return result
+
+    monkeypatch.setattr(hub.store, "grants", stale_grants)
+    new: TestClient | None = None
+    try:
+        await asyncio.wait_for(read.wait(), UNIT)
+        assert await hub.store.set_operator_role("changed", Role.OBSERVER)
+        new = await _session(hub, token)
+        release.set()
+        code, _ = await _closed_after(old, time.monotonic())
+        assert code == CLOSE_REVOKED
+        await asyncio.sleep(REVOKED_WITHIN)  # more reads, now current: the new one holds
+        assert hub.server.clients == 1
+        _, reply = await new.execute(hub.intake("as-observer"))
+        assert isinstance(reply, Error) and reply.code == "forbidden"  # it is an observer now
+    finally:
+        release.set()
+        await old.ws.close()
+        if new is not None:
+            await new.ws.close()
