@@ -169,8 +169,8 @@ class HubServer:
                     asyncio.shield(self._server.wait_closed()), self._settings.close_timeout
                 )
             except TimeoutError:
-                for conn in self._clients:
-                    conn.ws.transport.abort()
+                for ws in self._sockets:
+                    ws.transport.abort()
                 await self._server.wait_closed()
         if self._commands:
             await asyncio.gather(*self._commands, return_exceptions=True)

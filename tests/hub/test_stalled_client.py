@@ -21,7 +21,7 @@ from server_fixtures import UNIT, RunningHub, TestClient, running_hub
 from websockets.asyncio.client import connect
 
 from dispatch.config import HubSettings
-from dispatch.models import Role
+from dispatch.models import Actor, Role
 from dispatch.protocol import PROTOCOL_VERSION, Events, Hello, encode
 
 LONG = "小区门口堆放生活垃圾" * 200
@@ -157,3 +157,28 @@ async def test_a_client_that_never_reads_is_dropped_within_the_bound_and_others_
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99)]
     assert p99 < 0.25 * UNIT, f"the watcher's event latency p99 was {p99 * 1000:.0f} ms"
+
+
+async def test_the_hub_stops_within_the_close_timeout_with_a_client_that_never_reads(
+    sqlite_url: str,
+) -> None:
+    """Shutting down closes every client (1001); one that never reads cannot take the closing
+    frame, so after ``hub.close_timeout`` its connection is aborted and the hub stops."""
+    settings = HubSettings(stall_seconds=600, close_timeout=CLOSE)  # the watch stays out of it
+    async with running_hub(sqlite_url, settings) as hub:
+        sock = await _stalled_socket(hub, hub.tokens[Role.OBSERVER])
+        actor = Actor(name=f"op-{Role.COMMANDER}", role=Role.COMMANDER)
+        try:
+            n = 0
+            async with asyncio.timeout(UNIT * 10):
+                while hub.server.backlog < 256 * 1024:
+                    intakes = (hub.intake(f"{n}-{k}", description=LONG) for k in range(50))
+                    await asyncio.gather(*(hub.engine.execute(c, actor) for c in intakes))
+                    n += 1
+            began = time.monotonic()
+            await hub.server.close()
+            took = time.monotonic() - began
+            assert hub.server.sockets == 0
+            assert took <= CLOSE + UNIT / 2, f"the hub took {took:.1f} s to stop"
+        finally:
+            sock.close()
