@@ -13,6 +13,7 @@ from backend_client.errors import (
     CommandRefused,
     CommandTimeout,
     NotConnected,
+    SessionRevoked,
 )
 from backend_client.mirror import Change, Diverged, Gap, Mirror
 from backend_client.state import ConnectionState
@@ -29,4 +30,5 @@ __all__ = [
     "HubClient",
     "Mirror",
     "NotConnected",
+    "SessionRevoked",
 ]

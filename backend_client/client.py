@@ -14,7 +14,8 @@ library's loop retries only failures to *open* the socket and resets its backoff
 the handshake succeeds. Our failures happen after it — a refused token is an ``error`` frame
 and a 4001 close, a sequence gap is found in a live frame — and the owner must see every state
 change (disconnected, retrying in N s). So: one connection per loop turn, backoff reset only
-once a connection got LIVE, auth refusals final.
+once a connection got LIVE, auth refusals final — and so is a revoked session (close 4003:
+the operator was disabled or changed): REVOKED, no retry with a token that no longer holds.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from backend_client.errors import (
     CommandRefused,
     CommandTimeout,
     NotConnected,
+    SessionRevoked,
 )
 from backend_client.hub_clock import HubClock
 from backend_client.mirror import Change, Diverged, Gap, Mirror
@@ -72,6 +74,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4001
 CLOSE_PROTOCOL_VERSION = 4002
+CLOSE_REVOKED = 4003
 
 P = ParamSpec("P")
 
@@ -248,6 +251,8 @@ class HubClient:
                 while self.state is not ConnectionState.LIVE:
                     if self.state is ConnectionState.AUTH_FAILED:
                         raise AuthFailed(f"the hub at {self.url} refused the token: {self.detail}")
+                    if self.state is ConnectionState.REVOKED:
+                        raise SessionRevoked(f"the hub at {self.url} revoked this session")
                     if self.state is ConnectionState.CLOSED:
                         raise NotConnected(f"not connected to {self.url}: {self.detail}")
                     await self._changed.wait()
@@ -283,6 +288,8 @@ class HubClient:
         sending the *same command object* (same id) again once LIVE is safe — the hub applies
         an id once and answers a repeat with the original ack (``replayed=True``)."""
         ws = self._ws
+        if self.state is ConnectionState.REVOKED:
+            raise SessionRevoked("the hub revoked this session: the command was not sent")
         if self.state is not ConnectionState.LIVE or ws is None:
             raise NotConnected(f"not connected to the hub ({self.state}): the command was not sent")
         future = self._pending.get(command.id)
@@ -446,6 +453,8 @@ class HubClient:
             raise _Refused(ConnectionState.AUTH_FAILED, reason or "unauthenticated") from None
         if code == CLOSE_PROTOCOL_VERSION:
             raise _Refused(ConnectionState.CLOSED, reason or "protocol version refused") from None
+        if code == CLOSE_REVOKED:  # disabled, or another role or unit: this token must stop
+            raise _Refused(ConnectionState.REVOKED, reason or "revoked") from None
 
     def _caught_up(self, welcome: Welcome) -> bool:
         if welcome.resync == "snapshot":

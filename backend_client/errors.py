@@ -35,6 +35,12 @@ class AuthFailed(ClientError):
     """The hub refused the token (or the protocol version): retrying will not help."""
 
 
+class SessionRevoked(AuthFailed):
+    """The hub ended the session with 4003: the operator was disabled, or given another role,
+    unit or token, since it logged in. The client does not reconnect with this token; a new
+    session needs the person to log in again (under the grant that holds now)."""
+
+
 LOST_WHILE_WAITING = (
     "connection lost; the command may or may not have applied — resend with the same id to be sure"
 )

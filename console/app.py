@@ -55,6 +55,16 @@ ClientFactory = Callable[[str, str], HubClient]
 FEEDBACK_FADES = 8.0
 """Seconds an applied command's ✓ stays on the status bar (a refusal stays until the next)."""
 
+EXIT_REVOKED = 3
+"""Exit code of a console quit after the hub revoked its session (as ``griddesk ctl`` exits 3
+when the hub will not take its token): a wrapper or an SSH session sees it was not a normal end."""
+
+REVOKED_TEXT = (
+    "An administrator disabled this operator or changed its role or unit. The board keeps the "
+    "last state, read only, and is no longer updated. Quit (q) and log in again."
+)
+"""What the operator reads when the hub revokes the session (close 4003); a gettext msgid."""
+
 
 class GriddeskApp(App[int]):
     CSS_PATH = "app.tcss"
@@ -157,6 +167,15 @@ class GriddeskApp(App[int]):
         if message.state is ConnectionState.AUTH_FAILED:
             tr = self.desk.language.tr
             self.notify(message.detail, title=tr("Login refused"), severity="error")
+        elif message.state is ConnectionState.REVOKED:
+            # The hub ended the session (4003): the link has stopped for good, no retries
+            # with a token that no longer holds. What a duty commander expects: the board
+            # stays as it was, read only (a case being handed over can still be read out),
+            # the reason stays on screen until dismissed, and quitting exits non-zero.
+            tr = self.desk.language.tr
+            self.notify(
+                tr(REVOKED_TEXT), title=tr("Session revoked"), severity="error", timeout=3600
+            )
 
     def _tell(self, message: DeskChanged, *, top_only: bool = False) -> None:
         """Post ``message`` to the screens (each redraws what it shows of it)."""
@@ -293,7 +312,8 @@ class GriddeskApp(App[int]):
     async def action_quit(self) -> None:
         if self.client is not None:
             await self.client.close()
-        self.exit(0)
+        revoked = self.desk.session.connection is ConnectionState.REVOKED
+        self.exit(EXIT_REVOKED if revoked else 0)
 
 
 def make_console(

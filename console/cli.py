@@ -76,7 +76,9 @@ def _parser() -> argparse.ArgumentParser:
     hub.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="default: info")
     hub.set_defaults(run=_run_hub)
 
-    operator = commands.add_parser("operator", help="add, list, disable or enable operators")
+    operator = commands.add_parser(
+        "operator", help="add, list, change, disable or enable operators"
+    )
     ops = operator.add_subparsers(title="operator commands", metavar="ACTION", required=True)
 
     add = ops.add_parser("add", help="add an operator and print their token (shown once)")
@@ -87,13 +89,24 @@ def _parser() -> argparse.ArgumentParser:
     _add_db(add)
     add.set_defaults(run=_run_operator_add)
 
+    change = ops.add_parser(
+        "set", help="give an operator another role or unit (its open sessions are ended)"
+    )
+    change.add_argument("name", metavar="NAME")
+    change.add_argument("--role", required=True, choices=ROLES, help="what the operator may do")
+    change.add_argument("--unit", metavar="UNIT", help="own unit id (standby and unit roles)")
+    _add_config(change)
+    _add_db(change)
+    change.set_defaults(run=_run_operator_set)
+
     listing = ops.add_parser("list", help="list operators")
     _add_config(listing)
     _add_db(listing)
     listing.set_defaults(run=_run_operator_list)
 
     for action, enabled in (("disable", False), ("enable", True)):
-        sub = ops.add_parser(action, help=f"{action} an operator's token")
+        ends = " (its open sessions are ended within a second)" if not enabled else ""
+        sub = ops.add_parser(action, help=f"{action} an operator's token{ends}")
         sub.add_argument("name", metavar="NAME")
         _add_config(sub)
         _add_db(sub)
@@ -316,6 +329,26 @@ def _run_operator_add(args: argparse.Namespace) -> int:
         return 0
 
     return _with_store(args, add)
+
+
+def _run_operator_set(args: argparse.Namespace) -> int:
+    async def change(store: Store) -> int:
+        from dispatch.models import Role
+        from hub.store import OperatorUnitError
+
+        try:
+            found = await store.set_operator_role(args.name, Role(args.role), args.unit)
+        except OperatorUnitError as exc:
+            _say(f"griddesk: {exc}")
+            return 2
+        if not found:
+            _say(f"griddesk: no operator named {args.name!r}")
+            return 1
+        unit = f" of {args.unit}" if args.unit else ""
+        _say(f"operator {args.name!r} is now {args.role}{unit}; open sessions are ended")
+        return 0
+
+    return _with_store(args, change)
 
 
 def _run_operator_list(args: argparse.Namespace) -> int:

@@ -36,6 +36,15 @@ class HubSettings(_Section, frozen=True, kw_only=True):
     ping_interval: Annotated[float, msgspec.Meta(gt=0)] = 20.0
     ping_timeout: Annotated[float, msgspec.Meta(gt=0)] = 20.0
     tick_seconds: Annotated[float, msgspec.Meta(gt=0)] = 1.0
+    # A client that stops reading is let go within a bound (docs/PROTOCOL.md §7): closed
+    # (1013) once more than send_buffer_bytes wait unsent for it, or once it has taken no
+    # byte for stall_seconds while some were waiting; the closing handshake then gets
+    # close_timeout seconds before the TCP connection is dropped.
+    send_buffer_bytes: Annotated[int, msgspec.Meta(ge=64 * 1024)] = 8 * 1024 * 1024
+    stall_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    close_timeout: Annotated[float, msgspec.Meta(gt=0)] = 2.0
+    # How often the hub re-reads the operators table to end revoked sessions (4003).
+    revocation_poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=0.5)] = 0.5
 
 
 class ClockSettings(_Section, frozen=True, kw_only=True):

@@ -67,6 +67,7 @@ DETAILS: Mapping[str, Detail] = {
     "protocol_version": Detail(
         ErrorCode.PROTOCOL_VERSION, "hub speaks protocol {protocol}, not {expected}"
     ),
+    "revoked": Detail(ErrorCode.UNAUTHENTICATED, "this session was revoked"),
     "hello_again": Detail(ErrorCode.INVALID, "already authenticated: hello only comes first"),
     "rate_limited": Detail(ErrorCode.RATE_LIMITED, "too many frames: slow down"),
     "command_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed on this command"),

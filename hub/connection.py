@@ -5,7 +5,11 @@ errors — goes through one FIFO outbox drained by one sender task, so the order
 decides is the order the client sees (a command's events always precede its ack). While the
 client is being brought up to date, live event frames are held back and released after the
 resync frames. A client that cannot keep up with the live stream is closed with 1013 rather
-than holding the others back; it reconnects and resumes from its last seq.
+than holding the others back; it reconnects and resumes from its last seq. So is one that
+stops reading: more than ``hub.send_buffer_bytes`` unsent, or no byte taken for
+``hub.stall_seconds`` while some wait (:meth:`Connection.stalled`, checked by the server's
+watch). Closing such a client cannot wait for its unread bytes: the server bounds the closing
+handshake and then aborts the TCP connection, which frees its buffers.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from dispatch.models import Actor
+from hub.store import Grant
 
 log = logging.getLogger(__name__)
 
 BACKLOG_BYTES = 8 * 1024 * 1024
-"""Unsent bytes in a client's socket buffer beyond which it is too slow and is closed."""
+"""Unsent bytes in a client's socket buffer beyond which it is too slow and is closed
+(the default of ``hub.send_buffer_bytes``)."""
 
 REFUSED_LOG_SECONDS = 1.0
 """At most one log line about a client's refused frames per this many seconds."""
@@ -35,9 +41,22 @@ TRY_AGAIN_LATER = 1013
 
 
 class Connection:
-    def __init__(self, ws: ServerConnection, actor: Actor, outbox_limit: int) -> None:
+    def __init__(
+        self,
+        ws: ServerConnection,
+        actor: Actor,
+        outbox_limit: int,
+        *,
+        grant: Grant | None = None,
+        backlog_bytes: int = BACKLOG_BYTES,
+    ) -> None:
         self.ws = ws
         self.actor = actor
+        self.grant = grant
+        """What the session was opened under (token, role, unit): another one now revokes it."""
+        self.revoked = False
+        self.opened_at = time.monotonic()
+        """When the session was registered (after its token was checked)."""
         self.close_code: tuple[int, str] | None = None
         """Set when the hub decides to close this client (code, reason)."""
         self._limit = outbox_limit
@@ -50,6 +69,13 @@ class Connection:
         self._plain = not ws.protocol.extensions
         self._refused = 0  # bad frames since the last log line about them
         self._refused_logged = -math.inf
+        self._backlog_bytes = backlog_bytes
+        # Progress of the socket: bytes handed to the transport (exact for live frames, the
+        # payloads for outbox frames) minus what still sits in its buffer is what the client
+        # has taken. It not growing while bytes wait is a stall.
+        self._sent = 0
+        self._taken = 0
+        self._progress_at = time.monotonic()
 
     @property
     def live(self) -> bool:
@@ -71,8 +97,24 @@ class Connection:
         if self.ws.protocol.state is not State.OPEN or self.close_code is not None:
             return
         transport.write(wire)
-        if transport.get_write_buffer_size() > BACKLOG_BYTES:
+        self._sent += len(wire)
+        if transport.get_write_buffer_size() > self._backlog_bytes:
             self.abort(TRY_AGAIN_LATER, "too slow: reconnect and resume")
+
+    @property
+    def backlog(self) -> int:
+        """Bytes written for this client that its socket has not sent yet."""
+        return self.ws.transport.get_write_buffer_size()
+
+    def stalled(self, now: float, seconds: float) -> bool:
+        """Whether bytes have been waiting for this client and it has taken none of them for
+        ``seconds`` (``now`` on the monotonic clock). Called periodically by the server."""
+        backlog = self.backlog
+        taken = self._sent - backlog
+        if taken > self._taken or (backlog == 0 and not self._outbox):
+            self._taken, self._progress_at = max(taken, self._taken), now
+            return False
+        return now - self._progress_at > seconds
 
     def put(self, frame: bytes) -> None:
         """Queue a reply or resync frame (never dropped: their volume is bounded elsewhere)."""
@@ -115,6 +157,17 @@ class Connection:
                      why[:200])  # fmt: skip
             self._refused, self._refused_logged = 0, now
 
+    def allowed(self) -> bool:
+        """Whether this session's commands may still be applied (the engine asks when it
+        decides each one): not once it has been revoked."""
+        return not self.revoked
+
+    def revoke(self, code: int, reason: str) -> None:
+        """End the session of an operator who lost its grant: nothing more is sent, no command
+        of it in flight is applied, and the connection is closed with ``code``."""
+        self.revoked = True
+        self.abort(code, reason)
+
     def abort(self, code: int, reason: str, *, flush: bool = False) -> None:
         """Close this client soon: queue nothing more; with ``flush`` the sender first sends
         what is queued (the errors that explain the close), else it stops at once."""
@@ -138,7 +191,9 @@ class Connection:
             while True:
                 while self._outbox:
                     # JSON text frames; msgspec gives bytes already in UTF-8, sent as text.
-                    await self.ws.send(self._outbox.popleft(), text=True)
+                    frame = self._outbox.popleft()
+                    self._sent += len(frame)
+                    await self.ws.send(frame, text=True)
                 if self.close_code is not None:
                     return
                 self._wake.clear()

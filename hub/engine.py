@@ -98,6 +98,7 @@ class _Job:
     digest: str = ""  # the command's (_digest), once decided
     new_case: str | None = None  # the id an intake was last decided with
     poisoned: bool = False  # refused alone for what it made the hub or its database do
+    allowed: Callable[[], bool] | None = None  # False once the sender's session is revoked
 
 
 class _DecideFailed(Exception):
@@ -252,12 +253,17 @@ class Engine:
 
     # --- writing ---------------------------------------------------------------------------
 
-    async def execute(self, command: Command, actor: Actor) -> Ack:
-        """Apply one command; returns its ack once it is committed, or raises a Refusal."""
+    async def execute(
+        self, command: Command, actor: Actor, *, allowed: Callable[[], bool] | None = None
+    ) -> Ack:
+        """Apply one command; returns its ack once it is committed, or raises a Refusal.
+        ``allowed`` is asked when the command is decided: False (the sender's session was
+        revoked meanwhile) refuses it, so nothing is applied after a revocation is noticed."""
         if not self._tasks:
             raise refuse("hub_not_running")
         future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Job(actor=actor, command=command, future=future))
+        job = _Job(actor=actor, command=command, future=future, allowed=allowed)
+        self._queue.put_nowait(job)
         return await future
 
     async def _writer(self) -> None:
@@ -426,6 +432,8 @@ class Engine:
             return self._decide_breach(job.breach, group, now)
         command = job.command
         assert command is not None
+        if job.allowed is not None and not job.allowed():
+            raise refuse("revoked")
         job.digest = digest = job.digest or _digest(command, job.actor)
         seen = group.ids.get(command.id) or self._recent.get(command.id)
         if seen is not None:

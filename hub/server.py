@@ -8,6 +8,17 @@ engine listener that encodes and frames each batch once and sends the same bytes
 client: straight to the socket when nothing is queued for it, else through its outbox.
 A ``history`` request reads one case's events from the store and answers that client alone.
 Bad frames get a typed error and change nothing; floods are throttled, then closed.
+
+A client the hub closes is let go within a bound: the closing handshake gets
+``hub.close_timeout`` seconds, then the TCP connection is aborted. Without that bound, a
+client that stopped reading would keep its socket and its megabytes of unsent frames: the
+library's close waits for the write buffer to drain first, which never happens. A watch task
+looks at every client a few times a second and closes the stalled ones (1013).
+
+Revocation is immediate: another watch task re-reads the operators' grants (see
+:meth:`HubServer._watch_operators`) and closes with 4003 every session whose operator was
+disabled or given another role, unit or token; a command of it still in flight is refused
+when the engine decides it.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Sequence
 from http import HTTPStatus
 from ssl import SSLContext
@@ -47,10 +59,11 @@ from dispatch.protocol import (
     decode_client,
     encode,
 )
-from hub.connection import Connection
+from hub.connection import TRY_AGAIN_LATER, Connection
 from hub.engine import Engine, HallSnapshot
 from hub.ratelimit import TokenBucket, Verdict
-from hub.store import Store
+from hub.store import Grant, Store
+from hub.tokens import token_hash
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +71,9 @@ CLOSE_UNAUTHENTICATED = 4001
 """Close code after a bad, disabled or missing token (or no hello in time)."""
 CLOSE_PROTOCOL_VERSION = 4002
 """Close code after a hello speaking another protocol version."""
+CLOSE_REVOKED = 4003
+"""Close code for a session whose operator was disabled, or given another role, unit or token
+since it said hello."""
 CLOSE_POLICY = 1008
 """Close code for a client that keeps flooding after being told to slow down."""
 
@@ -91,8 +107,10 @@ class HubServer:
         self._outbox_limit = outbox_limit
         self._max_inflight = max_inflight
         self._clients: set[Connection] = set()
+        self._sockets: set[ServerConnection] = set()  # every connection until its handler ends
         self._commands: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
+        self._watch_task: asyncio.Task[None] | None = None
         self._unlisten = engine.listen(self._fan_out)
 
     # --- life cycle ------------------------------------------------------------------------
@@ -109,7 +127,9 @@ class HubServer:
             max_size=s.max_frame_bytes,
             ping_interval=s.ping_interval,
             ping_timeout=s.ping_timeout,
+            close_timeout=s.close_timeout,
         )
+        self._watch_task = asyncio.create_task(self._watch(), name="hub-watch")
 
     @property
     def port(self) -> int:
@@ -123,12 +143,35 @@ class HubServer:
         """Authenticated connections now."""
         return len(self._clients)
 
+    @property
+    def sockets(self) -> int:
+        """Connections the hub holds now, authenticated or not, closing ones included."""
+        return len(self._sockets)
+
+    @property
+    def backlog(self) -> int:
+        """Bytes the hub holds written for its connections and not sent yet, all told."""
+        return sum(ws.transport.get_write_buffer_size() for ws in self._sockets)
+
     async def close(self) -> None:
-        """Stop accepting, close every connection (1001), let commands in flight finish."""
+        """Stop accepting, close every connection (1001), let commands in flight finish.
+        A client that does not complete the closing handshake within ``close_timeout`` (it
+        stopped reading) has its TCP connection aborted."""
         self._unlisten()
+        if self._watch_task is not None:
+            self._watch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
         if self._server is not None:
             self._server.close()
-            await self._server.wait_closed()
+            try:
+                await asyncio.wait_for(
+                    asyncio.shield(self._server.wait_closed()), self._settings.close_timeout
+                )
+            except TimeoutError:
+                for ws in self._sockets:
+                    ws.transport.abort()
+                await self._server.wait_closed()
         if self._commands:
             await asyncio.gather(*self._commands, return_exceptions=True)
 
@@ -142,10 +185,23 @@ class HubServer:
     # --- one connection --------------------------------------------------------------------
 
     async def _handle(self, ws: ServerConnection) -> None:
+        self._sockets.add(ws)
+        try:
+            await self._serve(ws)
+        finally:
+            self._sockets.discard(ws)
+
+    async def _serve(self, ws: ServerConnection) -> None:
         actor, hello = await self._greet(ws)
         if actor is None or hello is None:
             return
-        conn = Connection(ws, actor, self._outbox_limit)
+        conn = Connection(
+            ws,
+            actor,
+            self._outbox_limit,
+            grant=Grant(token_hash(hello.token), actor.role, actor.unit),
+            backlog_bytes=self._settings.send_buffer_bytes,
+        )
         # Registering and reading the engine's seq with no await between: every event after
         # that seq reaches this client through the listener (held until the resync is sent).
         self._clients.add(conn)
@@ -170,7 +226,7 @@ class HubServer:
                 with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                     await task
         if conn.close_code is not None:
-            await _close_draining(ws, *conn.close_code)
+            await _close_draining(ws, *conn.close_code, within=self._settings.close_timeout)
         log.info("%s disconnected (%s)", actor.name, ws.close_code)
 
     async def _greet(self, ws: ServerConnection) -> tuple[Actor | None, Hello | None]:
@@ -263,7 +319,7 @@ class HubServer:
     ) -> None:
         command = message.command
         try:
-            ack = await self._engine.execute(command, conn.actor)
+            ack = await self._engine.execute(command, conn.actor, allowed=conn.allowed)
         except Refusal as refusal:
             conn.put(_error(refusal, command.id))
         except Exception:
@@ -341,6 +397,65 @@ class HubServer:
             cursor = page[-1].seq
         return pages
 
+    # --- the watch ---------------------------------------------------------------------------
+
+    async def _watch(self) -> None:
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(self._watch_stalls())
+            tasks.create_task(self._watch_operators())
+
+    async def _watch_stalls(self) -> None:
+        """A few times a second: close the clients that stopped taking what they are sent."""
+        stall = self._settings.stall_seconds
+        period = min(0.5, stall / 4)
+        while True:
+            await asyncio.sleep(period)
+            now = time.monotonic()
+            for conn in list(self._clients):
+                try:
+                    if conn.close_code is None and conn.stalled(now, stall):
+                        conn.abort(TRY_AGAIN_LATER, "stalled: reconnect and resume")
+                except Exception:  # a fault of ours on one client must not stop the watch
+                    log.exception("checking %s for a stall failed", conn.actor.name)
+
+    async def _watch_operators(self) -> None:
+        """Every ``hub.revocation_poll_seconds`` (≤ 0.5 s): revoke (close 4003) the sessions
+        whose operator's grant is not the one they were opened under.
+
+        Why a poll of the operators table: ``griddesk operator disable`` and ``operator
+        set`` (like a new token) write to the store from another process, often with no hub
+        running or with several hubs on one PostgreSQL database; each hub must learn of it
+        without the CLI knowing where the hubs are. Reading the enabled operators' (name,
+        token hash, role, unit) is one small read of a table of dozens of rows, the same on
+        SQLite and PostgreSQL, needs no schema change, and compares the current state rather
+        than a change feed, so a change made while a hub was down, or between a session's
+        hello and its registration, is caught all the same. On PostgreSQL a LISTEN on a
+        channel the CLI notifies could wake this sooner; polling stays as the fallback.
+
+        Only sessions opened before the read began are judged by it: one that logged in
+        during the read may hold a newer grant than the read saw (its operator was just
+        changed) and is judged by the next read instead."""
+        period = self._settings.revocation_poll_seconds
+        failing = False
+        while True:
+            await asyncio.sleep(period)
+            if not self._clients:
+                continue
+            began = time.monotonic()
+            try:
+                grants = await self._store.grants()
+            except Exception as exc:  # the database is away: keep the sessions, say it once
+                if not failing:
+                    log.warning("cannot read the operators to check sessions: %s", exc)
+                failing = True
+                continue
+            failing = False
+            for conn in list(self._clients):
+                if conn.revoked or conn.opened_at >= began:
+                    continue
+                if grants.get(conn.actor.name) != conn.grant:
+                    conn.revoke(CLOSE_REVOKED, "revoked")
+
     # --- fan-out ---------------------------------------------------------------------------
 
     def _fan_out(self, events: Sequence[Event]) -> None:
@@ -368,9 +483,11 @@ class HubServer:
                 conn.write_live(wire)
 
 
-async def _close_draining(ws: ServerConnection, code: int, reason: str) -> None:
+async def _close_draining(ws: ServerConnection, code: int, reason: str, *, within: float) -> None:
     """Close while discarding unread frames: a flooder's backlog stalls the library's reads
-    (flow control), and then the peer's closing frame would never be seen."""
+    (flow control), and then the peer's closing frame would never be seen. The handshake gets
+    ``within`` seconds, then the TCP connection is aborted: a peer that stopped reading never
+    takes the closing frame (it waits behind its unread bytes) and would hold them forever."""
 
     async def drain() -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -379,7 +496,11 @@ async def _close_draining(ws: ServerConnection, code: int, reason: str) -> None:
 
     draining = asyncio.create_task(drain())
     try:
-        await ws.close(code, reason)
+        async with asyncio.timeout(within):
+            await ws.close(code, reason)
+    except TimeoutError:
+        log.info("%s did not close in %g s: connection aborted", ws.remote_address, within)
+        ws.transport.abort()
     finally:
         draining.cancel()
 

@@ -137,6 +137,16 @@ class Operator:
     created_at: datetime
 
 
+@dataclass(frozen=True)
+class Grant:
+    """What an operator's sessions were opened under: a session whose operator's current
+    grant differs (disabled, another role, unit or token, or gone) is revoked."""
+
+    token_hash: str
+    role: Role
+    unit: str | None
+
+
 class StoreUnavailable(Exception):
     """The database cannot take writes now — the connection is lost, the disk is full, the file
     is locked or broken, a table is missing — whatever the rows were: no command is to blame,
@@ -402,16 +412,7 @@ class Store:
         """Create an operator and return its token: shown once, only its hash is kept.
         Raises :class:`OperatorExists` if the name is taken, :class:`OperatorUnitError` if a
         standby or unit operator has no unit, or a unit is named that the hall does not have."""
-        if role in SCOPED_ROLES and unit is None:
-            raise OperatorUnitError(f"a {role} operator acts for one unit: give --unit")
-        if unit is not None:
-            async with self._sessions() as session:
-                if await session.get(UnitRow, unit) is None:
-                    known = sorted(await session.scalars(select(UnitRow.id)))
-                    listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
-                    raise OperatorUnitError(
-                        f"no unit {unit!r} in this hall ({listed or 'none yet'})"
-                    )
+        await self._check_unit(role, unit)
         token = new_token()
         row = OperatorRow(
             name=name,
@@ -427,6 +428,33 @@ class Store:
         except IntegrityError as exc:
             raise OperatorExists(f"operator {name!r} already exists") from exc
         return token
+
+    async def _check_unit(self, role: Role, unit: str | None) -> None:
+        if role in SCOPED_ROLES and unit is None:
+            raise OperatorUnitError(f"a {role} operator acts for one unit: give --unit")
+        if unit is not None:
+            async with self._sessions() as session:
+                if await session.get(UnitRow, unit) is None:
+                    known = sorted(await session.scalars(select(UnitRow.id)))
+                    listed = ", ".join(known[:20]) + (" …" if len(known) > 20 else "")
+                    raise OperatorUnitError(
+                        f"no unit {unit!r} in this hall ({listed or 'none yet'})"
+                    )
+
+    async def set_operator_role(self, name: str, role: Role, unit: str | None = None) -> bool:
+        """Give an operator another role and unit (its open sessions are revoked: they were
+        opened under the old ones); False if there is no such name. Raises
+        :class:`OperatorUnitError` as :meth:`add_operator` does."""
+        await self._check_unit(role, unit)
+        stmt = (
+            update(OperatorRow)
+            .where(OperatorRow.name == name)
+            .values(role=str(Role(role)), unit=unit)
+            .returning(OperatorRow.name)
+        )
+        async with self._sessions() as session, session.begin():
+            changed = (await session.execute(stmt)).first()
+        return changed is not None
 
     async def reset_token(self, name: str) -> str | None:
         """Give an operator a new token (the old one stops working); None if no such name."""
@@ -463,6 +491,17 @@ class Store:
         async with self._sessions() as session, session.begin():
             changed = (await session.execute(stmt)).first()
         return changed is not None
+
+    async def grants(self) -> dict[str, Grant]:
+        """Every enabled operator's current grant, by name: what the hub compares its open
+        sessions with, a few times a second. One small read (a hall has dozens of operators,
+        not thousands) on either engine, whichever process changed the table."""
+        query = select(
+            OperatorRow.name, OperatorRow.token_hash, OperatorRow.role, OperatorRow.unit
+        ).where(OperatorRow.enabled)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {name: Grant(digest, Role(role), unit) for name, digest, role, unit in rows}
 
     async def authenticate(self, token: str) -> Actor | None:
         """The operator holding ``token``, or None for an unknown or disabled one."""

@@ -65,6 +65,7 @@ CONNECTION = {
     ConnectionState.LIVE: "live",
     ConnectionState.DISCONNECTED: "DISCONNECTED: read only",
     ConnectionState.AUTH_FAILED: "login refused",
+    ConnectionState.REVOKED: "SESSION REVOKED: read only",
     ConnectionState.CLOSED: "closed",
 }
 

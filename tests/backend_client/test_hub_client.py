@@ -19,6 +19,7 @@ from backend_client import (
     ConnectionState,
     HubClient,
     NotConnected,
+    SessionRevoked,
 )
 from dispatch.commands import Accept
 from dispatch.config import HubSettings
@@ -180,6 +181,29 @@ async def test_a_bad_token_is_final(tmp_path: Path) -> None:
         with pytest.raises(AuthFailed, match="refused the token"):
             async with HubClient.connected(hub.url, "gd_wrong", timeout=UNIT * 5):
                 pass
+
+
+async def test_a_revoked_session_stops_for_good_with_a_typed_error(tmp_path: Path) -> None:
+    """Close 4003 (the operator was disabled): REVOKED, no reconnect with the dead token, and
+    SessionRevoked — an AuthFailed — from wait_live and send."""
+    async with hub_at(sqlite_url_in(tmp_path)) as hub:
+        client = HubClient(hub.url, hub.tokens[Role.DISPATCHER], backoff_min=0.01, backoff_max=0.01)
+        states: list[ConnectionState] = []
+        client.on_state(lambda state, _detail: states.append(state))
+        run = asyncio.create_task(client.run())
+        await client.wait_live(UNIT * 5)
+        await hub.store.set_operator_enabled(f"op-{Role.DISPATCHER}", False)
+        await asyncio.wait_for(run, UNIT * 5)  # returns: no retry loop
+        assert client.state is ConnectionState.REVOKED
+        assert states[-2:] == [ConnectionState.LIVE, ConnectionState.REVOKED]
+        assert states.count(ConnectionState.CONNECTING) == 1
+        with pytest.raises(SessionRevoked):
+            await client.wait_live(UNIT)
+        with pytest.raises(SessionRevoked):
+            await client.send(hub.intake(1, id=client.new_id()))
+        assert issubclass(SessionRevoked, AuthFailed)
+        await client.close()
+        assert client.state is ConnectionState.REVOKED  # still says why it stopped
 
 
 async def test_connected_gives_a_live_client_and_closes_it(tmp_path: Path) -> None:

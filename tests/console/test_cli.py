@@ -149,6 +149,25 @@ def test_operator_list_disable_enable(capsys: pytest.CaptureFixture[str], db: st
     assert authenticate(db, token) is not None
 
 
+def test_operator_set_gives_another_role_or_unit(
+    capsys: pytest.CaptureFixture[str], db: str
+) -> None:
+    with_demo_city(db)
+    assert main(["operator", "add", "li.na", "--role", "dispatcher", "--db", db]) == 0
+    token = capsys.readouterr().out.strip()
+    change = ["operator", "set", "li.na", "--db", db]
+    assert main([*change, "--role", "standby", "--unit", "enforcement-2"]) == 0
+    assert "sessions are ended" in capsys.readouterr().err
+    actor = authenticate(db, token)
+    assert (actor.role, actor.unit) == (Role.STANDBY, "enforcement-2")  # type: ignore[attr-defined]
+
+    assert main([*change, "--role", "unit"]) == 2  # a unit terminal needs its unit
+    assert main([*change, "--role", "unit", "--unit", "nowhere"]) == 2
+    assert main(["operator", "set", "nobody", "--role", "observer", "--db", db]) == 1
+    assert "no operator named" in capsys.readouterr().err
+    assert authenticate(db, token).unit == "enforcement-2"  # type: ignore[attr-defined]
+
+
 def test_operator_unknown_name_exits_1(capsys: pytest.CaptureFixture[str], db: str) -> None:
     assert main(["operator", "disable", "nobody", "--db", db]) == 1
     captured = capsys.readouterr()

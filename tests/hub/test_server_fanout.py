@@ -15,6 +15,7 @@ from server_fixtures import UNIT, RunningHub, TestClient, events_in, running_hub
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from dispatch.config import HubSettings
 from dispatch.models import Actor, Role
 from dispatch.protocol import Ack, Events, Hello, Snapshot, Welcome, decode_hub, encode
 from hub.connection import TRY_AGAIN_LATER
@@ -184,8 +185,15 @@ async def test_live_events_wait_behind_a_long_replay_still_on_its_way(hub: Runni
 
 
 async def test_a_console_that_stops_reading_is_closed_and_the_others_go_on(
-    hub: RunningHub,
+    db_url: str,
 ) -> None:
+    # Given time to complete the closing handshake once it reads again (else the hub aborts
+    # the connection: tests/hub/test_stalled_client.py).
+    async with running_hub(db_url, HubSettings(close_timeout=UNIT * 30)) as hub:
+        await _stops_reading_then_resumes(hub)
+
+
+async def _stops_reading_then_resumes(hub: RunningHub) -> None:
     watcher = await _subscribed(hub, Role.OBSERVER)
     stalled = await connect(hub.url, sock=_small_window(hub), compression=None, max_size=None)
     hello = Hello(protocol=1, token=hub.tokens[Role.OBSERVER], client="stalled")
