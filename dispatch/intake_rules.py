@@ -42,6 +42,5 @@ def check_rules(rules: IntakeSettings, catalog: Catalog) -> None:
     if both:
         raise refuse(
             "config_invalid",
-            error="intake.auto_dispatch_sources and verify_sources both name "
-            + ", ".join(both),
+            error="intake.auto_dispatch_sources and verify_sources both name " + ", ".join(both),
         )
