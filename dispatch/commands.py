@@ -68,6 +68,7 @@ class Intake(Command, frozen=True, kw_only=True, tag="intake"):
     address: Address = ""
     position: Point | None = None
     reporter: Reporter | None = None
+    found_by: Id | None = None  # the grid worker (staff id) who found it, on patrol
 
 
 class Verify(CaseCommand, frozen=True, kw_only=True, tag="verify"):

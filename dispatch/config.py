@@ -88,6 +88,8 @@ class IntakeSettings(_Section, frozen=True, kw_only=True):
     auto_dispatch_categories: tuple[str, ...] = ()
     duplicate_distance_m: Annotated[float, msgspec.Meta(ge=0)] = 100.0
     duplicate_window_minutes: Minutes = 120
+    # Without positions on both, addresses (else titles) at least this alike (0–1).
+    duplicate_text_similarity: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.6
 
 
 class ConsoleSettings(_Section, frozen=True, kw_only=True):

@@ -237,6 +237,11 @@ class Case(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     address: str = ""
     position: Point | None = None
     reporter: str | None = None  # name or ticket number, for the callback
+    # The reporters of duplicates merged into this case: each is owed a callback too.
+    also_reported_by: tuple[str, ...] = ()
+    # The grid worker (staff id) who found it on patrol: each worker's report count and
+    # validity rate are assessed (屯溪: 上报事件数量，事件有效率需要记录在案).
+    found_by: str | None = None
     reported_at: datetime
     level: Level = Level.COMMUNITY
     owner_unit: str | None = None

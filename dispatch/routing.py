@@ -11,6 +11,7 @@ Pure functions over a :class:`Hall`.
 from __future__ import annotations
 
 import bisect
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -228,10 +229,13 @@ def find_duplicate(case: Case, open_cases: Iterable[Case], hall: Hall) -> Case |
     """The open case that ``case`` most likely repeats, or None.
 
     A duplicate has the same category and grid and was reported within the intake window
-    (``duplicate_window_minutes``) of it; when both have a position they must also lie within
-    ``duplicate_distance_m``. A hotline ticket often has an address but no position, so the
-    grid alone must do then. Of several, the nearest wins, then the earliest reported (the
-    original), and a case already flagged as someone's duplicate only when nothing else fits.
+    (``duplicate_window_minutes``) of it. When both have a position they must also lie within
+    ``duplicate_distance_m``. When either has none — a 12345 ticket rarely carries coordinates
+    — the grid alone says little (a grid holds hundreds of addresses), so their words must
+    match instead: the addresses when both give one, else the titles, at a
+    :func:`text_similarity` of at least ``duplicate_text_similarity``. Of several, the nearest
+    (or most alike) wins, then the earliest reported (the original), and a case already flagged
+    as someone's duplicate only when nothing else fits.
     """
     if case.grid is None:
         return None
@@ -247,14 +251,45 @@ def find_duplicate(case: Case, open_cases: Iterable[Case], hall: Hall) -> Case |
             or abs(other.reported_at - case.reported_at) > window
         ):
             continue
-        gap: float | None = None
         if case.position is not None and other.position is not None:
-            gap = distance_m(case.position, other.position)
-            if gap > intake.duplicate_distance_m:
+            rank = distance_m(case.position, other.position)
+            if rank > intake.duplicate_distance_m:
                 continue
-        rank = gap if gap is not None else intake.duplicate_distance_m
+        else:
+            alike = _words_alike(case, other)
+            if alike < intake.duplicate_text_similarity:
+                continue
+            rank = (1.0 - alike) * intake.duplicate_distance_m
         found.append((other.duplicate_of is not None, rank, other.reported_at, other.id, other))
     return min(found, key=lambda f: f[:4])[4] if found else None
+
+
+def _words_alike(case: Case, other: Case) -> float:
+    if case.address.strip() and other.address.strip():
+        return text_similarity(case.address, other.address)
+    return text_similarity(case.title, other.title)
+
+
+def text_similarity(a: str, b: str) -> float:
+    """How alike two short texts are, 0 to 1: the Dice coefficient of their character pairs
+    after NFKC folding (full-width digits and letters), lower case, and dropping spaces and
+    punctuation. Character pairs suit Chinese addresses, which have no word breaks:
+    "梧桐路12号" and "梧桐路１２号门口" score 0.83, "梧桐路12号" and "临河路3号" 0."""
+    x, y = _pairs(a), _pairs(b)
+    if not x or not y:
+        return 1.0 if _folded(a) == _folded(b) and _folded(a) else 0.0
+    common = sum((x & y).values())
+    return 2.0 * common / (sum(x.values()) + sum(y.values()))
+
+
+def _folded(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return "".join(ch for ch in text if unicodedata.category(ch)[0] in "LN")
+
+
+def _pairs(text: str) -> Counter[str]:
+    folded = _folded(text)
+    return Counter(folded[i : i + 2] for i in range(len(folded) - 1))
 
 
 def duplicate_window(hall: Hall) -> timedelta:

@@ -386,6 +386,8 @@ def _intake(
         raise refuse("kind_mismatch", category=category.code, kind=cmd.kind)
     if cmd.grid is not None:
         hall.area(cmd.grid)
+    if cmd.found_by is not None:
+        hall.person(cmd.found_by)
     default = default_urgency(category, cmd.source, hall.settings.intake)
     case = Case(
         id=new_id,
@@ -400,6 +402,7 @@ def _intake(
         address=cmd.address,
         position=cmd.position,
         reporter=cmd.reporter,
+        found_by=cmd.found_by,
         reported_at=now,
     )
     case = _clock(case, [Step.ACCEPT], now, hall)
@@ -816,6 +819,13 @@ def _merge(case: Case, cmd: Merge, ctx: _Ctx) -> _Outcome:
     if target.category != case.category:
         raise refuse("merge_other_category", into=cmd.into)
     after = _replace(case, status=S.MERGED, merged_into=target.id, deadlines=(), request=None)
+    # Whoever reported the duplicate is owed the same callback as the original's reporter.
+    reporters = [r for r in (case.reporter, *case.also_reported_by) if r]
+    kept = tuple(dict.fromkeys((*target.also_reported_by, *reporters)))
+    kept = tuple(r for r in kept if r != target.reporter)
+    target_changes: dict[str, Any] = {"version": target.version + 1}
+    if kept != target.also_reported_by:
+        target_changes["also_reported_by"] = list(kept)
     absorbed = Event(
         at=ctx.now,
         actor=ctx.actor.name,
@@ -823,7 +833,7 @@ def _merge(case: Case, cmd: Merge, ctx: _Ctx) -> _Outcome:
         case=target.id,
         command=cmd.id,
         reason=cmd.reason,
-        changes={"version": target.version + 1},
+        changes=target_changes,
         data={"duplicate": case.id},
     )
     return _Outcome([_Step(EventType.MERGED, after, {"into": target.id})], [absorbed])

@@ -370,6 +370,25 @@ def test_merge_into_an_open_case_bumps_both(flow) -> None:
     refused(ErrorCode.ILLEGAL_STEP, flow.do, flow.intake(), Merge, into=closed.id)
 
 
+def test_a_merge_keeps_every_reporter_for_the_callback(flow) -> None:
+    target = flow.intake(source=Source.HOTLINE, reporter="12345-0001", address="梧桐路12号")
+    first = flow.intake(source=Source.HOTLINE, reporter="12345-0002", address="梧桐路12号")
+    second = flow.intake(source=Source.PHOTO, reporter="王女士", address="梧桐路12号门口")
+    again = flow.intake(source=Source.HOTLINE, reporter="12345-0001", address="梧桐路12号")
+    for dup in (first, second, again):
+        assert dup.duplicate_of == target.id
+        flow.do(dup, Merge, into=target.id, reason="同一处")
+    kept = flow.cases[target.id]
+    assert kept.reporter == "12345-0001"
+    assert kept.also_reported_by == ("12345-0002", "王女士")  # the original's not twice
+
+
+def test_a_patrol_case_records_the_grid_worker_who_found_it(flow) -> None:
+    case = flow.intake(found_by="p1")
+    assert case.found_by == "p1"
+    refused(ErrorCode.NOT_FOUND, flow.intake, found_by="nobody")
+
+
 # --- checks before the op ------------------------------------------------------------------
 
 
