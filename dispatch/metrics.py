@@ -1,10 +1,19 @@
 """The supervision figures (督查考核) the hall is judged by, counted from cases.
 
-The standard definitions (DESIGN.md §1): closure rate = closed / accepted (结案率), on-time
-closure rate = closed on time / closed (按期结案率), rework rate = closed cases reworked at
-least once / closed, return rate = accepted cases returned at least once / accepted,
-proactive share = patrol- and video-found / all reported (主动发现率). Each rate is None when
-its denominator is zero: "no cases" is not "0 %".
+The standard definitions (docs/FIGURES.md gives each formula with its source):
+
+- 结案率 closure rate = closed / accepted (立案数), as the seeds' reports count it;
+- 按期结案率 on-time closure rate = closed on time / due to be closed (应结案数): the closed
+  cases plus the accepted ones still open past a deadline — so overdue cases lower it, where
+  closed-on-time / closed would not see them;
+- 返工率 rework rate = closed cases reworked at least once / closed;
+- 退单率 return rate = cases returned by a unit at least once / cases dispatched;
+- 主动发现率 found-first share = patrol- and video-found / all reported;
+- 回访满意率 satisfaction = callbacks satisfied / callbacks made;
+- a grid worker's 事件有效率 validity = their reports accepted (立案) / their reports
+  (:func:`by_finder`, from the case's ``found_by``).
+
+Each rate is None when its denominator is zero: "no cases" is not "0 %".
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dispatch.models import PROACTIVE_SOURCES, Case, Status
+from dispatch.models import PROACTIVE_SOURCES, SATISFIED, Case, Status
 from dispatch.sla import is_overdue
 
 
@@ -28,6 +37,10 @@ class Figures:
     overdue: int = 0  # open cases past a deadline (dispatch.sla.is_overdue, as on the board)
     proactive: int = 0  # reported by patrol or video
     reported: int = 0  # every case counted, from any source
+    dispatched: int = 0  # sent to a unit at least once (dispatched_at set)
+    due_to_close: int = 0  # 应结案: closed, or accepted and open past a deadline
+    called_back: int = 0  # 回访 made (callback recorded)
+    satisfied: int = 0  # callbacks answered satisfied
 
     @property
     def closure_rate(self) -> float | None:
@@ -35,7 +48,7 @@ class Figures:
 
     @property
     def on_time_rate(self) -> float | None:
-        return _ratio(self.closed_on_time, self.closed)
+        return _ratio(self.closed_on_time, self.due_to_close)
 
     @property
     def rework_rate(self) -> float | None:
@@ -43,11 +56,20 @@ class Figures:
 
     @property
     def return_rate(self) -> float | None:
-        return _ratio(self.returned, self.accepted)
+        return _ratio(self.returned, self.dispatched)
 
     @property
     def proactive_share(self) -> float | None:
         return _ratio(self.proactive, self.reported)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        return _ratio(self.satisfied, self.called_back)
+
+    @property
+    def validity_rate(self) -> float | None:
+        """Reports that became cases (立案) / reports: a grid worker's 事件有效率."""
+        return _ratio(self.accepted, self.reported)
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -59,18 +81,23 @@ class _Tally:
 
     __slots__ = (
         "accepted",
+        "called_back",
         "closed",
         "closed_on_time",
+        "dispatched",
+        "due_to_close",
         "overdue",
         "proactive",
         "reported",
         "returned",
         "reworked",
+        "satisfied",
     )
 
     def __init__(self) -> None:
         self.accepted = self.closed = self.closed_on_time = self.reworked = 0
         self.returned = self.overdue = self.proactive = self.reported = 0
+        self.dispatched = self.due_to_close = self.called_back = self.satisfied = 0
 
     def add(self, case: Case, now: datetime) -> None:
         self.reported += 1
@@ -78,16 +105,25 @@ class _Tally:
             self.proactive += 1
         if case.accepted_at is not None:
             self.accepted += 1
+        if case.dispatched_at is not None:
+            self.dispatched += 1
             if case.returns > 0:
                 self.returned += 1
         if case.status is Status.CLOSED:
             self.closed += 1
+            self.due_to_close += 1
             if case.on_time:
                 self.closed_on_time += 1
             if case.reworks > 0:
                 self.reworked += 1
+            if case.callback is not None:
+                self.called_back += 1
+                if case.callback == SATISFIED:
+                    self.satisfied += 1
         elif is_overdue(case, now):
             self.overdue += 1
+            if case.accepted_at is not None and case.is_open:
+                self.due_to_close += 1
 
     def figures(self) -> Figures:
         return Figures(
@@ -99,6 +135,10 @@ class _Tally:
             overdue=self.overdue,
             proactive=self.proactive,
             reported=self.reported,
+            dispatched=self.dispatched,
+            due_to_close=self.due_to_close,
+            called_back=self.called_back,
+            satisfied=self.satisfied,
         )
 
 
@@ -132,8 +172,16 @@ def by_grid(cases: Iterable[Case], now: datetime) -> dict[str, Figures]:
 
 
 def by_worker(cases: Iterable[Case], now: datetime) -> dict[str, Figures]:
-    """Figures per owning person (staff id); cases with no owner are not counted."""
+    """Figures per owning person (staff id): how they handled what they held; cases with no
+    owner are not counted."""
     return _grouped(cases, now, lambda c: c.owner_staff)
+
+
+def by_finder(cases: Iterable[Case], now: datetime) -> dict[str, Figures]:
+    """Figures per grid worker who found the cases on patrol (``found_by``): ``reported`` is
+    their report count, ``validity_rate`` their 事件有效率; cases nobody found are not
+    counted."""
+    return _grouped(cases, now, lambda c: c.found_by)
 
 
 def by_period(

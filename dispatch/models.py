@@ -224,6 +224,11 @@ class RequestKind(StrEnum):
     VOID = "void"  # 作废
 
 
+SATISFIED = "satisfied"
+UNSATISFIED = "unsatisfied"
+"""A callback's answers (``Case.callback``)."""
+
+
 class Case(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     id: str
     kind: Kind

@@ -61,7 +61,9 @@ from dispatch.intake_rules import default_urgency
 from dispatch.models import (
     IN_HAND_STATUSES,
     PUBLIC_SOURCES,
+    SATISFIED,
     TERMINAL_STATUSES,
+    UNSATISFIED,
     Actor,
     Case,
     Deadline,
@@ -659,7 +661,7 @@ def _close(case: Case, cmd: Close, ctx: _Ctx) -> _Outcome:
 
 
 def _callback(case: Case, cmd: Callback, ctx: _Ctx) -> _Outcome:
-    answer = "satisfied" if cmd.satisfied else "unsatisfied"
+    answer = SATISFIED if cmd.satisfied else UNSATISFIED
     return _one(EventType.CALLBACK, _replace(case, callback=answer))
 
 

@@ -6,7 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dispatch.metrics import Figures, by_grid, by_period, by_unit, by_worker, figures
+from dispatch.metrics import (
+    Figures,
+    by_finder,
+    by_grid,
+    by_period,
+    by_unit,
+    by_worker,
+    figures,
+)
 from dispatch.models import Basis, Case, Deadline, Kind, Source, Status, Step, Urgency
 
 NOW = datetime(2026, 3, 16, 8, 0, tzinfo=UTC)
@@ -23,6 +31,8 @@ def case(
     reworks: int = 0,
     returns: int = 0,
     due: datetime | None = None,
+    callback: str | None = None,
+    found_by: str | None = None,
     grid: str | None = "G1",
     unit: str | None = "enf1",
     staff: str | None = None,
@@ -44,6 +54,9 @@ def case(
         grid=grid,
         reported_at=reported_at,
         accepted_at=DAY if accepted else None,
+        dispatched_at=DAY if accepted and status is not Status.ACCEPTED else None,
+        callback=callback,
+        found_by=found_by,
         owner_unit=unit,
         owner_staff=staff,
         on_time=on_time if status is Status.CLOSED else None,
@@ -73,19 +86,25 @@ def test_each_rate_has_its_own_denominator() -> None:
         returned=10,
         proactive=170,
         reported=250,
+        dispatched=190,
+        due_to_close=192,
+        called_back=40,
+        satisfied=37,
     )
-    assert f.closure_rate == 0.8
-    assert f.on_time_rate == 0.75
-    assert f.rework_rate == 0.05
-    assert f.return_rate == 0.05
-    assert f.proactive_share == 0.68
+    assert f.closure_rate == 0.8  # / accepted
+    assert f.on_time_rate == 0.625  # / due to be closed (应结案), not / closed (0.75)
+    assert f.rework_rate == 0.05  # / closed
+    assert f.return_rate == 10 / 190  # / dispatched
+    assert f.proactive_share == 0.68  # / reported
+    assert f.satisfaction_rate == 0.925  # / called back
+    assert f.validity_rate == 0.8  # accepted / reported
 
 
 def test_no_cases_means_no_rate_not_zero_percent() -> None:
     f = figures([], NOW)
     assert f == Figures()
     assert None is f.closure_rate is f.on_time_rate is f.rework_rate
-    assert None is f.return_rate is f.proactive_share
+    assert None is f.return_rate is f.proactive_share is f.satisfaction_rate is f.validity_rate
 
 
 def test_counting_follows_the_standard_definitions() -> None:
@@ -109,8 +128,51 @@ def test_counting_follows_the_standard_definitions() -> None:
         overdue=2,
         proactive=3,
         reported=7,
+        dispatched=5,  # 1, 2, 3, 4 and the parked 7 were sent to a unit
+        due_to_close=3,  # 1 and 2 closed, 3 open past its deadline (5 was never accepted)
     )
     assert f.proactive_share == pytest.approx(3 / 7)
+    assert f.on_time_rate == pytest.approx(1 / 3)  # closed-on-time / closed would say 1/2
+
+
+def test_an_overdue_case_lowers_the_on_time_rate_as_the_assessment_counts_it() -> None:
+    """Ten cases due by now: eight closed on time, one closed late, one still open and late."""
+    cases = [case(n, on_time=True) for n in range(8)]
+    cases += [case(8, on_time=False), case(9, Status.DISPATCHED, due=NOW - timedelta(hours=2))]
+    cases += [case(10, Status.DISPATCHED, due=NOW + timedelta(hours=2))]  # not due yet
+    f = figures(cases, NOW)
+    assert (f.closed_on_time, f.due_to_close) == (8, 10)
+    assert f.on_time_rate == 0.8
+    assert f.closure_rate == pytest.approx(9 / 11)
+
+
+def test_satisfaction_counts_the_callbacks_made() -> None:
+    cases = [
+        case(1, callback="satisfied"),
+        case(2, callback="satisfied"),
+        case(3, callback="unsatisfied"),
+        case(4),  # closed, not called back (a patrol case is not)
+    ]
+    f = figures(cases, NOW)
+    assert (f.called_back, f.satisfied) == (3, 2)
+    assert f.satisfaction_rate == pytest.approx(2 / 3)
+
+
+def test_each_grid_workers_reports_and_validity() -> None:
+    cases = [
+        case(1, found_by="w1"),
+        case(2, Status.DISPATCHED, found_by="w1"),
+        case(3, Status.REJECTED, accepted=False, found_by="w1"),  # not a valid report
+        case(4, Status.VOIDED, accepted=False, found_by="w2"),
+        case(5, source=Source.HOTLINE),  # nobody found it on patrol
+    ]
+    finders = by_finder(cases, NOW)
+    assert {w: (f.reported, f.accepted) for w, f in finders.items()} == {
+        "w1": (3, 2),
+        "w2": (1, 0),
+    }
+    assert finders["w1"].validity_rate == pytest.approx(2 / 3)
+    assert finders["w2"].validity_rate == 0.0
 
 
 def test_figures_per_unit_grid_and_worker() -> None:
