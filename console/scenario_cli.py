@@ -82,6 +82,10 @@ def add_scenario_parsers(commands: argparse._SubParsersAction[argparse.ArgumentP
         "--slow-share", type=float, metavar="F", help="cases a unit is late on (0.08)"
     )
     generate.add_argument(
+        "--found-first", type=float, metavar="F",
+        help="patrol and video's share of the day (0.85, 盈浦's target)",
+    )  # fmt: skip
+    generate.add_argument(
         "--after-hours", action="store_true", help="standby staff only, the whole window"
     )
     generate.add_argument("--name", help="the scenario's name")
@@ -217,6 +221,7 @@ def _run_generate(args: argparse.Namespace) -> int:
         "cases": args.cases,
         "urgent_share": args.urgent_share,
         "slow_share": args.slow_share,
+        "found_first": args.found_first,
         "name": args.name,
     }
     params = DayParams(
@@ -256,7 +261,35 @@ def _run_check(args: argparse.Namespace) -> int:
         _say(f"griddesk scenario check: {exc}")
         return EXIT_USAGE
     print(_describe(scenario))
+    print(_beside_the_seeds(scenario))
     return 0
+
+
+def _beside_the_seeds(scenario: Scenario) -> str:
+    """The scenario's day next to what the seeds' halls report or target, so a scenario that
+    drifts from practice shows it (``dispatch.scenario_gen.SEED_FIGURES``)."""
+    from dispatch.catalog import Catalog
+    from dispatch.config import Settings
+    from dispatch.scenario_gen import SEED_FIGURES, scenario_figures
+
+    ours = scenario_figures(scenario, Catalog.default(), Settings())
+    rows = [("figure", "this scenario", "the seeds")]
+    for key, label, seeds in SEED_FIGURES:
+        value = ours.get(key)
+        if value is None:
+            shown = "—"
+        elif key == "cases_per_day":
+            shown = f"{value:,.0f}"
+        else:
+            shown = f"{value:.1%}"
+        rows.append((label, shown, seeds))
+    from rich.cells import cell_len
+
+    width = [max(cell_len(r[i]) for r in rows) for i in range(2)]
+    return "\n".join(
+        r[0] + " " * (width[0] - cell_len(r[0]) + 2) + r[1].rjust(width[1]) + "  " + r[2]
+        for r in rows
+    )
 
 
 def _describe(scenario: Scenario) -> str:

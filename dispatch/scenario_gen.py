@@ -22,9 +22,22 @@ from typing import Any, Protocol
 from dispatch import metrics
 from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog, Category
+from dispatch.commands import Intake
 from dispatch.config import Settings
 from dispatch.hall import Hall
-from dispatch.models import Area, AreaKind, Kind, Shift, Source, Staff, Status, Unit
+from dispatch.intake_rules import default_urgency
+from dispatch.models import (
+    PROACTIVE_SOURCES,
+    Area,
+    AreaKind,
+    Kind,
+    Shift,
+    Source,
+    Staff,
+    Status,
+    Unit,
+    Urgency,
+)
 from dispatch.models import Step as Clock
 from dispatch.scenario import (
     FIGURES,
@@ -82,6 +95,50 @@ HOURLY: tuple[float, ...] = (
 _HEADER = ("seed", "date", "start", "end", "demo_from", "city")
 _NIGHT_SOURCE = {Source.PATROL: 0.2, Source.PHOTO: 0.5}  # few patrols and photos after hours
 _DAY = timedelta(hours=24)
+_MINUTE = timedelta(minutes=1)
+
+
+SEED_FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("cases_per_day", "cases per day", "~300 (屯溪: 73,342 in eight months)"),
+    ("found_first", "found first (patrol + video)", "85 % (盈浦's target, 先行发现率)"),
+    ("closure_rate", "closed / accepted (结案率)", "96.57 % (屯溪: 70,830 of 73,342); 97 % (盈浦)"),
+    ("on_time_rate", "closed on time / due (按期结案率)", "—"),
+    ("urgent_share", "urgent", "a few per cent"),
+)
+"""What the seeds' halls report or target, for ``griddesk scenario check`` (key, label, value)."""
+
+
+def scenario_figures(scenario: Scenario, catalog: Catalog, settings: Settings) -> dict[str, float]:
+    """The figures of :data:`SEED_FIGURES` for a scenario: from its intakes (urgent as the
+    hall's intake rules make them) and its ``[expect]`` table (what replaying it ends with;
+    its open overdue cases stand in for the open ones due to be closed)."""
+    intakes = [s.template for s in scenario.steps if isinstance(s.template, Intake)]
+    out: dict[str, float] = {}
+    # The window's share of a whole day's intake, by the day's shape (:data:`HOURLY`): an
+    # evening is not a quarter of the day's cases.
+    minutes = range(scenario.start // _MINUTE, scenario.end // _MINUTE)
+    covered = sum(HOURLY[m // 60 % 24] for m in minutes) / (60 * sum(HOURLY))
+    if covered > 0:
+        out["cases_per_day"] = len(intakes) / covered
+    if intakes:
+        out["found_first"] = sum(i.source in PROACTIVE_SOURCES for i in intakes) / len(intakes)
+        urgent = [
+            (i.urgency or default_urgency(catalog.get(i.category), i.source, settings.intake))
+            is Urgency.URGENT
+            for i in intakes
+            if i.category in catalog
+        ]
+        if urgent:
+            out["urgent_share"] = sum(urgent) / len(urgent)
+    expect = scenario.expect
+    if expect is not None:
+        if expect.accepted and expect.closed is not None:
+            out["closure_rate"] = expect.closed / expect.accepted
+        if expect.closed_on_time is not None and expect.closed is not None:
+            due = expect.closed + (expect.overdue or 0)
+            if due:
+                out["on_time_rate"] = expect.closed_on_time / due
+    return out
 
 
 class GeneratorError(ScenarioError):
@@ -100,6 +157,9 @@ class DayParams:
     # Per full day (73,342 in eight months in one district); a shorter window gets its share.
     cases: int = 300
     sources: tuple[tuple[Source, float], ...] = DEFAULT_SOURCES
+    # Patrol and video's share of the day (先行发现率: 盈浦's target is 85 %): the sources are
+    # scaled to it, each group keeping its own mix; None: the sources as given.
+    found_first: float | None = 0.85
     urgent_share: float = 0.07  # police alerts, safety-hazard components, urgent hotline tickets
     slow_share: float = 0.08  # cases whose unit misses a handling deadline (when it can)
     hall_slow_share: float = 0.02  # cases the hall itself is late to accept, dispatch or check
@@ -167,7 +227,9 @@ def _check(params: DayParams) -> tuple[timedelta, timedelta]:
     if params.cases < 0:
         raise GeneratorError(f"cases must be 0 or more, not {params.cases}")
     for name, value in asdict(params).items():
-        if name.endswith("_share") and not 0 <= value <= 1:
+        if (name.endswith("_share") or name == "found_first") and not (
+            value is None or 0 <= value <= 1
+        ):
             raise GeneratorError(f"{name} must be between 0 and 1, not {value}")
     weights = [w for _, w in params.sources]
     if not weights or min(weights) < 0 or sum(weights) <= 0:
@@ -248,12 +310,31 @@ def _arrivals(
     return sorted(timedelta(minutes=minutes[min(i, len(minutes) - 1)]) for i in drawn)
 
 
+def day_sources(params: DayParams) -> tuple[tuple[Source, float], ...]:
+    """The day's source mix, summing to 1: ``sources`` scaled so patrol and video make up
+    ``found_first`` of it (each group keeping its own proportions), when that is set and both
+    groups have weight."""
+    total = sum(w for _, w in params.sources)
+    mix = [(s, w / total) for s, w in params.sources]
+    if params.found_first is None:
+        return tuple(mix)
+    first = sum(w for s, w in mix if s in PROACTIVE_SOURCES)
+    rest = 1.0 - first
+    if first <= 0 or rest <= 0:
+        return tuple(mix)
+    return tuple(
+        (s, w * (params.found_first / first if s in PROACTIVE_SOURCES else
+                 (1 - params.found_first) / rest))
+        for s, w in mix
+    )  # fmt: skip
+
+
 def _source_weights(params: DayParams, hall: Hall) -> dict[Shift, list[float]]:
     """Source weights on each shift: fewer patrols and photos after hours, and on the day shift
-    enough more that a whole working day has the ``sources`` mix."""
-    total = sum(w for _, w in params.sources)
-    mix = [w / total for _, w in params.sources]
-    night = [m * _NIGHT_SOURCE.get(s, 1.0) for (s, _), m in zip(params.sources, mix, strict=True)]
+    enough more that a whole working day has the day's mix (:func:`day_sources`)."""
+    sources = day_sources(params)
+    mix = [w for _, w in sources]
+    night = [m * _NIGHT_SOURCE.get(s, 1.0) for (s, _), m in zip(sources, mix, strict=True)]
     night = [n / sum(night) for n in night] if sum(night) > 0 else mix
     opens, closes = (t // timedelta(minutes=1) for t in _work_hours(hall) or (_DAY, _DAY))
     outside = sum(HOURLY[m // 60] for m in range(1440) if not opens <= m < closes)
@@ -285,16 +366,23 @@ class _Draw:
         self.hazards = [c for c in catalog if c.urgent]
         self.video = [hall.catalog.by_code[c] for c in VIDEO_CATEGORIES if c in hall.catalog]
         self.police = [hall.catalog.by_code[c] for c in POLICE_CATEGORIES if c in hall.catalog]
-        self.sources = [s for s, _ in params.sources]
+        sources = day_sources(params)
+        self.sources = [s for s, _ in sources]
         self.weights = _source_weights(params, hall)
-        total = sum(w for _, w in params.sources)
-        police = sum(w for s, w in params.sources if s is Source.POLICE) / total
-        # Police alerts are urgent (DESIGN.md); the rest of the urgent share comes from
-        # hazards and urgent hotline tickets among the other sources.
+        police = sum(w for s, w in sources if s is Source.POLICE)
+        # Police alerts are urgent (DESIGN.md): by the hall's intake rule (police is an urgent
+        # source by default), else by the intake saying so. The rest of the urgent share comes
+        # from hazards and urgent hotline tickets among the other sources.
+        self.police_by_rule = Source.POLICE in hall.settings.intake.urgent_sources
         self.police_urgent = min(1.0, params.urgent_share / police) if police else 0.0
         rest = max(0.0, params.urgent_share - police)
         self.other_urgent = rest / (1 - police) if police < 1 else 0.0
         self.tickets = itertools.count(1)
+        # Who finds a patrol case: the grid's own grid workers (网格员), for their figures.
+        self.finders = {
+            g.code: sorted(s.id for s in hall.staff.values() if g.code in s.grids)
+            for g in self.grids
+        }
 
     def case(self, at: timedelta, shift: Shift) -> CaseSpec:
         rng, params = self.rng, self.params
@@ -313,6 +401,9 @@ class _Draw:
         }
         if urgent_flag:
             intake["urgency"] = "urgent"
+        finders = self.finders.get(grid.code, [])
+        if source is Source.PATROL and finders:
+            intake["found_by"] = rng.choice(finders)
         centre = cell.centre or grid.centre
         if centre is not None and source is not Source.HOTLINE:  # a phone call has no fix
             intake["position"] = {
@@ -323,7 +414,8 @@ class _Draw:
             intake["reporter"] = f"12345-{params.date:%y%m%d}{next(self.tickets):04d}"
         elif source is Source.PHOTO:
             intake["reporter"] = f"随手拍用户{rng.randrange(10_000):04d}"
-        urgent = urgent_flag or category.urgent
+        by_rule = default_urgency(category, source, self.hall.settings.intake)
+        urgent = urgent_flag or by_rule is Urgency.URGENT
         return CaseSpec(
             at=at,
             intake=intake,
@@ -337,7 +429,8 @@ class _Draw:
         """The category, and whether the intake itself says urgent."""
         rng = self.rng
         if source is Source.POLICE:
-            return rng.choice(self.police or self.general), rng.random() < self.police_urgent
+            urgent = not self.police_by_rule and rng.random() < self.police_urgent
+            return rng.choice(self.police or self.general), urgent
         if rng.random() < self.other_urgent:
             if (source is Source.HOTLINE and rng.random() < 0.5) or not self.hazards:
                 return self._by_big(), True  # an urgent hotline ticket

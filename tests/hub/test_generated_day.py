@@ -40,7 +40,7 @@ DAYS = {
     # The afternoon peak into the evening: the hand-over to standby at 17:30 falls inside.
     "end-of-day": replace(EVENTFUL, seed=7, cases=120, start="12:00", end="24:00"),
     # A standby-only night running into the next morning: only standby people go out.
-    "standby-night": replace(EVENTFUL, seed=3, start="18:00", end="32:00", after_hours=True),
+    "standby-night": replace(EVENTFUL, seed=7, start="18:00", end="32:00", after_hours=True),
 }
 
 
