@@ -21,6 +21,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from dispatch.models import Actor
+from dispatch.visibility import FULL, Scope
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,13 @@ TRY_AGAIN_LATER = 1013
 
 
 class Connection:
-    def __init__(self, ws: ServerConnection, actor: Actor, outbox_limit: int) -> None:
+    def __init__(
+        self, ws: ServerConnection, actor: Actor, outbox_limit: int, scope: Scope = FULL
+    ) -> None:
         self.ws = ws
         self.actor = actor
+        self.scope = scope
+        """What of the hall this client may see (dispatch/visibility.py)."""
         self.close_code: tuple[int, str] | None = None
         """Set when the hub decides to close this client (code, reason)."""
         self._limit = outbox_limit
