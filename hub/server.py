@@ -383,7 +383,7 @@ class HubServer:
         if steps is None:
             return None
         seen = view_events(scope, steps, self._engine.cases.get, self._staff_unit)
-        return _scoped_frames(seen, last_seq, seq)
+        return _scoped_frames(scope, seen, last_seq, seq)
 
     async def _missed_events(self, last_seq: int, seq: int) -> list[list[Event]] | None:
         """Events ``last_seq+1 .. seq`` in pages, or None when the log cannot supply them all."""
@@ -434,7 +434,7 @@ class HubServer:
                 # No placements yet: no unit's terminal has connected, only observers.
                 placed = steps if steps is not None else unplaced(events)
                 seen = view_events(scope, placed, self._engine.cases.get, self._staff_unit)
-                payloads = _scoped_frames(seen, events[0].seq - 1, events[-1].seq)
+                payloads = _scoped_frames(scope, seen, events[0].seq - 1, events[-1].seq)
             self._send_live(clients, payloads)
 
     def _send_live(self, clients: list[Connection], payloads: list[bytes]) -> None:
@@ -497,10 +497,16 @@ def _scoped(snapshot: HallSnapshot, scope: Scope) -> HallSnapshot:
     )
 
 
-def _scoped_frames(events: Sequence[Event], after: int, seq: int) -> list[bytes]:
-    """A role-scoped client's frames for the span ``after`` < seq <= ``seq``: pages of its
+def _scoped_frames(scope: Scope, events: Sequence[Event], after: int, seq: int) -> list[bytes]:
+    """A role-scoped client's frames for the span ``after`` < seq <= ``seq``. An observer sees
+    every event (redacted): plain pages, gap-free. A unit's view skips events: pages of its
     events, each saying the span it covers (the last ends at ``seq``; no events: one empty
     frame, so the client's position still moves on)."""
+    if not scope.placed:
+        return [
+            encode(Events(events=list(events[i : i + EVENTS_PER_FRAME])))
+            for i in range(0, len(events), EVENTS_PER_FRAME)
+        ]
     frames = []
     start = after
     for i in range(0, len(events), EVENTS_PER_FRAME):

@@ -4,6 +4,7 @@ role, the snapshot, the live events and ``history`` hold exactly what the table 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -146,9 +147,9 @@ async def test_each_roles_snapshot_holds_what_the_table_says(hub: RunningHub, ro
         assert person.phone == (real if shown else None), (role, person.id)
 
 
-async def live_events_of(
+async def live_frames_of(
     hub: RunningHub, tokens: dict[str, str], act: Any
-) -> dict[str, list[Event]]:
+) -> dict[str, list[Events]]:
     """Every role's clients connected; ``act()`` run; the live events each was sent up to the
     hub's seq after it (read through the frames' ``seq``, or the last event's)."""
     clients: dict[str, TestClient] = {}
@@ -163,7 +164,7 @@ async def live_events_of(
             clients[role] = client
         await act()
         last = hub.engine.seq
-        out: dict[str, list[Event]] = {}
+        out: dict[str, list[Events]] = {}
         for role, client in clients.items():
             frames: list[Events] = []
             while True:
@@ -172,11 +173,18 @@ async def live_events_of(
                 end = frame.seq if frame.seq is not None else frame.events[-1].seq
                 if end >= last:
                     break
-            out[role] = events_in(list(frames))
+            out[role] = frames
         return out
     finally:
         for context in reversed(contexts):
             await context.__aexit__(None, None, None)
+
+
+async def live_events_of(
+    hub: RunningHub, tokens: dict[str, str], act: Any
+) -> dict[str, list[Event]]:
+    frames = await live_frames_of(hub, tokens, act)
+    return {role: events_in(list(f)) for role, f in frames.items()}
 
 
 async def test_live_events_hold_what_the_table_says(hub: RunningHub) -> None:
@@ -190,8 +198,18 @@ async def test_live_events_hold_what_the_table_says(hub: RunningHub) -> None:
         y = hub.engine.cases[names["y"]]
         await run(hub, Note(id="note-y", case=y.id, version=y.version, reason=NOTE))
 
-    seen = await live_events_of(hub, tokens, act)
+    frames = await live_frames_of(hub, tokens, act)
+    seen = {role: events_in(list(f)) for role, f in frames.items()}
     new = next(c.id for c in hub.engine.cases.values() if c.title == "case new")
+    # A unit's frames say the span they cover, one per batch, each after the one before;
+    # the others' frames are gap-free and carry no span.
+    for role in ("unit-x", "standby-x", "unit-y"):
+        spans = [(f.after, f.seq) for f in frames[role]]
+        assert all(after is not None for after, _ in spans), role
+        assert all(a[1] == b[0] for a, b in pairwise(spans)), spans
+        assert spans[-1][1] == hub.engine.seq
+    for role in ("commander", "dispatcher", "observer"):
+        assert all(f.after is None and f.seq is None for f in frames[role]), role
     full = seen["commander"]
     assert [e.seq for e in full] == list(range(full[0].seq, hub.engine.seq + 1))
     assert seen["dispatcher"] == full
