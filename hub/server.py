@@ -4,9 +4,13 @@ A connection says ``hello`` (token, protocol, last seen seq) first; an unknown t
 ``unauthenticated`` error and a 4001 close, nothing else. An operator gets ``welcome``, then
 either a chunked snapshot or the events it missed, then the live stream. Commands go to the
 engine; their events reach every client (the sender's own ones before its ack) through one
-engine listener that encodes and frames each batch once and sends the same bytes to every
-client: straight to the socket when nothing is queued for it, else through its outbox.
-A ``history`` request reads one case's events from the store and answers that client alone.
+engine listener that encodes and frames each batch once per view and sends the same bytes to
+every client of that view: straight to the socket when nothing is queued for it, else through
+its outbox. Commanders and dispatchers share one view (the batch as it is); observers one,
+redacted; each unit's standby and unit terminals one, holding only that unit's cases
+(dispatch/visibility.py decides; docs/PROTOCOL.md §5.1). The snapshot, a resume and
+``history`` are filtered by the same rules. A ``history`` request reads one case's events from
+the store and answers that client alone.
 Bad frames get a typed error and change nothing; floods are throttled, then closed.
 """
 
