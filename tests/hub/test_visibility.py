@@ -3,13 +3,16 @@ role, the snapshot, the live events and ``history`` hold exactly what the table 
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import AsyncIterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
-from server_fixtures import RunningHub, TestClient, events_in, running_hub, sqlite_url_in
+from server_fixtures import UNIT, RunningHub, TestClient, events_in, running_hub, sqlite_url_in
+from test_protocol_examples import client_example
 
 from dispatch.commands import Accept, Dispatch, Joint, Note, Reassign
 from dispatch.events import Event, EventType
@@ -323,3 +326,32 @@ async def test_a_supporting_unit_made_owner_gets_the_reporter(hub: RunningHub) -
     seen = await live_events_of(hub, tokens, act)
     (came,) = seen["unit-x"]
     assert came.type is EventType.IN_SCOPE and came.changes["reporter"] == REPORTER
+
+
+async def test_the_protocols_client_example_follows_a_unit_terminal_with_no_false_gap(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """The runnable client of PROTOCOL.md §9, logged in as a unit terminal, while cases go to
+    its unit and to another: it sees its own arrive and never reports a gap."""
+    script = tmp_path / "watch.py"
+    script.write_text(client_example(), encoding="utf-8")
+    watcher = await asyncio.create_subprocess_exec(
+        sys.executable, str(script), hub.url, hub.tokens[Role.UNIT],
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert watcher.stdout is not None
+        greeting = await asyncio.wait_for(watcher.stdout.readline(), UNIT * 5)
+        assert greeting.decode().strip() == "op-unit-x (unit): 0 open cases"
+        mine = []
+        for n in range(10):
+            await owned_case(hub, f"theirs-{n}", Y)
+            mine.append(await owned_case(hub, f"mine-{n}", X))
+        out, err = await asyncio.wait_for(watcher.communicate(), UNIT * 5)
+    finally:
+        if watcher.returncode is None:
+            watcher.kill()
+            await watcher.wait()
+    assert watcher.returncode == 0, err.decode()
+    lines = out.decode().splitlines()
+    assert [line.split()[1:] for line in lines] == [["in_scope", case] for case in mine]
