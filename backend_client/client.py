@@ -479,7 +479,7 @@ class HubClient:
         """Apply one hub frame (events before the ack they belong to, by the hub's order)."""
         if isinstance(message, Events):
             try:
-                change = self.mirror.apply_events(message.events)
+                change = self.mirror.apply_events(message.events, message.after, message.seq)
             except Diverged:
                 self.mirror.complete = False  # the next hello asks for a snapshot
                 raise

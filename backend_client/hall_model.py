@@ -64,6 +64,8 @@ class HallDelta:
     """Cases whose value changed, in the order first touched."""
     new: tuple[str, ...] = ()
     """Cases the model did not hold before."""
+    removed: tuple[str, ...] = ()
+    """Cases the model no longer holds (they left a role-scoped client's view)."""
     urgent_new: tuple[str, ...] = ()
     """New cases that are urgent: a console rings the bell for these."""
     staff: tuple[str, ...] = ()
@@ -77,6 +79,7 @@ class HallDelta:
         return bool(
             self.replaced
             or self.cases
+            or self.removed
             or self.staff
             or self.queues
             or self.counts_changed
@@ -198,8 +201,15 @@ class HallModel:
         self._rebuild()
         return HallDelta(replaced=True, counts_changed=True)
 
-    def apply(self, cases: Iterable[Case], staff: Iterable[Staff], now: datetime) -> HallDelta:
-        """Take a batch of new values (the latest of each case and person wins)."""
+    def apply(
+        self,
+        cases: Iterable[Case],
+        staff: Iterable[Staff],
+        now: datetime,
+        removed: Iterable[str] = (),
+    ) -> HallDelta:
+        """Take a batch of new values (the latest of each case and person wins); ``removed``:
+        cases that left this client's view (a role-scoped client's ``out_of_scope``)."""
         if self.now is not None and now < self.now:  # the hub's clock was set back
             self.now = now
             self._rebuild()
@@ -213,6 +223,30 @@ class HallModel:
         staff_touched: dict[str, None] = {}
         new: list[str] = []
         counts_changed = False
+        dropped: list[str] = []
+        for key in removed:
+            old = self.cases.pop(key, None) if key not in batch else None
+            if old is None:
+                continue
+            dropped.append(key)
+            old_entry = self._entries.pop(key, None)
+            for queue in self._queues_of(old):
+                gone.setdefault(queue, []).append(_known(old_entry))
+                counts_changed = True
+            for members in self._members.values():
+                members.discard(key)
+            self._overdue.discard(key)
+            self._pending_at.pop(key, None)  # its heap entry goes stale: advance() skips it
+            old_strip = self._strip_entries.pop(key, None)
+            if old_strip is not None:
+                strip_gone.append(old_strip)
+            if old.is_open and old.owner_staff is not None:
+                owned = self._owned.get(old.owner_staff)
+                if owned is not None:
+                    owned.discard(key)
+                    if not owned:
+                        del self._owned[old.owner_staff]
+                staff_touched[old.owner_staff] = None
         for case in batch.values():
             old = self.cases.get(case.id)
             if old is None:
@@ -262,6 +296,7 @@ class HallModel:
         }
         return HallDelta(
             cases=tuple(batch),
+            removed=tuple(dropped),
             new=tuple(new),
             urgent_new=tuple(k for k in new if batch[k].urgency is Urgency.URGENT),
             staff=tuple(staff_touched),
@@ -284,7 +319,9 @@ class HallModel:
             at, key = heapq.heappop(pending)
             if self._pending_at.get(key) == at:
                 del self._pending_at[key]
-            case = self.cases[key]
+            case = self.cases.get(key)
+            if case is None:  # it left this client's view
+                continue
             # Entries are never removed from the heap when a case changes; a stale one is
             # recognised here (the case's overdue instant moved) and dropped.
             if key in self._overdue or overdue_from(case) != at or not is_overdue(case, now):

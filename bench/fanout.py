@@ -25,7 +25,17 @@ bracketed by two engine listeners, and inside the bare ``broadcast()`` call: enc
 per-client work, the socket writes). Then the ratios hub/bare and the bars of DESIGN.md §4,
 each labelled with the span it is about. Loopback only; bounded in count and time.
 
+**Scoped clients** (``--scoped 50``): that many of the clients log in as role-scoped operators
+— a unit terminal and a standby officer in turn, spread over ``--units`` (5) departments — and
+the rest as the commander. The hub then encodes each batch once for the commander's view and
+once per unit's view (docs/PROTOCOL.md §5.1). Each message is a ``note`` on a case owned by one
+of those units, taken in turn (the cases are made and dispatched before the clock starts;
+marker in the note's text): every commander console receives every message, a unit's
+terminals the messages on its unit's cases (and an empty span frame for the others). The
+bare server still broadcasts every frame to every client.
+
     .venv/bin/python -m bench.fanout [--clients 200] [--rate 100] [--duration 10] [--quick]
+                                     [--scoped 50 --units 5]
 """
 
 from __future__ import annotations
@@ -51,6 +61,8 @@ from bench.recv_client import Result
 
 if TYPE_CHECKING:
     from dispatch.events import Event
+    from dispatch.models import Actor, Unit
+    from hub.engine import Engine
 
 HOST = "127.0.0.1"
 CLIENT = Path(__file__).resolve().parent / "recv_client.py"
@@ -89,6 +101,8 @@ class Phase:
     marker_frames: int
     frame_bytes: float
     errors: list[str]
+    expected_n: int = 0
+    """(client, message) pairs due, when not every client is due every message (scoped)."""
 
     @property
     def received(self) -> int:
@@ -96,7 +110,7 @@ class Phase:
 
     @property
     def expected(self) -> int:
-        return self.sent * self.clients
+        return self.expected_n or self.sent * self.clients
 
     @property
     def cpu_per_msg_ms(self) -> float:
@@ -129,19 +143,25 @@ def pct(sorted_us: Sequence[int], q: float) -> float:
 
 @contextlib.asynccontextmanager
 async def client_processes(
-    port: int, clients: int, procs: int, hello: str
+    port: int, hellos: Sequence[str], procs: int
 ) -> AsyncIterator[list[asyncio.subprocess.Process]]:
-    """Start the receive-only clients, wait until every connection is subscribed."""
+    """Start the receive-only clients (one per hello: the hub's login of each), wait until
+    every connection is subscribed."""
+    clients = len(hellos)
     procs = max(1, min(procs, clients))
     shares = [clients // procs + (1 if i < clients % procs else 0) for i in range(procs)]
-    argv = [sys.executable, str(CLIENT), "--host", HOST, "--port", str(port), "--hello", hello]
+    argv = [sys.executable, str(CLIENT), "--host", HOST, "--port", str(port)]
     pipe = asyncio.subprocess.PIPE
-    started = [
-        await asyncio.create_subprocess_exec(
-            *argv, "--connections", str(n), stdin=pipe, stdout=pipe, limit=1 << 16
+    started = []
+    first = 0
+    for n in shares:
+        logins = [arg for h in hellos[first : first + n] for arg in ("--hello", h)]
+        first += n
+        started.append(
+            await asyncio.create_subprocess_exec(
+                *argv, *logins, "--connections", str(n), stdin=pipe, stdout=pipe, limit=1 << 16
+            )
         )
-        for n in shares
-    ]
     try:
         for p in started:
             assert p.stdout is not None
@@ -192,13 +212,13 @@ async def measure(
     name: str,
     args: argparse.Namespace,
     port: int,
-    hello: str,
+    hellos: Sequence[str],
     send: Callable[[int], None],
     timeline: Timeline,
     settle: Callable[[], asyncio.Future[object]] | None = None,
 ) -> Phase:
     count = int(args.rate * args.duration)
-    async with client_processes(port, args.clients, args.procs, hello) as started:
+    async with client_processes(port, hellos, args.procs) as started:
         cpu0 = time.process_time()
         await publish(args.rate, count, send)
         if settle is not None:
@@ -259,7 +279,7 @@ async def run_bare(args: argparse.Namespace, frame_bytes: int) -> Phase:
 
     async with serve(handler, HOST, 0, compression=None, max_size=None) as server:
         port = server.sockets[0].getsockname()[1]
-        return await measure("bare", args, port, "", send, timeline)
+        return await measure("bare", args, port, [""] * args.clients, send, timeline)
 
 
 # --- our hub -------------------------------------------------------------------------------
@@ -267,7 +287,7 @@ async def run_bare(args: argparse.Namespace, frame_bytes: int) -> Phase:
 
 async def run_hub(args: argparse.Namespace) -> Phase:
     from dispatch.catalog import Catalog
-    from dispatch.commands import Intake
+    from dispatch.commands import Command, Intake, Note
     from dispatch.config import Settings
     from dispatch.models import Actor, AreaKind, Kind, Role, Source
     from dispatch.protocol import PROTOCOL_VERSION, Hello, encode
@@ -319,15 +339,41 @@ async def run_hub(args: argparse.Namespace) -> Phase:
             if not task.cancelled() and task.exception() is not None:
                 refused.append(repr(task.exception()))
 
-        def send(i: int) -> None:
-            command = Intake(
-                id=f"{prefix}{i}",
-                kind=Kind.EVENT,
-                category=categories[i % len(categories)],
-                source=Source.PATROL,
-                title=f"bench {marker(i, timeline)}",
-                grid=grids[i % len(grids)],
+        def hello(token: str) -> str:
+            return encode(Hello(protocol=PROTOCOL_VERSION, token=token, client="bench")).decode()
+
+        count = int(args.rate * args.duration)
+        scoped = min(args.scoped, args.clients)
+        hellos = [hello(token)] * (args.clients - scoped)
+        expected = 0
+        targets: list[tuple[str, int]] = []  # scoped mode: the case each message notes
+        if scoped:
+            units = bench_units(city.units, args.units)
+            for k in range(scoped):
+                unit = units[k % len(units)]
+                role = Role.UNIT if k // len(units) % 2 == 0 else Role.STANDBY
+                hellos.append(hello(await store.add_operator(f"bench-{k}", role, unit)))
+            targets = await unit_cases(engine, actor, count, units, grids, categories)
+            per_unit = [len(range(u, count, len(units))) for u in range(len(units))]
+            expected = (args.clients - scoped) * count + sum(
+                per_unit[k % len(units)] for k in range(scoped)
             )
+
+        def send(i: int) -> None:
+            command: Command
+            if targets:
+                case, version = targets[i]
+                command = Note(id=f"{prefix}{i}", case=case, version=version,
+                               reason=f"bench {marker(i, timeline)}")  # fmt: skip
+            else:
+                command = Intake(
+                    id=f"{prefix}{i}",
+                    kind=Kind.EVENT,
+                    category=categories[i % len(categories)],
+                    source=Source.PATROL,
+                    title=f"bench {marker(i, timeline)}",
+                    grid=grids[i % len(grids)],
+                )
             task: asyncio.Task[object] = asyncio.create_task(engine.execute(command, actor))
             pending.add(task)
             task.add_done_callback(done)
@@ -335,9 +381,9 @@ async def run_hub(args: argparse.Namespace) -> Phase:
         def settle() -> asyncio.Future[object]:
             return asyncio.ensure_future(asyncio.wait_for(_all(pending), 30))
 
-        hello = encode(Hello(protocol=PROTOCOL_VERSION, token=token, client="bench")).decode()
         try:
-            phase = await measure("hub", args, server.port, hello, send, timeline, settle)
+            phase = await measure("hub", args, server.port, hellos, send, timeline, settle)
+            phase.expected_n = expected
         finally:
             await server.close()
             await engine.stop()
@@ -347,6 +393,52 @@ async def run_hub(args: argparse.Namespace) -> Phase:
             refused.insert(0, f"{missing} messages never handed to the fan-out")
         phase.errors = refused[:5] + phase.errors
         return phase
+
+
+def bench_units(units: Sequence[Unit], n: int) -> list[str]:
+    """``n`` departments with no units under them (each its own scope)."""
+    from dispatch.models import UnitKind
+
+    parents = {u.parent for u in units}
+    chosen = [u.id for u in units if u.kind is UnitKind.DEPARTMENT and u.id not in parents]
+    return chosen[: max(1, n)]
+
+
+async def unit_cases(
+    engine: Engine,
+    actor: Actor,
+    count: int,
+    units: Sequence[str],
+    grids: Sequence[str],
+    categories: Sequence[str],
+) -> list[tuple[str, int]]:
+    """``count`` cases dispatched to ``units`` in turn, before the clock starts: (id, version)."""
+    from dispatch.commands import Accept, Dispatch, Intake
+    from dispatch.models import Kind, Source
+
+    async def one(i: int) -> tuple[str, int]:
+        made = await engine.execute(
+            Intake(id=f"setup-{i}", kind=Kind.EVENT, category=categories[i % len(categories)],
+                   source=Source.PATROL, title=f"setup {i}", grid=grids[i % len(grids)]),
+            actor,
+        )  # fmt: skip
+        assert made.case is not None and made.version is not None
+        accepted = await engine.execute(
+            Accept(id=f"setup-a-{i}", case=made.case, version=made.version), actor
+        )
+        assert accepted.version is not None
+        sent = await engine.execute(
+            Dispatch(id=f"setup-d-{i}", case=made.case, version=accepted.version,
+                     unit=units[i % len(units)]),
+            actor,
+        )  # fmt: skip
+        assert sent.version is not None
+        return made.case, sent.version
+
+    out: list[tuple[str, int]] = []
+    for first in range(0, count, 200):
+        out += await asyncio.gather(*(one(i) for i in range(first, min(count, first + 200))))
+    return out
 
 
 async def _all(tasks: set[asyncio.Task[object]]) -> None:
@@ -363,6 +455,12 @@ def report(phases: list[Phase], args: argparse.Namespace, load: tuple[float, ...
         f"processes, {args.rate:g} msgs/s for {args.duration:g} s, loopback, {os.cpu_count()} "
         f"CPUs, load {load[0]:.2f} before / {os.getloadavg()[0]:.2f} after"
     )
+    if args.scoped:
+        print(
+            f"scoped: {min(args.scoped, args.clients)} of the {args.clients} hub clients are unit "
+            f"terminals and standby officers over {args.units} units (each sees its unit's "
+            "share of the messages: notes on its cases); the rest are commanders"
+        )
     print(f"{'latency':39} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     rows: list[tuple[str, list[int]]] = []
     for p in phases:
@@ -454,9 +552,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--frame-bytes", type=int, default=0, help="bare frame size (0: as the hub's)")
     p.add_argument("--bare-only", action="store_true", help="skip the hub phase")
     p.add_argument("--quick", action="store_true", help="smoke run: 20 clients, 2 s")
+    p.add_argument(
+        "--scoped", type=int, default=0, help="hub clients logged in as unit terminals (0: none)"
+    )
+    p.add_argument("--units", type=int, default=5, help="units the scoped clients spread over")
     args = p.parse_args(argv)
     if args.quick:
         args.clients, args.duration, args.procs = 20, 2.0, 2
+        args.scoped = min(args.scoped, 5)
     return args
 
 

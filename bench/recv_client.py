@@ -4,8 +4,8 @@ A websockets library client costs ~41 µs of CPU per message (DESIGN.md §4): 20
 process fill a core, and the benchmark would measure its clients instead of the server. This
 process holds many raw sockets on one ``epoll`` loop (no asyncio: its per-callback overhead
 alone was ~50 µs a frame here) with a hand-rolled RFC 6455 reader that does only what a
-receiver must: the opening handshake, one optional ``hello`` frame, answering pings, and
-timestamping frames on arrival.
+receiver must: the opening handshake, one optional ``hello`` frame (each connection its own
+when several are given), answering pings, and timestamping frames on arrival.
 
 Each measured message carries a marker ``~b<index>.<send time_ns>~`` in its frame (in the case
 title for the hub, in the payload for the bare server). Per connection, the first arrival of
@@ -189,11 +189,11 @@ class Receiver:
 
 
 def run(args: argparse.Namespace) -> int:
-    hello = args.hello.encode() if args.hello else None
+    hellos = [h.encode() if h else None for h in args.hello] or [None]
     try:
         receivers = [
-            Receiver(args.host, args.port, args.path, hello, args.max_seconds)
-            for _ in range(args.connections)
+            Receiver(args.host, args.port, args.path, hellos[i % len(hellos)], args.max_seconds)
+            for i in range(args.connections)
         ]
     except OSError as exc:
         print(f"error {exc!r}", flush=True)
@@ -243,7 +243,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--path", default="/")
     p.add_argument("--connections", type=int, default=50)
-    p.add_argument("--hello", default="", help="first text frame to send (the hub's hello)")
+    p.add_argument(
+        "--hello",
+        action="append",
+        default=[],
+        help="first text frame to send (the hub's hello); repeated: one per connection in turn",
+    )
     p.add_argument("--max-seconds", type=float, default=120.0)
     return p.parse_args(argv)
 

@@ -150,7 +150,7 @@ class GriddeskApp(App[int]):
 
     def on_hall_batch(self, message: HallBatch) -> None:
         now = self.hub_now()
-        delta = self.desk.model.apply(message.cases, message.staff, now)
+        delta = self.desk.model.apply(message.cases, message.staff, now, message.removed)
         self.desk.seen.add(message.events)
         if delta.urgent_new:
             self.bell()

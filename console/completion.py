@@ -20,9 +20,7 @@ from dispatch.roles import allowed
 _V = TypeVar("_V")
 
 
-def complete(
-    line: str, lookup: Lookup, *, role: Role | None = None, limit: int = 50
-) -> list[str]:
+def complete(line: str, lookup: Lookup, *, role: Role | None = None, limit: int = 50) -> list[str]:
     """Words that may replace the word under the cursor at the end of ``line`` (the whole
     word, not only its missing tail), best first, at most ``limit``. With ``role``, verbs the
     role may not send are not offered (the hub would refuse them)."""

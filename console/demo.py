@@ -226,6 +226,7 @@ def _demo_console(settings: Settings, hall: DemoHall, folder: Path) -> GriddeskA
 async def _run_console(app: GriddeskApp) -> int:
     """The console until it exits; its exit code (non-zero if it died)."""
     from console.app import exit_code
+
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
         loop.add_signal_handler(signal.SIGTERM, app.exit)

@@ -34,17 +34,23 @@ class _Pending:
         self.cases: dict[str, Case] = {}
         self.events: list[Event] = []
         self.staff: dict[str, Staff] = {}
+        self.removed: dict[str, None] = {}
 
     def add(self, change: Change) -> None:
-        self.cases.update((c.id, c) for c in change.cases)
+        for key in change.removed:  # left the view: whatever was waiting for it goes too
+            self.cases.pop(key, None)
+            self.removed[key] = None
+        for case in change.cases:
+            self.removed.pop(case.id, None)
+            self.cases[case.id] = case
         self.events.extend(change.events)
         self.staff.update((s.id, s) for s in change.staff)
 
     def take(self) -> list[Message]:
         out: list[Message] = []
-        if self.cases or self.events or self.staff:
+        if self.cases or self.events or self.staff or self.removed:
             cases, staff = tuple(self.cases.values()), tuple(self.staff.values())
-            out.append(HallBatch(cases, staff, tuple(self.events)))
+            out.append(HallBatch(cases, staff, tuple(self.events), tuple(self.removed)))
         self._clear()
         return out
 

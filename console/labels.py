@@ -127,6 +127,8 @@ EVENT: Mapping[EventType, str] = {
     EventType.ALERT: "alert raised",
     EventType.STAFF_CHANGED: "person updated",
     EventType.SHIFT_CHANGED: "shift handed over",
+    EventType.IN_SCOPE: "came into your unit's view",
+    EventType.OUT_OF_SCOPE: "left your unit's view",
 }
 """How the case history reads each event: what happened, in the past tense."""
 

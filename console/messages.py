@@ -46,12 +46,18 @@ class HallBatch(Message):
     never replaced in the queue; the link merges bursts itself (at most ~10 a second)."""
 
     def __init__(
-        self, cases: tuple[Case, ...], staff: tuple[Staff, ...], events: tuple[Event, ...]
+        self,
+        cases: tuple[Case, ...],
+        staff: tuple[Staff, ...],
+        events: tuple[Event, ...],
+        removed: tuple[str, ...] = (),
     ) -> None:
         super().__init__()
         self.cases = cases
         self.staff = staff
         self.events = events
+        self.removed = removed
+        """Cases that left a role-scoped operator's view (``out_of_scope``)."""
 
 
 class ConnectionChanged(Message):

@@ -133,9 +133,7 @@ def _listing(items: list[_V], key: Callable[[_V], str], name: Callable[[_V], str
 
 
 def resolve_unit(word: str, lookup: Lookup) -> Unit:
-    return _resolve(
-        word, lookup.units.values(), lambda u: u.id, lambda u: u.name, _UNITS
-    )
+    return _resolve(word, lookup.units.values(), lambda u: u.id, lambda u: u.name, _UNITS)
 
 
 def resolve_staff(word: str, lookup: Lookup, unit: Unit | None = None) -> Staff:

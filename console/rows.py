@@ -133,4 +133,3 @@ def quick_text(quick: QuickFilter, words: Wording) -> str:
     if quick.grid is not None:
         parts.append((QUICK_KINDS["grid"], words.grid(quick.grid)))
     return " ".join(f"{words.tr(title)}:{value}" for title, value in parts)
-

@@ -96,6 +96,9 @@ DETAILS: Mapping[str, Detail] = {
     ),
     "not_own_unit": Detail(ErrorCode.FORBIDDEN, "case {case} is not in {operator}'s unit"),
     "staff_not_own_unit": Detail(ErrorCode.FORBIDDEN, "{staff} is not in {operator}'s unit"),
+    "history_out_of_scope": Detail(
+        ErrorCode.FORBIDDEN, "case {case} is neither owned nor supported by {operator}'s unit"
+    ),
     # --- the workflow (dispatch/workflow.py) ---
     "version_conflict": Detail(
         ErrorCode.CONFLICT, "case {case} is at version {version} ({status}), not {expected}"

@@ -51,6 +51,10 @@ class EventType(StrEnum):
     ALERT = "alert"
     STAFF_CHANGED = "staff_changed"
     SHIFT_CHANGED = "shift_changed"
+    # Never stored: what the hub sends a role-scoped client in place of an event that moved a
+    # case into or out of its view (dispatch/visibility.py, docs/PROTOCOL.md §5.1).
+    IN_SCOPE = "in_scope"  # ``changes`` holds the whole case as the client may see it
+    OUT_OF_SCOPE = "out_of_scope"  # the case left the client's view: drop it
 
 
 class Event(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +72,10 @@ class Event(msgspec.Struct, frozen=True, kw_only=True):
     data: dict[str, Any] = {}
 
 
+WHOLE_CASE_EVENTS = frozenset({EventType.CASE_CREATED, EventType.IN_SCOPE})
+"""Events whose ``changes`` hold every field of the case."""
+
+
 def case_fields(case: Case) -> dict[str, Any]:
     """A case as JSON builtins (the shape of ``changes`` and of snapshot rows)."""
     out: dict[str, Any] = msgspec.to_builtins(case)
@@ -81,8 +89,9 @@ def changed_fields(before: Case, after: Case) -> dict[str, Any]:
 
 
 def apply_case_event(case: Case | None, event: Event) -> Case:
-    """The case after ``event``: the one reducer shared by hub, clients and tests."""
-    if event.type is EventType.CASE_CREATED or case is None:
+    """The case after ``event``: the one reducer shared by hub, clients and tests.
+    (``out_of_scope`` removes the case: the mirror does that, it has no "after".)"""
+    if event.type in WHOLE_CASE_EVENTS or case is None:
         return msgspec.convert(event.changes, Case)
     if not event.changes:
         return case

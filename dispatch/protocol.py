@@ -100,10 +100,15 @@ class Snapshot(Message, frozen=True, kw_only=True, tag="snapshot"):
     cases: list[Case] = []
 
 
-class Events(Message, frozen=True, kw_only=True, tag="events"):
-    """Events in seq order, gap-free across frames of one connection."""
+class Events(Message, frozen=True, kw_only=True, tag="events", omit_defaults=True):
+    """Events in seq order, gap-free across frames of one connection — or, to a role-scoped
+    client, with ``after`` and ``seq``: the frame covers the stream from ``after`` (exclusive)
+    to ``seq`` (inclusive) and holds only the events of that span the client may see (maybe
+    none). ``after`` is always the ``seq`` of the frame before (or ``welcome.seq``)."""
 
     events: list[Event]
+    after: int | None = None
+    seq: int | None = None
 
 
 class Ack(Message, frozen=True, kw_only=True, tag="ack"):

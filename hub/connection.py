@@ -25,6 +25,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 
 from dispatch.models import Actor
+from dispatch.visibility import FULL, Scope
 from hub.store import Grant
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,15 @@ class Connection:
         ws: ServerConnection,
         actor: Actor,
         outbox_limit: int,
+        scope: Scope = FULL,
         *,
         grant: Grant | None = None,
         backlog_bytes: int = BACKLOG_BYTES,
     ) -> None:
         self.ws = ws
         self.actor = actor
+        self.scope = scope
+        """What of the hall this client may see (dispatch/visibility.py)."""
         self.grant = grant
         """What the session was opened under (token, role, unit): another one now revokes it."""
         self.revoked = False

@@ -4,9 +4,13 @@ A connection says ``hello`` (token, protocol, last seen seq) first; an unknown t
 ``unauthenticated`` error and a 4001 close, nothing else. An operator gets ``welcome``, then
 either a chunked snapshot or the events it missed, then the live stream. Commands go to the
 engine; their events reach every client (the sender's own ones before its ack) through one
-engine listener that encodes and frames each batch once and sends the same bytes to every
-client: straight to the socket when nothing is queued for it, else through its outbox.
-A ``history`` request reads one case's events from the store and answers that client alone.
+engine listener that encodes and frames each batch once per view and sends the same bytes to
+every client of that view: straight to the socket when nothing is queued for it, else through
+its outbox. Commanders and dispatchers share one view (the batch as it is); observers one,
+redacted; each unit's standby and unit terminals one, holding only that unit's cases
+(dispatch/visibility.py decides; docs/PROTOCOL.md §5.1). The snapshot, a resume and
+``history`` are filtered by the same rules. A ``history`` request reads one case's events from
+the store and answers that client alone.
 Bad frames get a typed error and change nothing; floods are throttled, then closed.
 
 A client the hub closes is let go within a bound: the closing handshake gets
@@ -59,9 +63,23 @@ from dispatch.protocol import (
     decode_client,
     encode,
 )
+from dispatch.visibility import (
+    Level,
+    Scope,
+    final_placement,
+    level,
+    redact_event,
+    scope_of,
+    sees_phone,
+    unplaced,
+    view_events,
+    visible_cases,
+    visible_staff,
+)
 from hub.connection import TRY_AGAIN_LATER, Connection
 from hub.engine import Engine, HallSnapshot
 from hub.ratelimit import TokenBucket, Verdict
+from hub.scoping import Placements
 from hub.store import Grant, Store
 from hub.tokens import token_hash
 
@@ -111,6 +129,8 @@ class HubServer:
         self._commands: set[asyncio.Task[None]] = set()
         self._server: Server | None = None
         self._watch_task: asyncio.Task[None] | None = None
+        self._placements: Placements | None = None
+        """Where each case stands for role-scoped clients; made when the first one connects."""
         self._unlisten = engine.listen(self._fan_out)
 
     # --- life cycle ------------------------------------------------------------------------
@@ -195,10 +215,12 @@ class HubServer:
         actor, hello = await self._greet(ws)
         if actor is None or hello is None:
             return
+        scope = scope_of(actor, self._engine.hall)
         conn = Connection(
             ws,
             actor,
             self._outbox_limit,
+            scope,
             grant=Grant(token_hash(hello.token), actor.role, actor.unit),
             backlog_bytes=self._settings.send_buffer_bytes,
         )
@@ -206,6 +228,8 @@ class HubServer:
         # that seq reaches this client through the listener (held until the resync is sent).
         self._clients.add(conn)
         seq = self._engine.seq
+        if scope.placed:
+            self._scoped_placements()
         fresh = hello.last_seq is None or hello.last_seq > seq  # new, or confused: start over
         snapshot = self._engine.snapshot() if fresh else None
         sender = conn.start_sender()
@@ -333,7 +357,9 @@ class HubServer:
     async def _run_history(
         self, conn: Connection, request: HistoryRequest, inflight: asyncio.Semaphore
     ) -> None:
-        """Any operator may read any case's history (read-only, like the snapshot it has)."""
+        """A case's history, as its snapshot row is seen: commanders, dispatchers and observers
+        (redacted) any case; standby and unit operators the cases their unit owns or supports
+        now, else ``forbidden`` (docs/PROTOCOL.md §5.1)."""
         try:
             events = await self._store.case_events(request.case, HISTORY_LIMIT)
         except Exception:
@@ -341,10 +367,27 @@ class HubServer:
             conn.put(_error(refuse("history_failed"), request.id))
         else:
             # Every case starts with a case_created event: no events means no such case.
-            if events:
-                conn.put(encode(History(id=request.id, case=request.case, events=events)))
-            else:
+            if not events:
                 conn.put(_error(refuse("unknown_case", case=request.case), request.id))
+                return
+            scope = conn.scope
+            if not scope.full:
+                seen = level(scope, final_placement(events))
+                if seen is Level.NONE:
+                    out = refuse(
+                        "history_out_of_scope", case=request.case, operator=conn.actor.name
+                    )
+                    conn.put(_error(out, request.id))
+                    return
+                events = [
+                    redact_event(
+                        e,
+                        seen,
+                        phone=e.staff is None or sees_phone(scope, self._staff_unit(e.staff)),
+                    )
+                    for e in events
+                ]
+            conn.put(encode(History(id=request.id, case=request.case, events=events)))
         finally:
             inflight.release()
 
@@ -355,9 +398,9 @@ class HubServer:
     ) -> None:
         """Welcome, then the snapshot or the missed events ``last_seq+1 .. seq``, then release
         the live stream (held since registration: everything after ``seq``)."""
-        missed: list[list[Event]] | None = None
+        missed: list[bytes] | None = None
         if snapshot is None and last_seq is not None:
-            missed = await self._missed(last_seq, seq)
+            missed = await self._missed(conn.scope, last_seq, seq)
             if missed is None:
                 # Taken now, so it includes whatever the listener held meanwhile.
                 conn.drop_held()
@@ -375,14 +418,35 @@ class HubServer:
         )
         conn.put(encode(welcome))
         if snapshot is not None:
-            for chunk in _snapshot_chunks(snapshot, self._settings.snapshot_chunk):
+            for chunk in _snapshot_chunks(
+                _scoped(snapshot, conn.scope), self._settings.snapshot_chunk
+            ):
                 conn.put(chunk)
         else:
             for page in missed or []:
-                conn.put(encode(Events(events=page)))
+                conn.put(page)
         conn.go_live()
 
-    async def _missed(self, last_seq: int, seq: int) -> list[list[Event]] | None:
+    async def _missed(self, scope: Scope, last_seq: int, seq: int) -> list[bytes] | None:
+        """Frames of the events ``last_seq+1 .. seq`` as ``scope`` sees them, or None when the
+        log cannot supply them all (or, for a scoped client, they are too far back to place)."""
+        pages = await self._missed_events(last_seq, seq)
+        if pages is None:
+            return None
+        if scope.full:
+            return [encode(Events(events=page)) for page in pages]
+        if last_seq >= seq:
+            return []
+        missed = [e for page in pages for e in page]
+        steps = (
+            self._scoped_placements().replay(missed, last_seq) if scope.placed else unplaced(missed)
+        )
+        if steps is None:
+            return None
+        seen = view_events(scope, steps, self._engine.cases.get, self._staff_unit)
+        return _scoped_frames(scope, seen, last_seq, seq)
+
+    async def _missed_events(self, last_seq: int, seq: int) -> list[list[Event]] | None:
         """Events ``last_seq+1 .. seq`` in pages, or None when the log cannot supply them all."""
         if seq - last_seq > MAX_RESUME_EVENTS:
             return None
@@ -458,20 +522,48 @@ class HubServer:
 
     # --- fan-out ---------------------------------------------------------------------------
 
+    def _scoped_placements(self) -> Placements:
+        """The case placements role-scoped clients are served from, made on first use (from
+        the engine's state now, so only with no await since the engine's seq was read)."""
+        if self._placements is None:
+            engine = self._engine
+            self._placements = Placements(engine.cases.values(), engine.seq, MAX_RESUME_EVENTS)
+        return self._placements
+
+    def _staff_unit(self, staff_id: str) -> str | None:
+        person = self._engine.hall.staff.get(staff_id)
+        return person.unit if person is not None else None
+
     def _fan_out(self, events: Sequence[Event]) -> None:
-        """Engine listener: encode each frame once, send the same bytes to every client."""
-        if not self._clients:
+        """Engine listener: encode each frame once per scope — one encoding for every
+        commander and dispatcher, one per distinct role scope (a unit's terminals share it)
+        — and send the same bytes to every client of that scope."""
+        steps = self._placements.advance(events) if self._placements is not None else None
+        if not self._clients or not events:
             return
-        payloads = [
-            encode(Events(events=list(events[i : i + EVENTS_PER_FRAME])))
-            for i in range(0, len(events), EVENTS_PER_FRAME)
-        ]
+        by_scope: dict[Scope, list[Connection]] = {}
+        for conn in self._clients:
+            by_scope.setdefault(conn.scope, []).append(conn)
+        for scope, clients in by_scope.items():
+            if scope.full:
+                payloads = [
+                    encode(Events(events=list(events[i : i + EVENTS_PER_FRAME])))
+                    for i in range(0, len(events), EVENTS_PER_FRAME)
+                ]
+            else:
+                # No placements yet: no unit's terminal has connected, only observers.
+                placed = steps if steps is not None else unplaced(events)
+                seen = view_events(scope, placed, self._engine.cases.get, self._staff_unit)
+                payloads = _scoped_frames(scope, seen, events[0].seq - 1, events[-1].seq)
+            self._send_live(clients, payloads)
+
+    def _send_live(self, clients: list[Connection], payloads: list[bytes]) -> None:
         # Clients with nothing queued get the frame written straight to their sockets,
         # serialised once for all of them: this is what keeps the fan-out at or below a bare
         # websockets broadcast(). The rest (resyncing, or with replies still queued) go
         # through their ordered outbox.
         direct: list[Connection] = []
-        for conn in self._clients:
+        for conn in clients:
             if conn.writes_directly:
                 direct.append(conn)
             else:
@@ -516,6 +608,41 @@ def _error(refusal: Refusal, command: str | None = None) -> bytes:
             params=refusal.params,
         )
     )
+
+
+def _scoped(snapshot: HallSnapshot, scope: Scope) -> HallSnapshot:
+    """The snapshot as ``scope`` sees it (dispatch/visibility.py)."""
+    if scope.full:
+        return snapshot
+    return HallSnapshot(
+        seq=snapshot.seq,
+        areas=snapshot.areas,
+        units=snapshot.units,
+        staff=visible_staff(scope, snapshot.staff),
+        cases=visible_cases(scope, snapshot.cases),
+    )
+
+
+def _scoped_frames(scope: Scope, events: Sequence[Event], after: int, seq: int) -> list[bytes]:
+    """A role-scoped client's frames for the span ``after`` < seq <= ``seq``. An observer sees
+    every event (redacted): plain pages, gap-free. A unit's view skips events: pages of its
+    events, each saying the span it covers (the last ends at ``seq``; no events: one empty
+    frame, so the client's position still moves on)."""
+    if not scope.placed:
+        return [
+            encode(Events(events=list(events[i : i + EVENTS_PER_FRAME])))
+            for i in range(0, len(events), EVENTS_PER_FRAME)
+        ]
+    frames = []
+    start = after
+    for i in range(0, len(events), EVENTS_PER_FRAME):
+        page = list(events[i : i + EVENTS_PER_FRAME])
+        end = seq if i + EVENTS_PER_FRAME >= len(events) else page[-1].seq
+        frames.append(encode(Events(events=page, after=start, seq=end)))
+        start = end
+    if not frames:
+        frames.append(encode(Events(events=[], after=after, seq=seq)))
+    return frames
 
 
 def _snapshot_chunks(snapshot: HallSnapshot, size: int) -> list[bytes]:

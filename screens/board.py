@@ -191,7 +191,7 @@ class BoardScreen(CaseSteps):
             self._draw_strip()
         if delta.urgent_new:
             self.query_one(CountdownStrip).flash()
-        touched = set(delta.cases)
+        touched = {*delta.cases, *delta.removed}
         if self._selected in touched:
             self._draw_detail()
         if delta.staff:

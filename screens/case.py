@@ -156,8 +156,13 @@ class CaseScreen(Screen[None]):
             self._hub = HubHistory()
             self.desk.commands.fetch_history(self.case_id, self)
         hall = message.hall
-        if message.language or message.session or (
-            hall is not None and (hall.replaced or self.case_id in hall.cases)
+        if (
+            message.language
+            or message.session
+            or (
+                hall is not None
+                and (hall.replaced or self.case_id in hall.cases or self.case_id in hall.removed)
+            )
         ):
             self._draw()
 

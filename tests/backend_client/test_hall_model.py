@@ -110,6 +110,15 @@ class ModelVersusRecount(RuleBasedStateMachine):
     def a_batch_arrives(self, batch: list[Case]) -> None:
         self._follow(self.model.apply(batch, [], self.now))
 
+    @rule(keys=st.lists(st.sampled_from(IDS), max_size=4), batch=st.lists(cases, max_size=3))
+    def cases_leave_the_view(self, keys: list[str], batch: list[Case]) -> None:
+        """A unit terminal's out_of_scope (with, maybe, other cases changing alongside)."""
+        held = {k for k in keys if k in self.model.cases and k not in {c.id for c in batch}}
+        delta = self.model.apply(batch, [], self.now, removed=keys)
+        assert set(delta.removed) == held
+        assert held.isdisjoint(self.model.cases)
+        self._follow(delta)
+
     @rule(seconds=st.integers(0, 3600))
     def time_passes(self, seconds: int) -> None:
         self.now += timedelta(seconds=seconds)

@@ -242,7 +242,7 @@ async def test_after_a_hub_restart_it_reconnects_and_catches_up(tmp_path: Path) 
     async with hub_at(url) as first:
         tokens = first.tokens
         port = first.server.port
-        async with running_client(first.url, tokens[Role.OBSERVER]) as (client, seen, _):
+        async with running_client(first.url, tokens[Role.DISPATCHER]) as (client, seen, _):
             await client.wait_live(UNIT * 5)
             await first.engine.execute(first.intake(1), COMMANDER)
             await seen.until(lambda: client.mirror.seq == first.engine.seq)
