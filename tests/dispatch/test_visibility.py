@@ -145,8 +145,13 @@ def test_merged_duplicates_reporters_are_hidden_like_the_reporter() -> None:
     assert redact_case(c, Level.OWNS) is c
     assert redact_case(c, Level.SUPPORTS).also_reported_by == ()
     assert redact_case(c, Level.REDACTED).also_reported_by == ()
-    merged = Event(at=datetime(2026, 3, 16, tzinfo=UTC), actor="op", type=EventType.DUPLICATE_MERGED,
-                   case="C1", changes={"version": 3, "also_reported_by": ["王女士"]})  # fmt: skip
+    merged = Event(
+        at=datetime(2026, 3, 16, tzinfo=UTC),
+        actor="op",
+        type=EventType.DUPLICATE_MERGED,
+        case="C1",
+        changes={"version": 3, "also_reported_by": ["王女士"]},
+    )
     assert redact_event(merged, Level.SUPPORTS).changes == {"version": 3, "also_reported_by": ()}
     assert redact_event(merged, Level.OWNS) is merged
 
