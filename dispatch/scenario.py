@@ -64,6 +64,10 @@ class ScenarioError(ValueError):
     """A scenario that cannot be played; the message says which step and what is wrong."""
 
 
+Day = date
+"""A calendar day (``Header.date`` shadows the name ``date`` inside the class)."""
+
+
 class Header(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The ``[scenario]`` table."""
 
@@ -76,6 +80,10 @@ class Header(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     description: str = ""
     timezone: str = "Asia/Shanghai"
     city: str = "demo"  # the hall it is written for: unit, staff and grid ids refer to it
+    # The calendar the day is played on, beside config.toml's: public holidays (法定节假日)
+    # and weekend days worked instead (调休), so a holiday-eve night is a file, not Python.
+    holidays: tuple[Day, ...] = ()
+    workdays: tuple[Day, ...] = ()
     format: int = FORMAT
     seed: int | None = None  # generated scenarios: the seed that made them
     generator: dict[str, Any] = {}  # generated scenarios: the other parameters

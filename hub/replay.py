@@ -8,8 +8,9 @@ writer; a refused step is recorded and the play goes on). Paced, it waits the re
 instants at the clock's speed and wakes early when someone's command changes the deadlines;
 unpaced, it jumps, so tests play a whole day in seconds with the same event log.
 
-``python -m hub.replay FILE`` plays a scenario unpaced on a temporary SQLite file and prints
-the figures it ends with next to the ones its ``[expect]`` table implies.
+``python -m hub.replay FILE [--config FILE]`` plays a scenario unpaced on a temporary SQLite
+file and prints the figures and escalations it ends with next to the ones its ``[expect]``
+table states; it exits 1 when any differ or a step was refused, 2 on a file it cannot read.
 """
 
 from __future__ import annotations
@@ -195,10 +196,43 @@ class Outcome:
 
 
 def scenario_settings(scenario: Scenario, settings: Settings | None = None) -> Settings:
-    """``settings`` with the hall's time zone set to the scenario's."""
+    """``settings`` with the hall's time zone set to the scenario's, and the scenario's
+    holidays and 调休 workdays added to the calendar's."""
     base = settings or Settings()
-    clock = msgspec.structs.replace(base.clock, timezone=scenario.header.timezone)
-    return msgspec.structs.replace(base, clock=clock)
+    header = scenario.header
+    clock = msgspec.structs.replace(base.clock, timezone=header.timezone)
+    calendar = msgspec.structs.replace(
+        base.calendar,
+        holidays=tuple(sorted({*base.calendar.holidays, *header.holidays})),
+        workdays=tuple(sorted({*base.calendar.workdays, *header.workdays})),
+    )
+    return msgspec.structs.replace(base, clock=clock, calendar=calendar)
+
+
+def escalations(outcome: Outcome, scenario: Scenario) -> list[tuple[str, str, str]]:
+    """The escalations the hub made on missed deadlines, as ``[[expect.escalation]]`` states
+    them: (the scenario's case name, time since the scenario's midnight as ``HH:MM:SS``,
+    level). An ``escalate`` step of the script is a step, not an expectation."""
+    from dispatch.events import EventType
+    from dispatch.scenario import format_time
+
+    names = {hub_id: name for name, hub_id in outcome.case_ids.items()}
+    return [
+        (names.get(e.case, e.case), format_time(scenario.offset(e.at)), str(e.changes["level"]))
+        for e in outcome.events
+        if e.type is EventType.ESCALATED and e.case is not None and e.actor == "hub"
+    ]
+
+
+def expected_escalations(scenario: Scenario) -> list[tuple[str, str, str]]:
+    """The scenario's ``[[expect.escalation]]`` entries, in the form of :func:`escalations`."""
+    from dispatch.scenario import format_time, parse_time
+
+    if scenario.expect is None:
+        return []
+    return [
+        (e.case, format_time(parse_time(e.at)), str(e.level)) for e in scenario.expect.escalation
+    ]
 
 
 def demo_city_hall(scenario: Scenario, settings: Settings | None = None) -> Hall:
@@ -273,23 +307,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     import pathlib
     import tempfile
 
+    from dispatch.config import parse_settings
     from dispatch.scenario import loads
 
     parser = argparse.ArgumentParser(prog="python -m hub.replay", description=__doc__)
     parser.add_argument("file", type=pathlib.Path)
+    parser.add_argument(
+        "--config", type=pathlib.Path, metavar="FILE",
+        help="the hall's config.toml (SLA limits, calendar, escalation, intake rules)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    scenario = loads(args.file.read_text(encoding="utf-8"))
+    try:
+        scenario = loads(args.file.read_text(encoding="utf-8"))
+        settings = None
+        if args.config is not None:
+            settings = parse_settings(args.config.read_text(encoding="utf-8"))
+    except (OSError, ScenarioError, Refusal) as exc:
+        print(f"python -m hub.replay: {exc}")
+        return 2
     with tempfile.TemporaryDirectory() as tmp:
-        outcome = asyncio.run(play_offline(scenario, f"sqlite:///{tmp}/replay.db"))
+        outcome = asyncio.run(play_offline(scenario, f"sqlite:///{tmp}/replay.db", settings))
     print(f"{len(outcome.events)} events, {len(outcome.refused)} steps refused")
     for step, refusal in outcome.refused:
         print(f"  {step.where}: {refusal}")
     expected = scenario.expect.figures() if scenario.expect else {}
+    differ = bool(outcome.refused)
     for name, value in vars(outcome.figures).items():
         want = expected.get(name)
+        differ |= want is not None and want != value
         mark = "" if want is None else ("  ok" if want == value else f"  expected {want}")
         print(f"{name:>15} {value}{mark}")
-    return 0
+    if scenario.expect is not None:
+        made, wanted = escalations(outcome, scenario), expected_escalations(scenario)
+        print(f"{'escalations':>15} {len(made)}" + ("  ok" if made == wanted else ""))
+        if made != wanted:
+            differ = True
+            for line in sorted(set(wanted) - set(made)):
+                print(f"  expected, not made: {' '.join(line)}")
+            for line in sorted(set(made) - set(wanted)):
+                print(f"  made, not expected: {' '.join(line)}")
+    return 1 if differ else 0
 
 
 if __name__ == "__main__":
