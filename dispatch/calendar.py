@@ -105,6 +105,11 @@ class WorkingCalendar:
     def add_work_days(self, start: datetime, days: int) -> datetime:
         """The close of the ``days``-th working day after ``start``'s (local) day.
 
+        The start day never counts, whatever the hour and whether or not it is a working day:
+        periods counted in days begin the next day (开始的当日不计入，自下一日开始计算, as the
+        Civil Code counts them). So a clock started before opening on a 调休 Saturday counts
+        from Monday, and ends a working day later than one started on the Friday evening.
+
         ``days <= 0`` means the close of the working day ``start`` falls in, or of the next
         working day when ``start`` is after the close or on a day off.
         """
