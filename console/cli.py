@@ -112,6 +112,26 @@ def _parser() -> argparse.ArgumentParser:
         _add_db(sub)
         sub.set_defaults(run=_run_operator_enabled, enabled=enabled)
 
+    ssh = commands.add_parser(
+        "ssh-setup",
+        help="give an operator the console over SSH: a fresh token file, an authorized_keys "
+        "line forcing the console, and the sshd settings",
+    )
+    ssh.add_argument("name", metavar="NAME", help="the operator (griddesk operator add)")
+    ssh.add_argument("--key", required=True, type=Path, metavar="FILE.pub",
+                     help="the officer's OpenSSH public key")  # fmt: skip
+    ssh.add_argument("--hub", metavar="URL", help="hub address (default: console.hub_url)")
+    ssh.add_argument(
+        "--token-file", type=Path, metavar="FILE",
+        help="where the new token is written, readable by the hall's SSH account only "
+        "(default: <data dir>/ssh/NAME.token)",
+    )  # fmt: skip
+    ssh.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
+    ssh.add_argument("--user", default="griddesk", help="the hall's SSH account (sshd snippet)")
+    _add_config(ssh)
+    _add_db(ssh)
+    ssh.set_defaults(run=_run_ssh_setup)
+
     console = commands.add_parser("console", help="open the operator console on a hub")
     _add_config(console)
     console.add_argument("--hub", metavar="URL", help="hub address (default: console.hub_url)")
@@ -349,6 +369,58 @@ def _run_operator_set(args: argparse.Namespace) -> int:
         return 0
 
     return _with_store(args, change)
+
+
+def _run_ssh_setup(args: argparse.Namespace) -> int:
+    from console.paths import user_data_dir
+    from console.ssh_setup import (
+        NotAPublicKey,
+        authorized_keys_line,
+        console_command,
+        public_key,
+        sshd_snippet,
+    )
+
+    try:
+        key = public_key(args.key.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, NotAPublicKey) as exc:
+        _say(f"griddesk ssh-setup: {args.key}: {exc}")
+        return 2
+    overrides = _overrides(args, {"hub": "console.hub_url", "lang": "console.locale"})
+    settings = load_settings(args.config, os.environ, overrides)
+    token_file: Path = (args.token_file or user_data_dir() / "ssh" / f"{args.name}.token")
+    token_file = token_file.expanduser().resolve()
+
+    async def issue(store: Store) -> int:
+        operators = {op.name: op for op in await store.list_operators()}
+        operator = operators.get(args.name)
+        if operator is None or not operator.enabled:
+            why = "no operator named" if operator is None else "disabled:"
+            _say(f"griddesk ssh-setup: {why} {args.name!r} (griddesk operator add/enable)")
+            return 1
+        token = await store.reset_token(args.name)
+        assert token is not None  # the operator exists: checked above
+        token_file.parent.mkdir(parents=True, exist_ok=True)
+        token_file.touch(mode=0o600, exist_ok=True)
+        token_file.chmod(0o600)
+        token_file.write_text(token + "\n", encoding="utf-8")
+        return 0
+
+    code = _with_store(args, issue)
+    if code:
+        return code
+    griddesk = Path(sys.executable).with_name("griddesk")
+    command = console_command(
+        griddesk, settings.console.hub_url, token_file, settings.console.locale
+    )
+    _say(
+        f"operator {args.name!r} has a new token in {token_file} (mode 600; its old token "
+        "and open sessions ended). Add this line to the hall account's ~/.ssh/authorized_keys:"
+    )
+    print(authorized_keys_line(key, command))
+    _say("and these settings to sshd (then reload it):")
+    _say(sshd_snippet(args.user))
+    return 0
 
 
 def _run_operator_list(args: argparse.Namespace) -> int:
