@@ -71,7 +71,20 @@ async def test_dispatch_offers_the_routing_suggestion_first(tmp_path: Path) -> N
             await until(pilot, lambda: board_live(app))
             await pilot.press("3")
             await until(pilot, lambda: cells_of(app, case_id))
-            await pilot.press("d", "enter", "enter")  # the suggested unit, then "unit only"
+            await pilot.press("d")
+            await until(pilot, lambda: isinstance(app.screen, PickScreen))
+            first = app.screen._choices[0]
+            # The unit with the rule that picked it (hub.intake's category acts by locality).
+            assert first[0] == expected.id
+            assert first[1] == f"★ {expected.name}  the grid's locality · suggested"
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, PickScreen)
+                        and app.screen._prompt != "")  # fmt: skip
+            people = app.screen._choices[1:]
+            assert people, "the unit's people, ranked, each with what ranked them"
+            assert all(("on duty" in text or "standby" in text) and "load" in text
+                       for _, text in people)  # fmt: skip
+            await pilot.press("enter")  # "unit only"
             await until(pilot, lambda: hub.engine.cases[case_id].status is Status.DISPATCHED)
             assert hub.engine.cases[case_id].owner_unit == expected.id
 
