@@ -127,8 +127,11 @@ async def record(
     (a path is created or overwritten; an open sink is left open). ``timezone`` is the hall's
     (``clock.timezone`` of the config): the scenario's clock times are read in it.
 
-    The client is the caller's: it may be live already or still connecting, and any role
-    will do (recording only reads). Raises ``OSError`` if the file cannot be written.
+    The client is the caller's: it may be live already or still connecting. It must be a
+    commander's or dispatcher's: recording only reads, but every other role sees less than
+    the whole hall (PROTOCOL.md §5.1 — an observer no reasons, a unit its own cases), and a
+    scenario needs it all; :class:`NeedsWholeView` otherwise, before anything is written.
+    Raises ``OSError`` if the file cannot be written.
     """
     tz = ZoneInfo(timezone)
     owned: TextIO | None = None
@@ -162,6 +165,20 @@ async def record(
     return recording.report()
 
 
+WHOLE_VIEW = frozenset({Role.COMMANDER, Role.DISPATCHER})
+"""The roles that see the whole hall, free text included: the only ones a recording can use."""
+
+
+class NeedsWholeView(ValueError):
+    """The recorder's client sees only part of the hall (its role); the message says so."""
+
+    def __init__(self, role: Role | None) -> None:
+        super().__init__(
+            f"recording needs a commander's or dispatcher's token: as {role} the hub sends "
+            "only part of the hall (docs/PROTOCOL.md §5.1), and the scenario would lack it"
+        )
+
+
 class _Recording:
     """The recorder's state; :meth:`take` runs on each events frame the client applies."""
 
@@ -175,7 +192,7 @@ class _Recording:
         self.title = title
         self.active = True
         self.failed = asyncio.Event()
-        self.error: OSError | None = None
+        self.error: OSError | NeedsWholeView | None = None
         self.scenario: Scenario | None = None  # set with the header
         self.last_seq = client.mirror.seq
         self.seen_events = False
@@ -200,6 +217,11 @@ class _Recording:
 
     def take(self, change: Change) -> None:
         if not self.active:
+            return
+        if self.client.role not in WHOLE_VIEW:
+            self.error = NeedsWholeView(self.client.role)
+            self.active = False
+            self.failed.set()
             return
         try:
             for event in change.events:

@@ -177,7 +177,7 @@ def _run_record(args: argparse.Namespace) -> int:
 async def _record(args: argparse.Namespace, url: str, token: str, timezone: str) -> int:
     from backend_client.client import HubClient
     from backend_client.errors import AuthFailed, NotConnected
-    from backend_client.scenario_record import record
+    from backend_client.scenario_record import NeedsWholeView, record
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -196,6 +196,9 @@ async def _record(args: argparse.Namespace, url: str, token: str, timezone: str)
     except (AuthFailed, NotConnected) as exc:
         _say(f"griddesk record: {exc}")
         return EXIT_UNREACHABLE
+    except NeedsWholeView as exc:
+        _say(f"griddesk record: {exc}")
+        return EXIT_USAGE
     except OSError as exc:
         _say(f"griddesk record: cannot write {args.output}: {exc.strerror or exc}")
         return EXIT_REFUSED

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from server_fixtures import UNIT, sqlite_url_in
 from test_scenario_feed import GRID, HEADER, by_command, fast_hub, live_client, log_of, until
 
 from backend_client import HubClient
 from backend_client.scenario_feed import Outcome, feed, read_scenario
-from backend_client.scenario_record import RecordReport, record
+from backend_client.scenario_record import NeedsWholeView, RecordReport, record
 from dispatch.commands import Accept
 from dispatch.events import EventType
 from dispatch.models import Case, Level, Role, Status
@@ -129,7 +130,7 @@ async def test_a_recording_replays_into_a_fresh_hub_as_the_same_day(tmp_path: Pa
     out = tmp_path / "recorded.toml"
     async with (
         fast_hub(sqlite_url_in(tmp_path / "live"), SPEED) as live,
-        live_client(live.url, live.tokens[Role.OBSERVER]) as watcher,
+        live_client(live.url, live.tokens[Role.DISPATCHER]) as watcher,
         live_client(live.url, live.tokens[Role.COMMANDER]) as desk,
     ):
         stop = asyncio.Event()
@@ -213,7 +214,7 @@ async def test_each_step_is_on_disk_as_it_happens_and_what_cannot_replay_is_skip
     out = tmp_path / "live.toml"
     async with (
         fast_hub(sqlite_url_in(tmp_path), SPEED) as hub,
-        live_client(hub.url, hub.tokens[Role.OBSERVER]) as watcher,
+        live_client(hub.url, hub.tokens[Role.DISPATCHER]) as watcher,
         live_client(hub.url, hub.tokens[Role.COMMANDER]) as desk,
     ):
         early = await desk.send(hub.intake(1, id=desk.new_id()))
@@ -251,7 +252,7 @@ async def test_a_quiet_hub_records_an_empty_scenario_to_an_open_sink(tmp_path: P
     sink = io.StringIO()
     async with (
         fast_hub(sqlite_url_in(tmp_path), SPEED) as hub,
-        live_client(hub.url, hub.tokens[Role.OBSERVER]) as watcher,
+        live_client(hub.url, hub.tokens[Role.DISPATCHER]) as watcher,
     ):
         stop = asyncio.Event()
         stop.set()
@@ -263,3 +264,21 @@ async def test_a_quiet_hub_records_an_empty_scenario_to_an_open_sink(tmp_path: P
     scenario = loads(sink.getvalue())
     assert scenario.steps == () and scenario.header.name == "quiet"
     assert scenario.header.date == now.date()
+
+
+async def test_an_observer_cannot_record_a_scenario_it_cannot_see_whole(tmp_path: Path) -> None:
+    """An observer gets no free text (reasons, descriptions): a recording from it would lose
+    what every step needs. Refused at the first event, before anything is written."""
+    sink = io.StringIO()
+    async with (
+        fast_hub(sqlite_url_in(tmp_path), SPEED) as hub,
+        live_client(hub.url, hub.tokens[Role.OBSERVER]) as watcher,
+        live_client(hub.url, hub.tokens[Role.DISPATCHER]) as desk,
+    ):
+        stop = asyncio.Event()
+        recording = asyncio.create_task(record(watcher, sink, name="x", stop=stop))
+        await asyncio.sleep(0)
+        await desk.send(hub.intake(1))
+        with pytest.raises(NeedsWholeView, match="commander's or dispatcher's token"):
+            await asyncio.wait_for(recording, UNIT * 5)
+    assert sink.getvalue() == ""

@@ -98,7 +98,7 @@ async def test_a_client_that_never_reads_is_dropped_within_the_bound_and_others_
     watcher = TestClient(await connect(hub.url, compression=None, max_size=None))
     await sender.hello(hub.tokens[Role.COMMANDER])
     await watcher.hello(hub.tokens[Role.DISPATCHER])
-    sock = await _stalled_socket(hub, hub.tokens[Role.OBSERVER])
+    sock = await _stalled_socket(hub, hub.tokens[Role.DISPATCHER])
     await _poll(lambda: hub.server.clients == 3, UNIT * 5)
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
@@ -166,7 +166,7 @@ async def test_the_hub_stops_within_the_close_timeout_with_a_client_that_never_r
     frame, so after ``hub.close_timeout`` its connection is aborted and the hub stops."""
     settings = HubSettings(stall_seconds=600, close_timeout=CLOSE)  # the watch stays out of it
     async with running_hub(sqlite_url, settings) as hub:
-        sock = await _stalled_socket(hub, hub.tokens[Role.OBSERVER])
+        sock = await _stalled_socket(hub, hub.tokens[Role.DISPATCHER])
         actor = Actor(name=f"op-{Role.COMMANDER}", role=Role.COMMANDER)
         try:
             n = 0
