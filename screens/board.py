@@ -84,6 +84,7 @@ class BoardScreen(CaseSteps):
         self._prefs_loaded = False
         self._new = 0
         self._roster_minute = -1
+        self._roster_stale = False
         self._tick_second = -1
 
     def _marks_used(self) -> None:
@@ -194,7 +195,10 @@ class BoardScreen(CaseSteps):
         if self._selected in touched:
             self._draw_detail()
         if delta.staff:
-            self._draw_roster()
+            # Loads and field statuses move with nearly every batch (up to ten a second), and
+            # each change re-renders the roster's whole DataTable: it is redrawn with the next
+            # tick, at most once a second.
+            self._roster_stale = True
         if self._selected in touched or self._marked & touched:
             self.refresh_bindings()
 
@@ -213,7 +217,8 @@ class BoardScreen(CaseSteps):
         ):
             widget.now = now
         minute = int(now.timestamp() // 60)
-        if minute != self._roster_minute:  # "last seen 3 min ago" moves once a minute
+        # "Last seen 3 min ago" moves once a minute; loads as batches arrive (see above).
+        if minute != self._roster_minute or self._roster_stale:
             self._roster_minute = minute
             self._draw_roster()
         self._draw_status()
@@ -256,6 +261,7 @@ class BoardScreen(CaseSteps):
         self.query_one(CaseDetail).show(case_view(self.desk, self._case(), full=False))
 
     def _draw_roster(self) -> None:
+        self._roster_stale = False
         desk = self.desk
         if desk.model.now is None:
             return
