@@ -19,6 +19,7 @@ the quick filter (a person's deliberate choice) is a full O(n log n) rebuild.
 
 from __future__ import annotations
 
+import gc
 import heapq
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
@@ -351,25 +352,58 @@ class HallModel:
         return out
 
     def _rebuild(self) -> None:
-        """Everything from ``self.cases`` at ``self.now``: a snapshot, a new quick filter."""
+        """Everything from ``self.cases`` at ``self.now``: a snapshot, a new quick filter.
+
+        One pass filling fresh structures (what :meth:`_place` does case by case, without its
+        bookkeeping of a previous place), with the cyclic collector off: a month-eight
+        snapshot makes some 400,000 tuples, and collections started meanwhile walked
+        everything alive, again and again (the hub's ``Engine.start`` does the same)."""
         now = self.now
         assert now is not None, "the model needs a time before it can place cases"
-        self._members = {q: set() for q in QUEUES}
-        self._entries = {}
-        self._overdue = set()
-        self._pending = []
-        self._pending_at = {}
-        self._owned = {}
-        for case in self.cases.values():
-            self._place(case, now)
-            if case.is_open and case.owner_staff is not None:
-                self._owned.setdefault(case.owner_staff, set()).add(case.id)
-        heapq.heapify(self._pending)
-        self._order = sorted(self._entries[k] for k in self._members[Queue.ALL])
-        self._strip_entries = {
-            c.id: s for c in self.cases.values() if (s := _strip_entry(c)) is not None
-        }
-        self._strip = sorted(self._strip_entries.values())
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._fill(now)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _fill(self, now: datetime) -> None:
+        sort, admits = self._sort, self._quick.admits
+        members: dict[Queue, set[str]] = {q: set() for q in QUEUES}
+        late_queue = members[Queue.OVERDUE]
+        entries: dict[str, Entry] = {}
+        overdue: set[str] = set()
+        pending: list[tuple[datetime, str]] = []
+        pending_at: dict[str, datetime] = {}
+        owned: dict[str, set[str]] = {}
+        strip: dict[str, StripEntry] = {}
+        for key, case in self.cases.items():
+            entries[key] = entry(case, sort)
+            late = is_overdue(case, now)
+            if late:
+                overdue.add(key)
+            else:
+                due = overdue_from(case)
+                if due is not None:
+                    pending_at[key] = due
+                    pending.append((due, key))
+            if admits(case):
+                for queue in timeless_queues(case):
+                    members[queue].add(key)
+                if late:
+                    late_queue.add(key)
+            if case.owner_staff is not None and case.is_open:
+                owned.setdefault(case.owner_staff, set()).add(key)
+            place = _strip_entry(case)
+            if place is not None:
+                strip[key] = place
+        heapq.heapify(pending)
+        self._members, self._entries, self._overdue = members, entries, overdue
+        self._pending, self._pending_at, self._owned = pending, pending_at, owned
+        self._order = sorted(entries[k] for k in members[Queue.ALL])
+        self._strip_entries = strip
+        self._strip = sorted(strip.values())
 
 
 def _strip_entry(case: Case) -> StripEntry | None:
