@@ -158,6 +158,12 @@ class QueueList(ScrollView, can_focus=True):
     now: Reactive[datetime] = var(lambda: datetime.now(UTC), init=False)
     """Hub time. Setting it repaints only the countdown cells whose text or colour changed."""
 
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """Rows + header by the line width. ``Widget``'s asks for a layout of the whole screen on
+    every change, which re-renders every widget on the board, and a batch that adds or removes
+    rows changes it each time; the list's own region does not change with it (see
+    :meth:`watch_virtual_size`)."""
+
     def __init__(
         self,
         *,
@@ -397,6 +403,16 @@ class QueueList(ScrollView, can_focus=True):
             self.action_select()
         else:
             self._move_cursor(index)
+
+    def watch_virtual_size(self, old: Size, new: Size) -> None:
+        height = self.container_size.height
+        # A list longer than the view before and after keeps its scrollbars as they are:
+        # only the vertical one's thumb moves. Anything else (a short list, new columns) is
+        # laid out as Textual would.
+        if not height or old.width != new.width or min(old.height, new.height) <= height + 2:
+            self.refresh(layout=True)
+        elif self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = new.height
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
