@@ -113,13 +113,18 @@ async def drawn(app: Any, rounds: int = 3) -> float:
     for _ in range(rounds):
         waits = []
         for pump in [app, *app.screen.walk_children(with_self=True)]:
-            done: asyncio.Future[None] = loop.create_future()
-            if pump.call_later(lambda d=done: d.done() or d.set_result(None)):
+            done: asyncio.Future[float] = loop.create_future()
+            if pump.call_later(_settle, done):
                 waits.append(done)
         await asyncio.gather(*waits)
     painted: asyncio.Future[float] = loop.create_future()
-    app.screen.call_after_refresh(lambda: painted.done() or painted.set_result(time.perf_counter()))
+    app.screen.call_after_refresh(_settle, painted)
     return await painted
+
+
+def _settle(done: asyncio.Future[float]) -> None:
+    if not done.done():
+        done.set_result(time.perf_counter())
 
 
 def press(app: Any, key: str) -> None:
