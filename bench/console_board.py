@@ -321,7 +321,7 @@ async def console_main(raw: str) -> int:
 # --- the bare baseline's process ----------------------------------------------------------
 
 
-async def bare_main(db: str) -> int:
+async def bare_main(db: str, presses: int) -> int:
     """A bare Textual app with a plain ``DataTable`` doing what the board does."""
     import sqlite3
 
@@ -374,7 +374,7 @@ async def bare_main(db: str) -> int:
 
         app.set_interval(0.1, trickle)
         downs = []
-        for _ in range(100):
+        for _ in range(presses):
             started = time.perf_counter()
             press(app, "down")
             downs.append(await drawn(app) - started)
@@ -440,7 +440,7 @@ async def measure(open_cases: int, args: argparse.Namespace) -> dict[str, Any]:
         if hub.returncode is None:
             hub.kill()
             await hub.wait()
-    bare = await child("--bare", str(db)) if args.bare else None
+    bare = await child("--bare", str(db), "--keys", str(min(args.keys, 100))) if args.bare else None
     shutil.rmtree(db.parent, ignore_errors=True)
     return {"hall": hall.counts, "ours": ours, "bare": bare, "open_cases": open_cases}
 
@@ -525,7 +525,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--bare", dest="bare_db", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.quick:
-        args.batches, args.keys = 3, 40
+        args.batches, args.keys = 2, 20
     return args
 
 
@@ -536,5 +536,5 @@ if __name__ == "__main__":
     if arguments.console is not None:
         sys.exit(asyncio.run(console_main(arguments.console)))
     if arguments.bare_db is not None:
-        sys.exit(asyncio.run(bare_main(arguments.bare_db)))
+        sys.exit(asyncio.run(bare_main(arguments.bare_db, arguments.keys)))
     sys.exit(asyncio.run(main(arguments)))
