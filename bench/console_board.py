@@ -410,11 +410,17 @@ async def child(*args: str, on_line: Callable[[str], Any] | None = None) -> dict
 
 
 async def measure(open_cases: int, args: argparse.Namespace) -> dict[str, Any]:
-    params = QUICK if args.quick else params_for(open_cases)
-    db = seeded_sqlite(params)
-    hall = hall_of(db)
+    db = seeded_sqlite(QUICK if args.quick else params_for(open_cases))
+    try:
+        return await _measure(db, open_cases, args)
+    finally:
+        shutil.rmtree(db.parent, ignore_errors=True)  # the hall's private copy
+
+
+async def _measure(db: Path, open_cases: int, args: argparse.Namespace) -> dict[str, Any]:
     from dispatch.models import Role
 
+    hall = hall_of(db)
     hub = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.console_board", "--hub", str(db), cwd=REPO,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
@@ -440,8 +446,8 @@ async def measure(open_cases: int, args: argparse.Namespace) -> dict[str, Any]:
         if hub.returncode is None:
             hub.kill()
             await hub.wait()
-    bare = await child("--bare", str(db), "--keys", str(min(args.keys, 100))) if args.bare else None
-    shutil.rmtree(db.parent, ignore_errors=True)
+    presses = str(min(args.keys, 100))
+    bare = await child("--bare", str(db), "--keys", presses) if args.bare else None
     return {"hall": hall.counts, "ours": ours, "bare": bare, "open_cases": open_cases}
 
 
