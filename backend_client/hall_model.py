@@ -13,12 +13,14 @@ what moved, so a screen redraws exactly that.
 
 Costs, with n cases held and k changed: a batch is O(k log n) comparisons plus one memory copy
 of each affected sorted list (a slice copy, not comparisons); time passing is O(m log n) for
-the m cases that became overdue; a tab's first listing is one O(n) pass; changing the sort or
-the quick filter (a person's deliberate choice) is a full O(n log n) rebuild.
+the m cases that became overdue; a tab's listing is a copy of the queue's sorted list, kept by
+the same splices; changing the sort or the quick filter (a person's deliberate choice) is a
+full O(n log n) rebuild.
 """
 
 from __future__ import annotations
 
+import gc
 import heapq
 from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
@@ -108,6 +110,9 @@ class HallModel:
         self._members: dict[Queue, set[str]] = {q: set() for q in QUEUES}
         self._entries: dict[str, Entry] = {}
         self._order: list[Entry] = []  # every admitted case (the ALL queue), sorted
+        # Every other queue's listing, sorted, kept by the same splices: a tab switch copies
+        # one list instead of filtering 100,000 entries.
+        self._lists: dict[Queue, list[Entry]] = {q: [] for q in QUEUES if q is not Queue.ALL}
         self._overdue: set[str] = set()  # regardless of the quick filter (figures, wallboard)
         self._pending: list[tuple[datetime, str]] = []  # (overdue_from, id): not yet overdue
         self._pending_at: dict[str, datetime] = {}  # the last instant pushed per case
@@ -138,10 +143,7 @@ class HallModel:
 
     def listing(self, queue: Queue) -> list[Entry]:
         """``queue``'s entries in order: a fresh list the caller may keep and splice."""
-        if queue is Queue.ALL:
-            return list(self._order)
-        members = self._members[queue]
-        return [e for e in self._order if e[1] in members]
+        return list(self._order if queue is Queue.ALL else self._lists[queue])
 
     def entry_of(self, case_id: str) -> Entry | None:
         """Where the case sorts now (whether or not the quick filter admits it)."""
@@ -192,6 +194,7 @@ class HallModel:
         self._sort = sort
         self._entries = {c.id: entry(c, sort) for c in self.cases.values()}
         self._order = sorted(self._entries[k] for k in self._members[Queue.ALL])
+        self._lists = self._split(self._order)
         return HallDelta(replaced=True)
 
     def set_quick(self, quick: QuickFilter) -> HallDelta:
@@ -283,6 +286,9 @@ class HallModel:
             staff_touched[member.id] = None
         if Queue.ALL in gone or Queue.ALL in joined:
             self._order = splice(self._order, gone.get(Queue.ALL, []), joined.get(Queue.ALL, []))
+        for queue, listed in self._lists.items():
+            if queue in gone or queue in joined:
+                self._lists[queue] = splice(listed, gone.get(queue, []), joined.get(queue, []))
         if strip_gone or strip_joined:
             self._strip = splice(self._strip, strip_gone, strip_joined)
         queues = {
@@ -332,6 +338,7 @@ class HallModel:
                 joined.append(self._entries[key])
         if not joined:
             return HallDelta()
+        self._lists[Queue.OVERDUE] = splice(self._lists[Queue.OVERDUE], [], joined)
         return HallDelta(
             queues={Queue.OVERDUE: QueueDelta(added=tuple(joined))}, counts_changed=True
         )
@@ -388,25 +395,64 @@ class HallModel:
         return out
 
     def _rebuild(self) -> None:
-        """Everything from ``self.cases`` at ``self.now``: a snapshot, a new quick filter."""
+        """Everything from ``self.cases`` at ``self.now``: a snapshot, a new quick filter.
+
+        One pass filling fresh structures (what :meth:`_place` does case by case, without its
+        bookkeeping of a previous place), with the cyclic collector off: a month-eight
+        snapshot makes some 400,000 tuples, and collections started meanwhile walked
+        everything alive, again and again (the hub's ``Engine.start`` does the same)."""
         now = self.now
         assert now is not None, "the model needs a time before it can place cases"
-        self._members = {q: set() for q in QUEUES}
-        self._entries = {}
-        self._overdue = set()
-        self._pending = []
-        self._pending_at = {}
-        self._owned = {}
-        for case in self.cases.values():
-            self._place(case, now)
-            if case.is_open and case.owner_staff is not None:
-                self._owned.setdefault(case.owner_staff, set()).add(case.id)
-        heapq.heapify(self._pending)
-        self._order = sorted(self._entries[k] for k in self._members[Queue.ALL])
-        self._strip_entries = {
-            c.id: s for c in self.cases.values() if (s := _strip_entry(c)) is not None
-        }
-        self._strip = sorted(self._strip_entries.values())
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            self._fill(now)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _split(self, order: list[Entry]) -> dict[Queue, list[Entry]]:
+        """Each queue's listing but ALL's, from ``order`` (ALL's, sorted)."""
+        members = self._members
+        return {q: [e for e in order if e[1] in members[q]] for q in QUEUES if q is not Queue.ALL}
+
+    def _fill(self, now: datetime) -> None:
+        sort, admits = self._sort, self._quick.admits
+        members: dict[Queue, set[str]] = {q: set() for q in QUEUES}
+        late_queue = members[Queue.OVERDUE]
+        entries: dict[str, Entry] = {}
+        overdue: set[str] = set()
+        pending: list[tuple[datetime, str]] = []
+        pending_at: dict[str, datetime] = {}
+        owned: dict[str, set[str]] = {}
+        strip: dict[str, StripEntry] = {}
+        for key, case in self.cases.items():
+            entries[key] = entry(case, sort)
+            late = is_overdue(case, now)
+            if late:
+                overdue.add(key)
+            else:
+                due = overdue_from(case)
+                if due is not None:
+                    pending_at[key] = due
+                    pending.append((due, key))
+            if admits(case):
+                for queue in timeless_queues(case):
+                    members[queue].add(key)
+                if late:
+                    late_queue.add(key)
+            if case.owner_staff is not None and case.is_open:
+                owned.setdefault(case.owner_staff, set()).add(key)
+            place = _strip_entry(case)
+            if place is not None:
+                strip[key] = place
+        heapq.heapify(pending)
+        self._members, self._entries, self._overdue = members, entries, overdue
+        self._pending, self._pending_at, self._owned = pending, pending_at, owned
+        self._order = sorted(entries[k] for k in members[Queue.ALL])
+        self._lists = self._split(self._order)
+        self._strip_entries = strip
+        self._strip = sorted(strip.values())
 
 
 def _strip_entry(case: Case) -> StripEntry | None:

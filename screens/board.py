@@ -86,6 +86,8 @@ class BoardScreen(CaseSteps):
         self._prefs_loaded = False
         self._new = 0
         self._roster_minute = -1
+        self._roster_stale = False
+        self._tick_second = -1
 
     def _marks_used(self) -> None:
         self.query_one(QueueList).clear_marks()
@@ -129,7 +131,7 @@ class BoardScreen(CaseSteps):
 
     def on_screen_resume(self) -> None:
         # Back from the case screen: the board saw every hall change, but not the clock.
-        self._tick(self.desk.commands.hub_now())
+        self._tick(self.desk.commands.hub_now(), force=True)
 
     def _relabel(self) -> None:
         """Titles and texts in the operator's (possibly new) language."""
@@ -195,12 +197,21 @@ class BoardScreen(CaseSteps):
         if self._selected in touched:
             self._draw_detail()
         if delta.staff:
-            self._draw_roster()
+            # Loads and field statuses move with nearly every batch (up to ten a second), and
+            # each change re-renders the roster's whole DataTable: it is redrawn with the next
+            # tick, at most once a second.
+            self._roster_stale = True
         if self._selected in touched or self._marked & touched:
             self.refresh_bindings()
 
-    def _tick(self, now: datetime) -> None:
+    def _tick(self, now: datetime, *, force: bool = False) -> None:
         self._now = now
+        # Every batch carries the hub time too (up to ten a second): countdowns, the detail's
+        # deadlines and the clock show whole seconds, so they are redrawn once a second.
+        second = int(now.timestamp())
+        if second == self._tick_second and not force:
+            return
+        self._tick_second = second
         for widget in (
             self.query_one(QueueList),
             self.query_one(CountdownStrip),
@@ -208,7 +219,8 @@ class BoardScreen(CaseSteps):
         ):
             widget.now = now
         minute = int(now.timestamp() // 60)
-        if minute != self._roster_minute:  # "last seen 3 min ago" moves once a minute
+        # "Last seen 3 min ago" moves once a minute; loads as batches arrive (see above).
+        if minute != self._roster_minute or self._roster_stale:
             self._roster_minute = minute
             self._draw_roster()
         self._draw_status()
@@ -236,7 +248,8 @@ class BoardScreen(CaseSteps):
         if self._new:
             new = self.get_component_rich_style("board--new")
             text.append(" " + words.tr("{n} new").format(n=self._new), new)
-        self.query_one("#tabs", Static).update(text)
+        # One line high (board.tcss) whatever it says: no layout of the screen for it.
+        self.query_one("#tabs", Static).update(text, layout=False)
 
     def _draw_strip(self) -> None:
         items = []
@@ -250,6 +263,7 @@ class BoardScreen(CaseSteps):
         self.query_one(CaseDetail).show(case_view(self.desk, self._case(), full=False))
 
     def _draw_roster(self) -> None:
+        self._roster_stale = False
         desk = self.desk
         if desk.model.now is None:
             return

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import ClassVar
 
+from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -74,6 +75,7 @@ class CaseDetail(VerticalScroll):
         self._view: CaseView | None = None
         self._placeholder = placeholder
         self._light: Callable[[Deadline, datetime], Light] = default_light
+        self._deadline_lines = 0
 
     def compose(self) -> ComposeResult:
         yield Static(self._placeholder, id="case-detail-fields")
@@ -113,7 +115,7 @@ class CaseDetail(VerticalScroll):
         view = self._view
         fields = self.query_one("#case-detail-fields", Static)
         if view is None:
-            fields.update(self._placeholder)
+            _put(fields, self._placeholder)
             return
         label = self.get_component_rich_style("case-detail--label", partial=True)
         grid = Table.grid(padding=(0, 1))
@@ -122,7 +124,7 @@ class CaseDetail(VerticalScroll):
         grid.title = view.title
         for name, value in view.fields:
             grid.add_row(name, value)
-        fields.update(grid)
+        _put(fields, grid)
 
     def _draw_deadlines(self) -> None:
         if not self.is_mounted:
@@ -133,6 +135,7 @@ class CaseDetail(VerticalScroll):
             box.update("")
             box.display = False
             return
+        shown = box.display
         box.display = True
         lines = Text()
         for i, (label, deadline) in enumerate(view.deadlines):
@@ -142,13 +145,20 @@ class CaseDetail(VerticalScroll):
                 lines.append("\n")
             lines.append(f"{label} ")
             lines.append(f" {format_countdown(light.seconds_left)} ", colour)
-        box.update(lines)
+        # As many lines as before (the clock moved, or the case changed in place): the box
+        # keeps its size, so no layout of the screen (a tick redraws this every second).
+        same = shown and self._deadline_lines == len(view.deadlines)
+        self._deadline_lines = len(view.deadlines)
+        if same:
+            box.update(lines, layout=False)
+        else:
+            _put(box, lines)
 
     def _draw_history(self) -> None:
         box = self.query_one("#case-detail-history", Static)
         view = self._view
         if view is None or not view.history:
-            box.update("")
+            _put(box, "")
             return
         label = self.get_component_rich_style("case-detail--label", partial=True)
         table = Table.grid(padding=(0, 1))
@@ -157,4 +167,18 @@ class CaseDetail(VerticalScroll):
         table.add_column(overflow="fold")
         for line in view.history:
             table.add_row(line.time, line.actor, line.text)
-        box.update(table)
+        _put(box, table)
+
+
+def _put(box: Static, content: RenderableType) -> None:
+    """Show ``content`` in ``box``; the screen is laid out again only if the box's height
+    changes with it (a layout re-renders every widget on the board: each arrow key shows
+    another case here)."""
+    width, height = box.content_size
+    box.update(content, layout=False)
+    if not width or not box.display:
+        box.refresh(layout=True)
+        return
+    box.clear_cached_dimensions()
+    if box.get_content_height(box.content_size, box.content_size, width) != height:
+        box.refresh(layout=True)

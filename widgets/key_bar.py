@@ -87,7 +87,13 @@ class KeyBar(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: object) -> None:
-        self.refresh(layout=True)
+        # Every arrow key re-checks the bindings; a layout of the whole screen is needed only
+        # when the bar wraps to another number of lines, else repainting the bar is enough.
+        width = self.content_size.width
+        if width and len(self._lines(width)) == self.content_size.height:
+            self.refresh()
+        else:
+            self.refresh(layout=True)
 
     @property
     def keys(self) -> list[ShownKey]:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
+from operator import itemgetter
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -158,6 +159,12 @@ class QueueList(ScrollView, can_focus=True):
     now: Reactive[datetime] = var(lambda: datetime.now(UTC), init=False)
     """Hub time. Setting it repaints only the countdown cells whose text or colour changed."""
 
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    """Rows + header by the line width. ``Widget``'s asks for a layout of the whole screen on
+    every change, which re-renders every widget on the board, and a batch that adds or removes
+    rows changes it each time; the list's own region does not change with it (see
+    :meth:`watch_virtual_size`)."""
+
     def __init__(
         self,
         *,
@@ -181,6 +188,9 @@ class QueueList(ScrollView, can_focus=True):
         self._light: Callable[[Deadline, datetime], Light] = default_light
         self._make_row: Render = _no_row
         self._cache: OrderedDict[str, QueueRow] = OrderedDict()
+        # Each drawn row's strip and what it was drawn from: a repaint of the whole list (a
+        # batch moving rows, a page of scrolling) re-draws only rows whose look changed.
+        self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
         self._entries: dict[str, Entry] = {}  # every listed case's place in the order
         self._order: list[Entry] = []
         # The filtered order; the very same list as ``_order`` while no filter is set.
@@ -219,6 +229,7 @@ class QueueList(ScrollView, can_focus=True):
         """The traffic light (``dispatch.sla.light`` bound to the hall's calendar)."""
         self._light = fn
         self._countdowns.clear()
+        self._strips.clear()
         self.refresh()
 
     def show(self, entries: list[Entry], render: Render) -> None:
@@ -228,8 +239,9 @@ class QueueList(ScrollView, can_focus=True):
         anchor = self._anchor()
         self._make_row = render
         self._order = entries
-        self._entries = {e[1]: e for e in entries}
+        self._entries = dict(zip(map(itemgetter(1), entries), entries, strict=True))
         self._cache.clear()
+        self._strips.clear()
         self._haystacks.clear()
         self._countdowns.clear()
         self._view = self._filtered(self._order)
@@ -241,6 +253,7 @@ class QueueList(ScrollView, can_focus=True):
         """Rows are made another way now (a new language): redraw every row."""
         self._make_row = render
         self._cache.clear()
+        self._strips.clear()
         self._haystacks.clear()
         self._countdowns.clear()
         if self._filter:
@@ -398,6 +411,16 @@ class QueueList(ScrollView, can_focus=True):
         else:
             self._move_cursor(index)
 
+    def watch_virtual_size(self, old: Size, new: Size) -> None:
+        height = self.container_size.height
+        # A list longer than the view before and after keeps its scrollbars as they are:
+        # only the vertical one's thumb moves. Anything else (a short list, new columns) is
+        # laid out as Textual would.
+        if not height or old.width != new.width or min(old.height, new.height) <= height + 2:
+            self.refresh(layout=True)
+        elif self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = new.height
+
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
         if round(new_value) == 0:
@@ -450,15 +473,29 @@ class QueueList(ScrollView, can_focus=True):
 
     def _row_strip(self, row: QueueRow, y: int, base: Style) -> Strip:
         marked = row.key in self._marks
+        cursor = row.key == self._cursor_key
+        text, colour = self._countdown(row)
+        self._painted[y] = (row.key, text, colour)
+        look = (row, marked, cursor, text, colour, base, self.has_focus)
+        drawn = self._strips.get(row.key)
+        if drawn is not None and drawn[0] == look:
+            return drawn[1]
+        strip = self._draw_row(row, marked, cursor, text, colour, base)
+        if len(self._strips) >= CACHED_ROWS:
+            self._strips.clear()
+        self._strips[row.key] = (look, strip)
+        return strip
+
+    def _draw_row(
+        self, row: QueueRow, marked: bool, cursor: bool, text: str, colour: str, base: Style
+    ) -> Strip:
         style = base
         if row.urgent:
             style += self.get_component_rich_style("queue-list--urgent", partial=True)
         if marked:
             style += self.get_component_rich_style("queue-list--marked")
-        if row.key == self._cursor_key:
+        if cursor:
             style += self.get_component_rich_style("queue-list--cursor")
-        text, colour = self._countdown(row)
-        self._painted[y] = (row.key, text, colour)
         countdown = _right(text, self._countdown_width) + " "
         cd_style = style
         if colour:
@@ -567,7 +604,12 @@ class QueueList(ScrollView, can_focus=True):
         if 1 <= line <= self._page:
             self.refresh(Region(0, line, self.size.width, 1))
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # a new theme or focus style: every row looks different
+
     def _repaint_all(self) -> None:
+        self._strips.clear()
         self.virtual_size = Size(self._line_width, len(self._view) + 1)
         self._painted.clear()
         self.refresh()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import hall_seed, intake_wire, restart
+from bench import console_board, hall_seed, intake_wire, restart
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +28,12 @@ async def test_restart_runs_against_the_bare_read(capsys: pytest.CaptureFixture[
     assert await restart.main(restart.parse_args(["--quick", "--repeats", "1"])) == 0
     out = capsys.readouterr().out
     assert "hub restart" in out and "bar: restart ≤ 2× bare read:" in out
+
+
+async def test_the_whole_board_runs_against_a_bare_datatable(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert await console_board.main(console_board.parse_args(["--quick"])) == 0
+    out = capsys.readouterr().out
+    assert "first board (snapshot → drawn)" in out and "1,000-event batch, median" in out
+    assert "arrow down, p99" in out and "tab switch, p99" in out and "RSS at the end" in out
