@@ -585,6 +585,7 @@ def main() -> None:
     if args.role:
         _child(args)
         return
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]  # tables as they come
     if args.quick:
         args.days, args.day_hours, args.from_hour, args.speed = 1, 6, 7, 600.0
         args.every = 1
