@@ -312,7 +312,7 @@ async def _baseline(args: argparse.Namespace) -> None:
         }
 
     try:
-        await _serve_requests(requests, None, probe, 0)
+        await _serve_requests(requests, _Tracer(Path(args.dir)), probe, args.top)
     finally:
         await client.close()
         with contextlib.suppress(asyncio.CancelledError):
@@ -322,8 +322,7 @@ async def _baseline(args: argparse.Namespace) -> None:
 def _child(args: argparse.Namespace) -> None:
     global _OUT
     _OUT = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    if args.role != "baseline":
-        tracemalloc.start()
+    tracemalloc.start()
     import logging
 
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -478,9 +477,8 @@ def _day_table(day: int, samples: list[Sample], every: int) -> None:
         )
 
 
-def _growth(child: Child, first: str, last: str) -> None:
-    answer = child.ask(f"growth {first} {last}")
-    print(f"\n{child.role}: traced growth {first} → {last}: {answer['total'] / MB:+.2f} MB in all; "
+def _growth(role: str, answer: dict[str, Any], first: str, last: str) -> None:
+    print(f"\n{role}: traced growth {first} → {last}: {answer['total'] / MB:+.2f} MB in all; "
           f"top {len(answer['top'])} by line")  # fmt: skip
     for row in answer["top"]:
         print(f"  {row['size'] / 1024:+9.1f} KiB {row['count']:+8d} blocks  {row['where']}")
@@ -506,7 +504,7 @@ def bench(args: argparse.Namespace) -> None:
             url = ["--url", ready["url"]]
             console = Child("console", folder, [*url, "--token", ready["token"]], args.top)
             children.append(console)
-            baseline = Child("baseline", folder, [*url, "--token", ready["baseline"]], 0)
+            baseline = Child("baseline", folder, [*url, "--token", ready["baseline"]], args.top)
             children.append(baseline)
             console.next("reply", timeout=120)
             baseline.next("reply", timeout=120)
@@ -522,17 +520,18 @@ def bench(args: argparse.Namespace) -> None:
                 clock = f"{(args.from_hour + hour) % 24:02d}:00"
                 samples.append(Sample(tick["hour"], clock, rss, traced, probes))
                 if hour == settle:
-                    console.ask("mark settled")
-                    hub.ask("mark settled")
+                    for child in children:
+                        child.ask("mark settled")
                 if hour % args.day_hours == 0:
                     day = hour // args.day_hours
                     _day_table(day, samples[-args.day_hours :], args.every)
-            console.ask("mark end")
-            hub.ask("mark end")
+            for child in children:
+                child.ask("mark end")
             elapsed = time.monotonic() - began
-            _summary(samples, settle, elapsed, tick)
-            _growth(console, "settled", "end")
-            _growth(hub, "settled", "end")
+            traced = {role: child.ask("growth settled end") for role, child in roles.items()}
+            _summary(samples, settle, elapsed, tick, {r: a["total"] for r, a in traced.items()})
+            for role in ROLES:
+                _growth(role, traced[role], "settled", "end")
         finally:
             for child in reversed(children):
                 child.stop()
@@ -541,29 +540,41 @@ def bench(args: argparse.Namespace) -> None:
 ROLES = ("console", "hub", "baseline")
 
 
-def _summary(samples: list[Sample], settle: int, elapsed: float, tick: dict[str, Any]) -> None:
+def _summary(
+    samples: list[Sample],
+    settle: int,
+    elapsed: float,
+    tick: dict[str, Any],
+    traced: dict[str, int],
+) -> None:
     start, first, last = samples[0], samples[settle - 1], samples[-1]
     grow = {r: last.net(r) - first.net(r) for r in ROLES}
     raw = {r: last.rss[r] - first.rss[r] for r in ROLES}
-    base = grow["baseline"]
     print(f"\n{elapsed:.0f} s real, {tick['played']} of {tick['steps']} steps played")
-    print(f"growth in MB    hour {start.hour}→{settle}   hour {settle}→{last.hour} (raw)"
-          "   ÷ baseline")  # fmt: skip
+    print(f"growth in MB  RSS h{start.hour}→{settle}  RSS h{settle}→{last.hour} (raw)  ÷ baseline"
+          f"   traced h{settle}→{last.hour}  ÷ baseline")  # fmt: skip
     for role in ROLES:
         early = first.net(role) - start.net(role)
-        ratio = f"{grow[role] / base:6.2f}×" if base > 0 else "     —"
-        late = f"{grow[role] / MB:+9.1f} ({raw[role] / MB:+5.1f})"
-        print(f"  {role:<9}  {early / MB:+11.1f}   {late}   {ratio}")
+        print(
+            f"  {role:<9}  {early / MB:+10.1f}  {grow[role] / MB:+10.1f} ({raw[role] / MB:+5.1f})"
+            f"  {_ratio(grow[role], grow['baseline'])}"
+            f"   {traced[role] / MB:+14.2f}  {_ratio(traced[role], traced['baseline'])}"
+        )
     held = {r: last.probes[r]["cases"] - first.probes[r]["cases"] for r in ROLES}
     print(
         f"  cases taken meanwhile: console mirror {held['console']:+d}, "
         f"baseline {held['baseline']:+d}, hub {held['hub']:+d}"
     )
-    met = all(grow[r] <= max(base, 0) + MB for r in ("console", "hub"))
-    print(
-        "  bar: after the first day, console and hub grow no more than the baseline "
-        f"(the hall's own data; 1 MB allowed for RSS granularity): {'met' if met else 'NOT met'}"
-    )
+    for what, figures in (("RSS", grow), ("traced (live objects)", traced)):
+        met = all(figures[r] <= max(figures["baseline"], 0) + MB for r in ("console", "hub"))
+        print(
+            f"  bar on {what}: after the first day, console and hub grow no more than the "
+            f"baseline (the hall's own data; 1 MB allowed): {'met' if met else 'NOT met'}"
+        )
+
+
+def _ratio(value: float, base: float) -> str:
+    return f"{value / base:8.2f}×" if base > 0 else "        —"
 
 
 def main() -> None:
