@@ -51,6 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ticker
 	$(BIN)/python -m bench.console_start
 	$(BIN)/python -m bench.console_board
+	$(BIN)/python -m bench.console_soak
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
