@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from importlib.resources import files
 from typing import ClassVar
 
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -75,12 +75,15 @@ class CaseDetail(VerticalScroll):
         self._view: CaseView | None = None
         self._placeholder = placeholder
         self._light: Callable[[Deadline, datetime], Light] = default_light
-        self._deadline_lines = 0
+        self._fields: RenderableType = ""
+        self._deadlines: RenderableType | None = None
+        self._history: RenderableType | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(self._placeholder, id="case-detail-fields")
-        yield Static("", id="case-detail-deadlines")
-        yield Static("", id="case-detail-history")
+        # One body, not a box per part: on the board the detail has a fixed height, and the
+        # body filling it never changes size whatever case it shows — so neither an arrow key
+        # (another case) nor the tick lays out the screen, which re-renders every widget.
+        yield Static(self._placeholder, id="case-detail-body")
 
     @property
     def view(self) -> CaseView | None:
@@ -91,10 +94,13 @@ class CaseDetail(VerticalScroll):
         self._placeholder = text
         if self._view is None and self.is_mounted:
             self._draw_fields()
+            self._draw()
 
     def set_light(self, fn: Callable[[Deadline, datetime], Light]) -> None:
         self._light = fn
-        self._draw_deadlines()
+        if self.is_mounted:
+            self._draw_deadlines()
+            self._draw()
 
     def show(self, view: CaseView | None) -> None:
         """Show ``view``; ``None`` shows the placeholder."""
@@ -104,18 +110,31 @@ class CaseDetail(VerticalScroll):
         self._draw_fields()
         self._draw_deadlines()
         self._draw_history()
+        self._draw()
 
     def on_mount(self) -> None:
         self.show(self._view)
 
     def watch_now(self, now: datetime) -> None:
-        self._draw_deadlines()
+        if self._view is not None and self._view.deadlines:
+            self._draw_deadlines()
+            self._draw()
+
+    def _draw(self) -> None:
+        parts = [p for p in (self._fields, self._deadlines, self._history) if p is not None]
+        spaced: list[RenderableType] = []
+        for i, part in enumerate(parts):
+            if i and part is self._deadlines:
+                spaced.append(Text(""))  # a blank line around the deadlines, as a margin
+            spaced.append(part)
+            if part is self._deadlines and i < len(parts) - 1:
+                spaced.append(Text(""))
+        _put(self.query_one("#case-detail-body", Static), Group(*spaced))
 
     def _draw_fields(self) -> None:
         view = self._view
-        fields = self.query_one("#case-detail-fields", Static)
         if view is None:
-            _put(fields, self._placeholder)
+            self._fields = self._placeholder
             return
         label = self.get_component_rich_style("case-detail--label", partial=True)
         grid = Table.grid(padding=(0, 1))
@@ -124,19 +143,13 @@ class CaseDetail(VerticalScroll):
         grid.title = view.title
         for name, value in view.fields:
             grid.add_row(name, value)
-        _put(fields, grid)
+        self._fields = grid
 
     def _draw_deadlines(self) -> None:
-        if not self.is_mounted:
-            return
-        box = self.query_one("#case-detail-deadlines", Static)
         view = self._view
         if view is None or not view.deadlines:
-            box.update("")
-            box.display = False
+            self._deadlines = None
             return
-        shown = box.display
-        box.display = True
         lines = Text()
         for i, (label, deadline) in enumerate(view.deadlines):
             light = self._light(deadline, self.now)
@@ -145,20 +158,12 @@ class CaseDetail(VerticalScroll):
                 lines.append("\n")
             lines.append(f"{label} ")
             lines.append(f" {format_countdown(light.seconds_left)} ", colour)
-        # As many lines as before (the clock moved, or the case changed in place): the box
-        # keeps its size, so no layout of the screen (a tick redraws this every second).
-        same = shown and self._deadline_lines == len(view.deadlines)
-        self._deadline_lines = len(view.deadlines)
-        if same:
-            box.update(lines, layout=False)
-        else:
-            _put(box, lines)
+        self._deadlines = lines
 
     def _draw_history(self) -> None:
-        box = self.query_one("#case-detail-history", Static)
         view = self._view
         if view is None or not view.history:
-            _put(box, "")
+            self._history = None
             return
         label = self.get_component_rich_style("case-detail--label", partial=True)
         table = Table.grid(padding=(0, 1))
@@ -167,15 +172,18 @@ class CaseDetail(VerticalScroll):
         table.add_column(overflow="fold")
         for line in view.history:
             table.add_row(line.time, line.actor, line.text)
-        _put(box, table)
+        self._history = table
 
 
 def _put(box: Static, content: RenderableType) -> None:
-    """Show ``content`` in ``box``; the screen is laid out again only if the box's height
-    changes with it (a layout re-renders every widget on the board: each arrow key shows
-    another case here)."""
-    width, height = box.content_size
+    """Show ``content`` in ``box``. A box whose height the stylesheet fixes (the board's
+    detail) never needs the screen laid out again; one sized by its content (the case screen)
+    only when its height changes with it."""
+    height_rule = box.styles.height
     box.update(content, layout=False)
+    if height_rule is not None and not height_rule.is_auto:
+        return
+    width, height = box.content_size
     if not width or not box.display:
         box.refresh(layout=True)
         return
