@@ -26,6 +26,7 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.message_pump import MessagePump
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from backend_client.client import HubClient
@@ -191,6 +192,12 @@ class GriddeskApp(App[int]):
             return
         screens = [self.screen] if top_only else list(self.screen_stack)
         for screen in screens:
+            if type(screen) is Screen:
+                # The app's bare default screen under the board shows nothing of the hall. A
+                # message would wake it, and Textual then repaints the whole top screen for
+                # it (a screen below the top re-arms a full repaint on each of its updates):
+                # ~40 ms on every batch at 200×50.
+                continue
             screen.post_message(
                 DeskChanged(
                     message.now,
