@@ -15,9 +15,10 @@ from textual.screen import Screen
 
 from console.desk import Desk
 from console.labels import label
+from console.suggestions import person_line
 from dispatch.models import Case
 from dispatch.roles import SCOPED_ROLES, own_units
-from dispatch.routing import Ranked, Why, rank_staff, suggest
+from dispatch.routing import Why, rank_staff, suggest
 from screens.confirm import ConfirmScreen
 from screens.pick import PickScreen
 from screens.reason import ReasonScreen
@@ -81,17 +82,8 @@ class Dialogues:
         """The unit's people who could go, best first, each with what ranked them."""
         desk, tr = self._desk, self._tr
         ranked = rank_staff(case, unit, desk.hall(), desk.commands.hub_now(), desk.model.load)
-        people = [(r.staff.id, self._person(r)) for r in ranked]
+        people = [(r.staff.id, person_line(r, tr)) for r in ranked]
         return [(NONE, tr("(unit only, no person)")), *people]
-
-    def _person(self, r: Ranked) -> str:
-        tr, s = self._tr, r.staff
-        where = f"{r.distance_m:,.0f} m" if r.distance_m is not None else "—"
-        grid = f"  {tr('own grid')}" if r.covers_grid else ""
-        return (
-            f"{s.name}  {s.role}  {label(s.duty, tr)} · {label(s.field, tr)}  {where}"
-            f"{grid}  {tr('load')} {r.load}"
-        )
 
     async def unit_and_person(self, case: Case, prompt: str) -> tuple[str, str | None] | None:
         unit = await self.pick(prompt, self.unit_choices(case))
