@@ -71,9 +71,7 @@ def suggest(case: Case, hall: Hall) -> Suggestion | None:
         return None
     chain = area_chain(case.grid, hall)
     locality = _locality(chain, hall)
-    dept = (
-        locality if category.dept == Why.LOCALITY.value else _department(category.dept, chain, hall)
-    )
+    dept = _responsible(category.dept, chain, hall)
     if category.who_acts is Acts.LOCALITY:
         first, second = (locality, Why.LOCALITY), (dept, Why.DEPT)
     else:
@@ -99,10 +97,15 @@ def department(case: Case, hall: Hall) -> Unit | None:
     category = hall.catalog.by_code.get(case.category)
     if category is None:
         return None
-    chain = area_chain(case.grid, hall)
-    if category.dept == Why.LOCALITY.value:
+    return _responsible(category.dept, chain=area_chain(case.grid, hall), hall=hall)
+
+
+def _responsible(dept: str, chain: list[str], hall: Hall) -> Unit | None:
+    """The unit answering for department type ``dept`` at the place ``chain`` leads up from
+    (``"locality"``: the place's locality itself)."""
+    if dept == Why.LOCALITY.value:
         return _locality(chain, hall)
-    return _department(category.dept, chain, hall)
+    return _department(dept, chain, hall)
 
 
 def _locality(chain: list[str], hall: Hall) -> Unit | None:
