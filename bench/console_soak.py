@@ -502,9 +502,9 @@ def bench(args: argparse.Namespace) -> None:
                 f"at {SIZE[0]}×{SIZE[1]}; growth measured from hour {settle} to hour {hours}"
             )
             url = ["--url", ready["url"]]
-            console = Child("console", folder, [*url, "--token", ready["token"]], args.top)
+            console = Child("console", folder, [*url, f"--token={ready['token']}"], args.top)
             children.append(console)
-            baseline = Child("baseline", folder, [*url, "--token", ready["baseline"]], args.top)
+            baseline = Child("baseline", folder, [*url, f"--token={ready['baseline']}"], args.top)
             children.append(baseline)
             console.next("reply", timeout=120)
             baseline.next("reply", timeout=120)
