@@ -108,6 +108,9 @@ class HallModel:
         self._sort = sort
         self._quick = quick or QuickFilter()
         self._members: dict[Queue, set[str]] = {q: set() for q in QUEUES}
+        # The queues each case is listed in (quick filter applied): a batch moves a case by
+        # the difference from here, not by asking every queue about it.
+        self._placed: dict[str, frozenset[Queue]] = {}
         self._entries: dict[str, Entry] = {}
         self._order: list[Entry] = []  # every admitted case (the ALL queue), sorted
         # Every other queue's listing, sorted, kept by the same splices: a tab switch copies
@@ -233,11 +236,10 @@ class HallModel:
                 continue
             dropped.append(key)
             old_entry = self._entries.pop(key, None)
-            for queue in self._queues_of(old):
+            for queue in self._placed.pop(key, _NOWHERE):
                 gone.setdefault(queue, []).append(_known(old_entry))
+                self._members[queue].discard(key)
                 counts_changed = True
-            for members in self._members.values():
-                members.discard(key)
             self._overdue.discard(key)
             self._pending_at.pop(key, None)  # its heap entry goes stale: advance() skips it
             old_strip = self._strip_entries.pop(key, None)
@@ -255,7 +257,7 @@ class HallModel:
             if old is None:
                 new.append(case.id)
             self.cases[case.id] = case
-            before = self._queues_of(old) if old is not None else frozenset()
+            before = self._placed.get(case.id, _NOWHERE)
             old_entry = self._entries.get(case.id)
             after = self._place(case, now)
             new_entry = self._entries[case.id]
@@ -335,6 +337,7 @@ class HallModel:
             self._overdue.add(key)
             if self._quick.admits(case):
                 self._members[Queue.OVERDUE].add(key)
+                self._placed[key] = self._placed.get(key, _NOWHERE) | _OVERDUE
                 joined.append(self._entries[key])
         if not joined:
             return HallDelta()
@@ -345,35 +348,34 @@ class HallModel:
 
     # --- bookkeeping ---------------------------------------------------------------------
 
-    def _queues_of(self, case: Case) -> frozenset[Queue]:
-        """The queues ``case`` is listed in now (what the model recorded for it)."""
-        if not self._quick.admits(case):
-            return frozenset()
-        queues = timeless_queues(case)
-        return queues | {Queue.OVERDUE} if case.id in self._overdue else queues
-
     def _place(self, case: Case, now: datetime) -> frozenset[Queue]:
         """Record ``case`` (already in ``self.cases``) in its queues; returns them."""
         key = case.id
         self._entries[key] = entry(case, self._sort)
-        overdue = is_overdue(case, now)
+        due = overdue_from(case)  # overdue now iff this instant has come (sla.is_overdue)
+        overdue = due is not None and due <= now
         if overdue:
             self._overdue.add(key)
         else:
             self._overdue.discard(key)
-            due = overdue_from(case)
             # Most changes leave a case's overdue instant where it was: one heap entry each.
             if due is not None and self._pending_at.get(key) != due:
                 self._pending_at[key] = due
                 heapq.heappush(self._pending, (due, key))
-        queues = timeless_queues(case) | ({Queue.OVERDUE} if overdue else frozenset())
         if not self._quick.admits(case):
-            queues = frozenset()
-        for queue in QUEUES:
-            if queue in queues:
-                self._members[queue].add(key)
-            else:
-                self._members[queue].discard(key)
+            queues = _NOWHERE
+        elif overdue:
+            queues = timeless_queues(case) | _OVERDUE
+        else:
+            queues = timeless_queues(case)
+        before = self._placed.get(key, _NOWHERE)
+        if queues is not before:
+            members = self._members
+            for queue in before - queues:
+                members[queue].discard(key)
+            for queue in queues - before:
+                members[queue].add(key)
+            self._placed[key] = queues
         return queues
 
     def _move_load(self, old: Case | None, new: Case) -> list[str]:
@@ -426,21 +428,24 @@ class HallModel:
         pending_at: dict[str, datetime] = {}
         owned: dict[str, set[str]] = {}
         strip: dict[str, StripEntry] = {}
+        placed: dict[str, frozenset[Queue]] = {}
         for key, case in self.cases.items():
             entries[key] = entry(case, sort)
-            late = is_overdue(case, now)
+            due = overdue_from(case)
+            late = due is not None and due <= now
             if late:
                 overdue.add(key)
-            else:
-                due = overdue_from(case)
-                if due is not None:
-                    pending_at[key] = due
-                    pending.append((due, key))
+            elif due is not None:
+                pending_at[key] = due
+                pending.append((due, key))
             if admits(case):
-                for queue in timeless_queues(case):
+                queues = timeless_queues(case)
+                for queue in queues:
                     members[queue].add(key)
                 if late:
                     late_queue.add(key)
+                    queues = queues | _OVERDUE
+                placed[key] = queues
             if case.owner_staff is not None and case.is_open:
                 owned.setdefault(case.owner_staff, set()).add(key)
             place = _strip_entry(case)
@@ -448,11 +453,16 @@ class HallModel:
                 strip[key] = place
         heapq.heapify(pending)
         self._members, self._entries, self._overdue = members, entries, overdue
+        self._placed = placed
         self._pending, self._pending_at, self._owned = pending, pending_at, owned
         self._order = sorted(entries[k] for k in members[Queue.ALL])
         self._lists = self._split(self._order)
         self._strip_entries = strip
         self._strip = sorted(strip.values())
+
+
+_NOWHERE: frozenset[Queue] = frozenset()
+_OVERDUE = frozenset({Queue.OVERDUE})
 
 
 def _strip_entry(case: Case) -> StripEntry | None:
