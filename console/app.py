@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
+from textual.driver import Driver
 from textual.message_pump import MessagePump
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -37,6 +39,7 @@ from console.actions import ActionsProvider
 from console.desk import Desk, Feedback, Outcome, Session
 from console.hub_link import run_link
 from console.i18n import Language
+from console.link_probe import EXIT_LINK_LOST, LinkLost, over_ssh, probing_driver
 from console.messages import ConnectionChanged, DeskChanged, HallBatch, SwitchLanguage, Synced
 from console.refusals import describe
 from console.seen_events import SeenEvents
@@ -88,8 +91,9 @@ class GriddeskApp(App[int]):
         client_factory: ClientFactory = HubClient,
         prefs_dir: Path | None = None,
         demo: bool = False,
+        driver_class: type[Driver] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(driver_class=driver_class)
         self.hub_url = hub_url
         self.client: HubClient | None = None
         self._token = token
@@ -119,6 +123,10 @@ class GriddeskApp(App[int]):
         else:
             self.push_screen(LoginScreen(self.desk, self.hub_url), callback=self._logged_in)
         self.set_interval(1, self._tick)
+
+    def on_link_lost(self, message: LinkLost) -> None:
+        # The terminal (over SSH) stopped answering: nobody is looking at this console.
+        self.exit(EXIT_LINK_LOST, message=f"terminal silent for {message.silent_for:.0f} s")
 
     def _logged_in(self, token: str | None) -> None:
         if token:
@@ -343,6 +351,7 @@ def make_console(
     client_factory: ClientFactory = HubClient,
     prefs_dir: Path | None = None,
     demo: bool = False,
+    driver_class: type[Driver] | None = None,
 ) -> GriddeskApp:
     """The console app, ready to run (or to drive with ``run_test`` in tests)."""
     return GriddeskApp(
@@ -352,6 +361,7 @@ def make_console(
         client_factory=client_factory,
         prefs_dir=prefs_dir,
         demo=demo,
+        driver_class=driver_class,
     )
 
 
@@ -382,5 +392,8 @@ def run_console(settings: Settings, hub_url: str, token: str | None) -> int:
     No ``token``: it asks."""
     if not in_a_terminal("console"):
         return 2
-    app = make_console(settings, hub_url=hub_url, token=token)
+    timeout = settings.console.link_timeout
+    # Over SSH the console checks its terminal still answers (console/link_probe.py).
+    driver = probing_driver(timeout) if timeout and over_ssh(os.environ) else None
+    app = make_console(settings, hub_url=hub_url, token=token, driver_class=driver)
     return exit_code(app, app.run())

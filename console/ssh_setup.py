@@ -5,8 +5,9 @@ safe way to let them in is OpenSSH's own: one key per officer in the hall accoun
 ``authorized_keys``, each key's line forcing ``griddesk console`` with that officer's own token
 file (``command="…"``) and switching off everything else an SSH login allows (``restrict``:
 no port, agent or X11 forwarding; ``pty`` given back, a console needs a terminal). The hall's
-sshd keeps a dead link from holding a session: keep-alives end a session whose client stopped
-answering — a phone that lost its signal sends no FIN — and the console goes with it.
+sshd and the console keep a dead link from holding a session: a phone that lost its signal
+sends no FIN, the console notices its terminal stopped answering (console/link_probe.py) and
+exits, and sshd's keep-alives end the session it leaves quiet.
 
 This module makes the lines; the CLI issues the officer a fresh token (the old one, and its
 sessions, end: PROTOCOL.md close 4003) and writes it where the forced command reads it.
@@ -72,8 +73,9 @@ Match User {user}
     AuthenticationMethods publickey
     PasswordAuthentication no
     KbdInteractiveAuthentication no
-    # A link that died without a FIN (a phone out of signal) ends within a minute, and the
-    # console with it: nothing is left running.
+    # A link that died without a FIN (a phone out of signal): the console notices its
+    # terminal stopped answering (console.link_timeout) and exits; these keep-alives then
+    # end the quiet session. Nothing is left running.
     ClientAliveInterval 15
     ClientAliveCountMax 4
     TCPKeepAlive yes

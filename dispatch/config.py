@@ -96,6 +96,9 @@ class ConsoleSettings(_Section, frozen=True, kw_only=True):
     hub_url: str = "ws://127.0.0.1:8765"
     token_file: str = ""
     locale: Annotated[str, msgspec.Meta(pattern="^(zh_CN|en)$")] = "zh_CN"
+    # Over SSH: seconds the terminal may leave the console's probes unanswered before the
+    # console exits (a link that died without a FIN); 0 turns the probe off.
+    link_timeout: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 60.0
 
 
 class Settings(_Section, frozen=True, kw_only=True):

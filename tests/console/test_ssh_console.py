@@ -4,17 +4,21 @@ A real OpenSSH sshd (Debian's openssh-server: ``.ci/run`` installs it) listens o
 port with a host key of its own; ``griddesk ssh-setup`` issues the officer's token and prints
 the ``authorized_keys`` line that forces ``griddesk console`` with it. The officer's ``ssh``
 runs in tmux at 80×24 (``TERM=xterm``) and 200×50: they see the board, sign for a case that was
-dispatched to their unit, and quit. Then the client is killed (the server sees a FIN), and the
-console must be gone from the machine within the sshd's keep-alive bound.
+dispatched to their unit, and quit. Then the link is dropped — once by killing the client (the
+server sees a FIN), once by a relay that stops passing bytes and never closes (a phone out of
+signal) — and the console must be gone from the machine within its bound: sshd's keep-alive
+for the first, the console's own terminal probe (console/link_probe.py) for the second.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import selectors
 import shlex
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -37,8 +41,10 @@ from tests.console.test_e2e_tmux import (
 __all__ = ["env", "hub", "tmux"]  # fixtures, imported for their names
 
 SSHD = Path("/usr/sbin/sshd")
-KEEPALIVE_S = 1
-"""The test sshd's ClientAliveInterval (× ClientAliveCountMax 2): a dead link ends in ~3 s."""
+KEEPALIVE_S = 3
+"""The test sshd's ClientAliveInterval (× ClientAliveCountMax 2): a quiet session whose link
+died ends in ~9 s. Longer than the console's 1 Hz repaint, so — as with a hall's 15 s — sshd
+never probes while the console draws (the silent-link test relies on the console's own probe)."""
 
 
 def _free_port() -> int:
@@ -103,10 +109,50 @@ def sshd(tmp_path: Path, env: dict[str, str]) -> Iterator[Sshd]:
         process.wait(5 * UNIT)
 
 
+class Blackhole:
+    """A TCP relay to the sshd that can go silent: it stops passing bytes and never closes —
+    the link as it is when a phone loses its signal (no FIN, no RST)."""
+
+    def __init__(self, target: int) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.target = target
+        self.silent = threading.Event()
+        self.held: list[socket.socket] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        client, _ = self.listener.accept()
+        server = socket.create_connection(("127.0.0.1", self.target))
+        self.held += [client, server]
+        pairs = {client: server, server: client}
+        with selectors.DefaultSelector() as sel:
+            for s in pairs:
+                sel.register(s, selectors.EVENT_READ)
+            while not self.silent.is_set():
+                for key, _ in sel.select(0.1):
+                    if self.silent.is_set():
+                        break
+                    data = key.fileobj.recv(65536)  # type: ignore[union-attr]
+                    if not data:
+                        return
+                    pairs[key.fileobj].sendall(data)  # type: ignore[index]
+
+    def close(self) -> None:
+        for s in (*self.held, self.listener):
+            s.close()
+
+
 def _consoles(token_file: Path) -> list[str]:
     """The console processes running with this officer's token file (by command line)."""
     found = subprocess.run(["pgrep", "-f", f"console .*--token-file {token_file}"],
                            capture_output=True, text=True)  # fmt: skip
+    return found.stdout.split()
+
+
+def _sessions(sshd: Sshd) -> list[str]:
+    """This sshd's session processes (its children: one per connection)."""
+    found = subprocess.run(["pgrep", "-P", str(sshd.process.pid)], capture_output=True, text=True)
     return found.stdout.split()
 
 
@@ -192,11 +238,6 @@ def test_a_standby_officer_signs_for_a_case_over_ssh_and_quits(
     wait_until("no console is left", lambda: not _consoles(token_file), str)
 
 
-# A link that goes silent without a FIN (a relay that stops passing bytes and never closes) is
-# not tested here: with the console repainting its countdowns every second, OpenSSH 9.2's
-# ClientAliveInterval never fires (its keep-alive runs only when the session is quiet), so in
-# trials the console outlived 60 s of a dead link. It needs a liveness check of the console's
-# own; see issue 11's notes.
 def test_a_killed_client_leaves_no_console_behind(
     tmp_path: Path, env: dict[str, str], hub: Hub, tmux: Tmux, sshd: Sshd
 ) -> None:
@@ -212,3 +253,46 @@ def test_a_killed_client_leaves_no_console_behind(
         lambda: _left(token_file, sshd),
         within=10 * KEEPALIVE_S + 5 * UNIT,
     )
+
+
+LINK_TIMEOUT_S = 3
+"""The test console's ``console.link_timeout``: silent that long, it ends itself."""
+
+
+def test_a_link_that_goes_silent_without_a_fin_leaves_no_console_behind(
+    tmp_path: Path, env: dict[str, str], hub: Hub, tmux: Tmux, sshd: Sshd
+) -> None:
+    """OpenSSH's keep-alive never fires while the console repaints its countdowns; the
+    console's own probe of its terminal notices the dead link, and the console exits (then
+    sshd, its session quiet, ends the session by its keep-alive)."""
+    token_file, _ = _setup(tmp_path, env, hub, sshd)
+    config = tmp_path / "ssh-console.toml"
+    config.write_text(f"[console]\nlink_timeout = {LINK_TIMEOUT_S}\n", encoding="utf-8")
+    line = sshd.authorized_keys.read_text()
+    assert " console --hub " in line
+    sshd.authorized_keys.write_text(
+        line.replace(" console --hub ", f" console --config {config} --hub ")
+    )
+    relay = Blackhole(sshd.port)
+    try:
+        _ssh(tmux, sshd, relay.port, (80, 24), "officer")
+        wait_until("the board is live over ssh", lambda: "live" in _pane(tmux, "officer"),
+                   lambda: _pane(tmux, "officer"))  # fmt: skip
+        # Longer than the timeout while the link is up: answered probes keep the console on.
+        time.sleep(2 * LINK_TIMEOUT_S)
+        assert _consoles(token_file), "a console whose terminal answers goes on"
+        relay.silent.set()  # nothing more passes, nothing closes
+        wait_until(
+            "no console is left",
+            lambda: not _consoles(token_file),
+            lambda: _left(token_file, sshd),
+            within=2 * LINK_TIMEOUT_S + 5 * UNIT,
+        )
+        wait_until(
+            "sshd ended the session",
+            lambda: not _sessions(sshd),
+            lambda: _left(token_file, sshd),
+            within=10 * KEEPALIVE_S + 5 * UNIT,
+        )
+    finally:
+        relay.close()
