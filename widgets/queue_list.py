@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
@@ -159,11 +159,12 @@ class QueueList(ScrollView, can_focus=True):
     now: Reactive[datetime] = var(lambda: datetime.now(UTC), init=False)
     """Hub time. Setting it repaints only the countdown cells whose text or colour changed."""
 
-    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False, repaint=False)
     """Rows + header by the line width. ``Widget``'s asks for a layout of the whole screen on
     every change, which re-renders every widget on the board, and a batch that adds or removes
     rows changes it each time; the list's own region does not change with it (see
-    :meth:`watch_virtual_size`)."""
+    :meth:`watch_virtual_size`), and what the change shows is repainted by whoever made it
+    (a batch: only the lines that show something new)."""
 
     def __init__(
         self,
@@ -191,6 +192,7 @@ class QueueList(ScrollView, can_focus=True):
         # Each drawn row's strip and what it was drawn from: a repaint of the whole list (a
         # batch moving rows, a page of scrolling) re-draws only rows whose look changed.
         self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
+        self._base: Style | None = None
         self._entries: dict[str, Entry] = {}  # every listed case's place in the order
         self._order: list[Entry] = []
         # The filtered order; the very same list as ``_order`` while no filter is set.
@@ -268,6 +270,7 @@ class QueueList(ScrollView, can_focus=True):
         must be made again. Entries are placed by bisection and the list rebuilt from slices,
         so k changes cost O(k log n) comparisons and one copy of the list, never a sort."""
         anchor = self._anchor()
+        shown = self._shown()
         arrived = [e for e in added if e[1] not in self._entries]  # not moves: new here
         gone = [e for e in removed if self._entries.get(e[1]) == e]
         for _, key in gone:
@@ -290,7 +293,7 @@ class QueueList(ScrollView, can_focus=True):
         else:
             self._view = self._order
         self._drop_missing_marks()
-        top = self._restore(anchor, keep_top=True)
+        top = self._restore(anchor, keep_top=True, shown=shown, touched=touched)
         above = sum(1 for e in arrived if self._index(e, below=top) is not None)
         if above:
             self._set_new_count(self._new_count + above)
@@ -449,7 +452,7 @@ class QueueList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.rich_style
+        base = self._base_style
         if y == 0:
             strip = self._header_strip(base)
         else:
@@ -541,9 +544,25 @@ class QueueList(ScrollView, can_focus=True):
             return None, 0, 0
         return key, index, index - top
 
-    def _restore(self, anchor: tuple[str | None, int, int], *, keep_top: bool) -> int:
+    def _shown(self) -> tuple[int, list[str]]:
+        """The scroll offset and the keys on screen, top to bottom."""
+        top = round(self.scroll_y)
+        return top, [key for _, key in self._view[top : top + self._page]]
+
+    def _restore(
+        self,
+        anchor: tuple[str | None, int, int],
+        *,
+        keep_top: bool,
+        shown: tuple[int, list[str]] | None = None,
+        touched: Set[str] = frozenset(),
+    ) -> int:
         """After the rows changed: keep the highlighted case on its screen line if it is still
-        shown, else highlight the row now at its old index; returns the new scroll offset."""
+        shown, else highlight the row now at its old index; returns the new scroll offset.
+        ``shown``: what was on screen before (:meth:`_shown`) and ``touched``: the rows made
+        again — given, only the lines that now show another row or a touched one are
+        repainted (a batch changing rows off screen repaints nothing)."""
+        old_cursor = self._cursor_key
         key, old_index, line = anchor
         count = len(self._view)
         self.virtual_size = Size(self._line_width, count + 1)
@@ -555,10 +574,27 @@ class QueueList(ScrollView, can_focus=True):
         new_key = self._view[index][1] if count else None
         top = max(0, min(index - line, max(0, count - self._page)))
         self._set_cursor(new_key)
+        if shown is not None and shown[0] == top == round(self.scroll_y):
+            moved = {old_cursor, new_key} - {None} if old_cursor != new_key else set()
+            self._refresh_changed_lines(shown[1], touched | moved)
+            return top
         self.scroll_to(y=top, animate=False)
         self._painted.clear()
         self.refresh()
         return top
+
+    def _refresh_changed_lines(self, before: list[str], touched: Set[str | None]) -> None:
+        _, after = self._shown()
+        width = self.size.width
+        dirty = [
+            Region(0, y, width, 1)
+            for y in range(1, max(len(before), len(after)) + 1)
+            if (key := after[y - 1] if y <= len(after) else None)
+            != (before[y - 1] if y <= len(before) else None)
+            or key in touched
+        ]
+        if dirty:
+            self.refresh(*dirty)
 
     def _move_by(self, delta: int) -> None:
         index = self._index_of(self._cursor_key) if self._cursor_key is not None else None
@@ -607,6 +643,23 @@ class QueueList(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._strips.clear()  # a new theme or focus style: every row looks different
+        self._base = None
+
+    def _on_focus(self, event: events.Focus) -> None:
+        self._base = None
+        super()._on_focus(event)
+
+    def _on_blur(self, event: events.Blur) -> None:
+        self._base = None
+        super()._on_blur(event)
+
+    @property
+    def _base_style(self) -> Style:
+        """The list's own style: worked out from every ancestor's, so kept until a style or
+        the focus changes rather than once per line drawn."""
+        if self._base is None:
+            self._base = self.rich_style
+        return self._base
 
     def _repaint_all(self) -> None:
         self._strips.clear()

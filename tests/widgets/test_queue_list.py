@@ -397,6 +397,40 @@ async def test_tick_repaints_only_the_countdown_cells_that_changed() -> None:
         assert calls == []
 
 
+async def test_a_batch_repaints_only_the_lines_that_show_something_new() -> None:
+    """At 100 events a second most of a batch is off screen: the list must not repaint all
+    its lines for it (a terminal over SSH, and the board's frame time, pay for each)."""
+    async with ListApp().run_test(size=SIZE) as pilot:
+        queue = await loaded(pilot)
+        calls: list[tuple[Region, ...]] = []
+        real_refresh = queue.refresh
+
+        def recording_refresh(*regions: Region, **kwargs: Any) -> QueueList:
+            calls.append(regions)
+            return real_refresh(*regions, **kwargs)
+
+        queue.refresh = recording_refresh  # type: ignore[method-assign]
+        # Rows far below the view change in place, others join and leave down there.
+        update_rows(queue, [row(n, title="moved on") for n in range(5_000, 5_050)],
+                    removed=[f"26{n:08d}" for n in range(6_000, 6_010)])  # fmt: skip
+        await pilot.pause()
+        assert calls == [], "nothing on screen changed"
+
+        # The fourth row on screen changes in place: its line, and only it, is repainted.
+        key = queue.visible_keys[3]
+        update_rows(queue, [row(int(key[2:]), title="垃圾已清")])
+        await pilot.pause()
+        regions = [region for call in calls for region in call]
+        assert [(r.y, r.height) for r in regions] == [(4, 1)]
+        assert "垃圾已清" in line_text(queue, 4)
+        calls.clear()
+
+        # A row joins on screen: the lines from it down show other rows now.
+        update_rows(queue, [row(99_000, sort=float(int(queue.visible_keys[10][2:])) - 0.5)])
+        await pilot.pause()
+        assert sorted({r.y for call in calls for r in call}) == list(range(11, SIZE[1]))
+
+
 @pytest.mark.parametrize("batch", [10, 3_000])  # a few rows / more rows than are on screen
 async def test_a_batch_leaves_the_same_order_as_a_full_reload(batch: int) -> None:
     async with ListApp().run_test(size=SIZE) as pilot:
