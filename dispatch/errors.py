@@ -134,6 +134,16 @@ DETAILS: Mapping[str, Detail] = {
         ErrorCode.ILLEGAL_STEP, "cannot merge into case {into}: it is {status}"
     ),
     "merge_other_category": Detail(ErrorCode.INVALID, "case {into} is of another category"),
+    "handover_window": Detail(
+        ErrorCode.INVALID, "a hand-over window must start before it ends ({since} .. {until})"
+    ),
+    "handover_in_future": Detail(
+        ErrorCode.INVALID, "a hand-over cannot be acknowledged for after {now}: until {until}"
+    ),
+    "handover_too_long": Detail(
+        ErrorCode.INVALID, "a hand-over window is at most {hours} hours long"
+    ),
+    "window_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed to read the events"),
     # --- calls that break the workflow's contract (never sent by the hub's own engine) ---
     "intake_needs_id": Detail(ErrorCode.INVALID, "intake needs a new case id"),
     "not_a_case_command": Detail(ErrorCode.INVALID, "{op} is not a case command"),

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Connection,
     Select,
     Table,
+    func,
     insert,
     or_,
     select,
@@ -349,6 +350,48 @@ class Store:
         """The events of one case (its audit history), oldest first, at most ``limit``."""
         query = select(_EVENTS).where(EventRow.case == case_id).order_by(EventRow.seq).limit(limit)
         return await self._events(query)
+
+    async def first_seq_at(self, at: datetime) -> int:
+        """The seq of the first event at or after ``at`` (the last seq + 1 when there is none).
+
+        A bisection on ``seq``, the primary key, comparing each probe's ``at``: the engine
+        stamps a group's events with the hub clock as it writes them in seq order, so ``at``
+        never decreases along ``seq``. It costs about log2(events) point reads on the key —
+        no scan of the log and no index on ``at`` (which would need a migration). Holes in
+        the seq range (a log restored in part) are stepped over: each probe reads the first
+        row at or after its seq. Should the wall clock ever step back, the window's edge is
+        off by at most that step, never wrong in between."""
+        async with self._sessions() as session:
+            span = select(func.min(EventRow.seq), func.max(EventRow.seq))
+            bounds = (await session.execute(span)).one()
+            if bounds[0] is None:
+                return 1
+            lo, hi = int(bounds[0]), int(bounds[1]) + 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                probe = (
+                    await session.execute(
+                        select(EventRow.seq, EventRow.at)
+                        .where(EventRow.seq >= mid)
+                        .order_by(EventRow.seq)
+                        .limit(1)
+                    )
+                ).one()
+                if probe.at >= at:
+                    hi = mid
+                else:
+                    lo = int(probe.seq) + 1
+            return lo
+
+    async def window_events(
+        self, first: int, last: int, types: Collection[str], limit: int
+    ) -> list[Event]:
+        """Events with ``first`` <= seq <= ``last`` of ``types`` (all when empty), oldest first,
+        at most ``limit``: a range read on the primary key, as long as the window is."""
+        query = select(_EVENTS).where(EventRow.seq >= first, EventRow.seq <= last)
+        if types:
+            query = query.where(EventRow.type.in_(sorted(types)))
+        return await self._events(query.order_by(EventRow.seq).limit(limit))
 
     async def _events(self, query: Select[Any]) -> list[Event]:
         async with self._sessions() as session:
