@@ -72,6 +72,7 @@ DETAILS: Mapping[str, Detail] = {
     "rate_limited": Detail(ErrorCode.RATE_LIMITED, "too many frames: slow down"),
     "command_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed on this command"),
     "history_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed to read the history"),
+    "window_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed to read the events"),
     # --- the engine (hub/engine.py) ---
     "hub_not_running": Detail(ErrorCode.UNAVAILABLE, "the hub is not running"),
     "hub_stopping": Detail(ErrorCode.UNAVAILABLE, "the hub is stopping"),
@@ -143,7 +144,6 @@ DETAILS: Mapping[str, Detail] = {
     "handover_too_long": Detail(
         ErrorCode.INVALID, "a hand-over window is at most {hours} hours long"
     ),
-    "window_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed to read the events"),
     # --- calls that break the workflow's contract (never sent by the hub's own engine) ---
     "intake_needs_id": Detail(ErrorCode.INVALID, "intake needs a new case id"),
     "not_a_case_command": Detail(ErrorCode.INVALID, "{op} is not a case command"),
