@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
 from server_fixtures import RunningHub, TestClient, running_hub
 
@@ -188,3 +189,23 @@ async def test_a_long_window_comes_in_pages_that_the_client_joins(
             assert cut and len(events) == 3
     finally:
         server_module.WINDOW_PAGE = protocol_page  # type: ignore[misc]
+
+
+async def test_the_demo_day_hands_over_at_17_30(sqlite_url: str) -> None:
+    """``griddesk demo``'s scripted day: the day desk writes its note before 17:30, the roster
+    goes to standby at 17:30, and the standby desk acknowledges the day shift's report then."""
+    from console.demo import DEFAULT_SCENARIO, read_scenario
+    from hub.replay import play_offline
+
+    day = read_scenario(DEFAULT_SCENARIO)
+    outcome = await play_offline(day, sqlite_url)
+    assert outcome.refused == []
+    at = day.instant(timedelta(hours=17, minutes=30))
+    note = [e for e in outcome.events if e.type is EventType.HANDOVER_NOTED and e.at < at]
+    assert note and at - note[-1].at <= timedelta(minutes=10)
+    [change] = [e for e in outcome.events if e.type is EventType.SHIFT_CHANGED and e.at == at]
+    [ack] = [e for e in outcome.events
+             if e.type is EventType.HANDOVER_ACKNOWLEDGED and e.at == at]  # fmt: skip
+    assert ack.seq > change.seq > note[-1].seq
+    assert ack.data["since"] == msgspec.to_builtins(day.instant(timedelta(hours=8, minutes=30)))
+    assert ack.data["until"] == msgspec.to_builtins(at)
