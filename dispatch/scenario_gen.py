@@ -234,8 +234,8 @@ def _hand_overs(frame: Scenario, changes: Sequence[tuple[timedelta, Shift]]) -> 
             steps.append(make_step(0, at - NOTE_BEFORE, "handover_note", by=HALL, text=note))
         steps.append(make_step(0, at, "shift_change", by=HALL, to=str(to)))
         if previous is not None:
-            window = {"since": frame.instant(previous), "until": frame.instant(at)}
-            steps.append(make_step(0, at, "handover_ack", by=HALL, **window,
+            since, until = frame.instant(previous), frame.instant(at)
+            steps.append(make_step(0, at, "handover_ack", by=HALL, since=since, until=until,
                                    outgoing=HALL_ACTOR.name))  # fmt: skip
         previous = at
     return steps
