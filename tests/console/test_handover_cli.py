@@ -103,7 +103,6 @@ async def test_markdown_has_the_heading_and_every_section_with_its_count(
 ) -> None:
     case = await a_shift(hub)
     code, out, err = await handover("--note", "青石路供水管仍关闭")
-    print(out)
     assert code == 0, err
     zh = translator("zh_CN")
     lines = out.splitlines()
@@ -174,3 +173,30 @@ def test_since_reads_a_clock_time_today_or_an_iso_time() -> None:
     assert parse_since("2026-11-23T00:30:00+00:00", now, TZ) == now - timedelta(hours=9, minutes=15)
     with pytest.raises(ValueError):
         parse_since("noon", now, TZ)
+
+
+async def test_ctl_verbs_write_the_note_and_take_the_shift_over(
+    hub: RunningHub, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from console.ctl import add_ctl_parser, ctl_async
+
+    token = tmp_path / "token"
+    token.write_text(hub.tokens[Role.COMMANDER] + "\n", encoding="utf-8")
+
+    async def ctl(*words: str) -> int:
+        parser = argparse.ArgumentParser(prog="griddesk")
+        add_ctl_parser(parser.add_subparsers())
+        options = ["--hub", hub.url, "--token-file", str(token), "--timeout", "10"]
+        return await ctl_async(parser.parse_args(["ctl", *options, *words]))
+
+    assert await ctl("交班记录", "雨水泵站", "2号泵检修中") == 0
+    now = hub.engine.clock.now()
+    since, until = (now - timedelta(hours=8)).isoformat(), now.isoformat()
+    assert await ctl("takeover", since, until, "张建国") == 0
+    before = hub.engine.seq
+    assert await ctl("takeover", "2026-11-23T08:30", until, "张建国") == 2  # no offset
+    assert "offset" in capsys.readouterr().err
+    assert hub.engine.seq == before
+    note, ack = (await hub.store.events_after(0))[-2:]
+    assert (note.type, note.reason) == (EventType.HANDOVER_NOTED, "雨水泵站 2号泵检修中")
+    assert ack.type is EventType.HANDOVER_ACKNOWLEDGED and ack.data["outgoing"] == "张建国"
