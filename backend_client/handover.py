@@ -31,5 +31,6 @@ async def shift_report(client: HubClient, since: datetime | None = None) -> Hand
     if since is None:
         _, marks, _ = await client.events_window(now - LOOKBACK, now, sorted(SHIFT_MARKS))
         since, opened_by = shift_start(marks, now)
-    until, events, _ = await client.events_window(since, now, window_types())
-    return build(client.mirror.cases.values(), events, since, until, opened_by=opened_by)
+    until, events, cut = await client.events_window(since, now, window_types())
+    cases = client.mirror.cases.values()
+    return build(cases, events, since, until, opened_by=opened_by, complete=not cut)

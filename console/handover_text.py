@@ -33,6 +33,9 @@ SECTION_TITLES: Mapping[Section, str] = {
 }
 """Each section's heading (gettext ids)."""
 
+INCOMPLETE = "The shift held more events than were read: the lists of events are cut short."
+"""Said when the hub's window was read only in part (gettext id)."""
+
 _CASE_COLUMNS = ("Case", "Title", "Status", "Unit", "Level", "Deadline")
 _REQUEST_COLUMNS = ("Case", "Title", "Request", "Asked by", "Asked at", "Reason")
 _EVENT_COLUMNS = ("Time", "Case", "Title", "What", "By", "Reason")
@@ -214,6 +217,8 @@ def markdown(report: HandoverReport, rw: ReportWords, *, incoming: str = "") -> 
         + " · ".join(f"{tr(SECTION_TITLES[s])} {report.count(s)}" for s in Section),
         "- " + tr("Report digest") + f": `{report.digest}`",
     ]
+    if not report.complete:
+        out += ["", "> " + tr(INCOMPLETE)]
     for section in Section:
         out += ["", f"## {section_title(section, report, tr)}", ""]
         if section not in report.wired:

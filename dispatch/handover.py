@@ -132,6 +132,8 @@ class HandoverReport:
     wired: frozenset[Section] = field(default_factory=wired_sections)
     moved: Mapping[str, int] = field(default_factory=dict)
     """Shift-change command id → how many people it moved (their events are not listed)."""
+    complete: bool = True
+    """False when the window held more events than were read: the event sections are cut."""
 
     def count(self, section: Section) -> int:
         return len(self.cases.get(section, ())) + len(self.events.get(section, ()))
@@ -156,10 +158,12 @@ def build(
     until: datetime,
     *,
     opened_by: Event | None = None,
+    complete: bool = True,
 ) -> HandoverReport:
     """The report of the window ``since`` .. ``until`` from the hall's ``cases`` now and the
     ``events`` of the window (any types; those no section wants are ignored). ``opened_by``:
-    the shift change or hand-over the window starts at, if known (its actor took the shift)."""
+    the shift change or hand-over the window starts at, if known (its actor took the shift);
+    ``complete``: False when ``events`` is not the whole window (the report says so)."""
     open_cases = sorted((c for c in cases if c.is_open), key=lambda c: c.id)
     urgent = tuple(c for c in open_cases if in_queue(c, Queue.URGENT, until))
     overdue = tuple(
@@ -205,6 +209,7 @@ def build(
         cases=listed,
         events=listed_events,
         moved=moved,
+        complete=complete,
     )
 
 

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from console.desk import Desk, Outcome
-from console.handover_text import ReportWords, section_table, section_title
+from console.handover_text import INCOMPLETE, ReportWords, section_table, section_title
 from console.messages import DeskChanged
 from dispatch.commands import HandoverAck, HandoverNote
 from dispatch.handover import HandoverReport, Section
@@ -152,6 +152,8 @@ class HandoverScreen(Screen[None]):
     def _sections(self, report: HandoverReport, rw: ReportWords) -> list[RenderableType]:
         tr = self.desk.language.tr
         out: list[RenderableType] = []
+        if not report.complete:
+            out.append(Text(tr(INCOMPLETE), style="bold"))
         for section in Section:
             out.append(Text(section_title(section, report, tr), style="bold underline"))
             if section not in report.wired:

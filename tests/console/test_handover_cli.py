@@ -200,3 +200,20 @@ async def test_ctl_verbs_write_the_note_and_take_the_shift_over(
     note, ack = (await hub.store.events_after(0))[-2:]
     assert (note.type, note.reason) == (EventType.HANDOVER_NOTED, "雨水泵站 2号泵检修中")
     assert ack.type is EventType.HANDOVER_ACKNOWLEDGED and ack.data["outgoing"] == "张建国"
+
+
+def test_a_cut_window_says_the_report_is_incomplete() -> None:
+    from backend_client.hall_model import HallModel
+    from console.handover_text import INCOMPLETE, ReportWords, markdown
+    from console.i18n import Language
+    from console.wording import Wording
+    from dispatch.catalog import Catalog
+    from dispatch.handover import build
+
+    until = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+    words = Wording(Language("en"), Catalog.default(), HallModel())
+    rw = ReportWords(words, TZ, {})
+    whole = markdown(build([], [], until - timedelta(hours=9), until), rw)
+    cut = markdown(build([], [], until - timedelta(hours=9), until, complete=False), rw)
+    assert INCOMPLETE not in whole and f"> {INCOMPLETE}" in cut
+    assert whole.startswith("# Shift hand-over 2026-11-23 08:30 – 17:30\n")
