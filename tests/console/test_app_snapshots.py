@@ -1,6 +1,6 @@
 """Snapshots of every screen (board, case, roster, help, intake, hand-over) at 80×24 and
-200×50 in zh_CN and en, against a real hub whose clock stands still (so countdowns and case ids are the same
-on every run).
+200×50 in zh_CN and en, against a real hub whose clock stands still (so countdowns and case
+ids are the same on every run).
 
 ``snap_compare`` runs the app in its own event loop, so the hub runs in a thread with its own
 loop; they talk over loopback like any console and hub.
