@@ -43,8 +43,9 @@ def clock() -> StepClock:
 
 
 @pytest.fixture
-async def hub(sqlite_url: str, clock: StepClock) -> AsyncIterator[RunningHub]:
-    async with running_hub(sqlite_url, clock=clock) as running:
+async def hub(db_url: str, clock: StepClock) -> AsyncIterator[RunningHub]:
+    """A hub on SQLite and, with GRIDDESK_TEST_PG set, the same tests on PostgreSQL."""
+    async with running_hub(db_url, clock=clock) as running:
         yield running
 
 
