@@ -34,7 +34,6 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from datetime import timedelta
 from http import HTTPStatus
 from ssl import SSLContext
 
@@ -107,8 +106,6 @@ EVENTS_PER_FRAME = 500
 """Events in one ``events`` frame at most (resync pages and live batches alike)."""
 MAX_RESUME_EVENTS = 100_000
 """Further behind than this, a snapshot is cheaper than replaying the log."""
-_JUST_AFTER = timedelta(microseconds=1)
-"""``until`` is inclusive: the window ends before the first event after it."""
 HISTORY_LIMIT = 1000
 """Events in a ``history`` reply at most (the oldest ones; a case has dozens, not thousands)."""
 
@@ -413,12 +410,11 @@ class HubServer:
         self, conn: Connection, request: WindowRequest, inflight: asyncio.Semaphore
     ) -> None:
         """The hall's events of a time window (the hand-over's source), a page at a time: the
-        window's seq range is found by bisection on the log (``Store.first_seq_at``), then read
+        window's seq range is found by bisection on the log (``Store.window_seqs``), then read
         as a range of the primary key — proportional to the window, not to the log."""
         try:
             until = request.until or self._engine.clock.now()
-            first = await self._store.first_seq_at(request.since)
-            last = await self._store.first_seq_at(until + _JUST_AFTER) - 1
+            first, last = await self._store.window_seqs(request.since, until)
             start = max(first, (request.after or 0) + 1)
             types = {str(t) for t in request.types}
             events = await self._store.window_events(start, last, types, WINDOW_PAGE + 1)
