@@ -218,6 +218,8 @@ class ShiftChange(Command, frozen=True, kw_only=True, tag="shift_change"):
 # --- the hand-over (交接班; dispatch/handover.py builds the report) -------------------------
 
 HandoverText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=LINES)]
+Instant = Annotated[datetime, msgspec.Meta(tz=True)]
+"""A time with its offset (a naive one is refused: whose clock would it be?)."""
 Digest = Annotated[str, msgspec.Meta(pattern="^([0-9a-f]{16,64})?$")]
 
 
@@ -235,8 +237,8 @@ class HandoverAck(Command, frozen=True, kw_only=True, tag="handover_ack"):
     (hub time), handed over by ``outgoing``; ``digest`` fingerprints the report as read
     (``dispatch.handover.digest``), so the log says which version was acknowledged."""
 
-    since: datetime
-    until: datetime
+    since: Instant
+    until: Instant
     outgoing: Name
     digest: Digest = ""
     note: Text = ""

@@ -249,7 +249,7 @@ def decide_ack(command: HandoverAck, actor: Actor, now: datetime) -> list[Event]
     start before it ends, ends after ``now`` (hub time), or is longer than :data:`MAX_WINDOW`."""
     require(actor.role, "handover_ack")
     since, until = command.since, command.until
-    if since.tzinfo is None or until.tzinfo is None or since >= until:
+    if since >= until:
         raise refuse("handover_window", since=since.isoformat(), until=until.isoformat())
     if until > now:
         raise refuse("handover_in_future", now=now.isoformat(), until=until.isoformat())

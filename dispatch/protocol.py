@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import msgspec
 
 from dispatch.catalog import Category
-from dispatch.commands import ONE_LINE, OPS, AnyCommand, Id
+from dispatch.commands import ONE_LINE, OPS, AnyCommand, Id, Instant
 from dispatch.errors import ErrorCode, Param, Refusal, refuse
 from dispatch.events import Event, EventType
 from dispatch.models import Area, Case, Role, Staff, Unit
@@ -85,8 +85,8 @@ class WindowRequest(Message, frozen=True, kw_only=True, tag="events_window"):
     the cost is the window's, not the log's."""
 
     id: Id  # echoed in the reply
-    since: datetime
-    until: datetime | None = None
+    since: Instant
+    until: Instant | None = None
     types: Annotated[tuple[EventType, ...], msgspec.Meta(max_length=40)] = ()
     after: Annotated[int, msgspec.Meta(ge=0)] | None = None
 

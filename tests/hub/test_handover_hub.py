@@ -210,3 +210,19 @@ async def test_the_demo_day_hands_over_at_17_30(sqlite_url: str) -> None:
     assert ack.seq > change.seq > note[-1].seq
     assert ack.data["since"] == msgspec.to_builtins(day.instant(timedelta(hours=8, minutes=30)))
     assert ack.data["until"] == msgspec.to_builtins(at)
+
+
+async def test_a_time_without_its_offset_is_refused_at_decoding(hub: RunningHub) -> None:
+    before = hub.engine.seq
+    async with TestClient.connect(hub.url) as client:
+        await client.hello(hub.tokens[Role.COMMANDER])
+        await client.snapshot()
+        naive = ('{"type":"command","command":{"op":"handover_ack","id":"k9",'
+                 '"since":"2026-11-23T08:30:00","until":"2026-11-23T09:00:00Z","outgoing":"x"}}')
+        await client.send(naive)
+        answer = await client.expect(Error)
+        assert (answer.code, answer.command) == (ErrorCode.INVALID, "k9")
+        await client.send('{"type":"events_window","id":"w9","since":"2026-11-23T08:30:00"}')
+        answer = await client.expect(Error)
+        assert (answer.code, answer.command) == (ErrorCode.INVALID, "w9")
+    assert hub.engine.seq == before
