@@ -154,6 +154,8 @@ async def _report(client: HubClient, args: argparse.Namespace, settings: Setting
 
 def _as_data(report: HandoverReport, incoming: str) -> dict[str, Any]:
     """The report as JSON builtins: the window, who, and each section's cases or events."""
+    from dispatch.handover import Section
+
     return {
         "since": report.since,
         "until": report.until,
@@ -166,7 +168,7 @@ def _as_data(report: HandoverReport, incoming: str) -> dict[str, Any]:
                 "cases": list(report.cases.get(s, ())),
                 "events": list(report.events.get(s, ())),
             }
-            for s in report.cases.keys() | report.events.keys()
+            for s in Section
         },
     }
 
