@@ -162,6 +162,7 @@ def _as_data(report: HandoverReport, incoming: str) -> dict[str, Any]:
         "outgoing": report.outgoing,
         "incoming": incoming,
         "digest": report.digest,
+        "complete": report.complete,
         "sections": {
             str(s): {
                 "wired": s in report.wired,
