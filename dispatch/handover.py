@@ -41,7 +41,7 @@ from dispatch.events import Event, EventType
 from dispatch.models import Actor, Case
 from dispatch.queues import Queue, in_queue
 from dispatch.roles import require
-from dispatch.sla import overdue_from
+from dispatch.sla import shown_deadline
 
 MAX_WINDOW = timedelta(hours=72)
 """The longest window a hand-over may cover (a long weekend's standby handed to Monday)."""
@@ -169,7 +169,7 @@ def build(
     overdue = tuple(
         sorted(
             (c for c in open_cases if in_queue(c, Queue.OVERDUE, until)),
-            key=lambda c: (overdue_from(c) or until, c.id),
+            key=lambda c: (_earliest_due(c) or until, c.id),  # longest overdue first
         )
     )
     pending = tuple(c for c in open_cases if c.request is not None)
@@ -211,6 +211,11 @@ def build(
         moved=moved,
         complete=complete,
     )
+
+
+def _earliest_due(case: Case) -> datetime | None:
+    due = shown_deadline(case)
+    return due.due if due is not None else None
 
 
 def shift_start(marks: Iterable[Event], now: datetime) -> tuple[datetime, Event | None]:
