@@ -27,7 +27,7 @@ import random
 import ssl as ssl_module
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
@@ -49,7 +49,7 @@ from backend_client.state import FINAL_STATES, ConnectionState
 from dispatch.catalog import Category
 from dispatch.commands import Command
 from dispatch.errors import ErrorCode
-from dispatch.events import Event
+from dispatch.events import Event, EventType
 from dispatch.models import Role
 from dispatch.protocol import (
     PROTOCOL_VERSION,
@@ -66,6 +66,8 @@ from dispatch.protocol import (
     Pong,
     Snapshot,
     Welcome,
+    Window,
+    WindowRequest,
     decode_hub,
     encode,
 )
@@ -132,7 +134,7 @@ class HubClient:
         self._clock = HubClock()
         self._ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future[Ack]] = {}
-        self._requests: dict[str, asyncio.Future[History | Categories]] = {}
+        self._requests: dict[str, asyncio.Future[History | Categories | Window]] = {}
         """Reads awaiting their answer (``history``, ``catalog``), by request id."""
         self._ping_sent: float | None = None
         self._changed = asyncio.Event()  # set and replaced at every state change
@@ -331,14 +333,44 @@ class HubClient:
         assert isinstance(answer, Categories)
         return answer.categories
 
+    async def events_window(
+        self,
+        since: datetime,
+        until: datetime | None = None,
+        types: Sequence[EventType] = (),
+        *,
+        most: int = 50_000,
+    ) -> tuple[datetime, list[Event], bool]:
+        """The whole hall's stored events of ``since`` .. ``until`` (hub time; default: now),
+        of ``types`` (default all), oldest first — asked a page at a time. Returns the window's
+        end as the hub fixed it, the events, and whether ``most`` cut them short. Commanders
+        and dispatchers only (``forbidden`` otherwise); raises as :meth:`history`."""
+        out: list[Event] = []
+        after: int | None = None
+        while True:
+            request = WindowRequest(
+                id=self.new_id(), since=since, until=until, types=tuple(types), after=after
+            )
+            answer = await self._read(request, "events window")
+            assert isinstance(answer, Window)
+            until = answer.until  # the later pages end where the first one did
+            out.extend(answer.events)
+            if not answer.more or not answer.events:
+                return until, out, False
+            if len(out) >= most:
+                return until, out[:most], True
+            after = answer.events[-1].seq
+
     async def _read(
-        self, request: HistoryRequest | CatalogRequest, what: str
-    ) -> History | Categories:
+        self, request: HistoryRequest | CatalogRequest | WindowRequest, what: str
+    ) -> History | Categories | Window:
         """Send a read request and wait for its answer (by the request id)."""
         ws = self._ws
         if self.state is not ConnectionState.LIVE or ws is None:
             raise NotConnected(f"not connected to the hub ({self.state}): {what} not asked")
-        future: asyncio.Future[History | Categories] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[History | Categories | Window] = (
+            asyncio.get_running_loop().create_future()
+        )
         self._requests[request.id] = future
         try:
             try:
@@ -492,7 +524,7 @@ class HubClient:
             future = self._pending.get(message.command)
             if future is not None and not future.done():
                 future.set_result(message)
-        elif isinstance(message, History | Categories):
+        elif isinstance(message, History | Categories | Window):
             request = self._requests.get(message.id)
             if request is not None and not request.done():
                 request.set_result(message)

@@ -346,6 +346,13 @@ def _command(event: Event) -> tuple[str, dict[str, Any]]:
         return "staff_status", {"staff": event.staff, **status}
     if t is EventType.SHIFT_CHANGED:
         return "shift_change", {"to": d["to"]}
+    if t is EventType.HANDOVER_NOTED:
+        cases = {"cases": d["cases"]} if d.get("cases") else {}
+        return "handover_note", {"text": event.reason, **cases}
+    if t is EventType.HANDOVER_ACKNOWLEDGED:
+        note = {"note": event.reason} if event.reason else {}
+        window = {n: d[n] for n in ("since", "until", "outgoing", "digest") if d.get(n)}
+        return "handover_ack", {**window, **note}
     if event.case is None:
         raise _Unmappable("no case and no command maps to it")
     reason = {"reason": event.reason} if event.reason else {}

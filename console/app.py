@@ -51,6 +51,7 @@ from dispatch.config import Settings
 from screens.board import BoardScreen
 from screens.case import HistoryLoaded
 from screens.guard import ActionFailed
+from screens.handover import HandoverLoaded
 from screens.login import LoginScreen
 
 log = logging.getLogger(__name__)
@@ -288,6 +289,28 @@ class GriddeskApp(App[int]):
             reply_to.post_message(HistoryLoaded(case_id, None, str(exc)))
         else:
             reply_to.post_message(HistoryLoaded(case_id, tuple(events)))
+
+    def fetch_handover(self, reply_to: MessagePump) -> None:
+        self._handover(reply_to)
+
+    @work(group="handover", exclusive=True, exit_on_error=False)
+    async def _handover(self, reply_to: MessagePump) -> None:
+        """The current shift's hand-over report (its events asked of the hub), posted as
+        :class:`HandoverLoaded` to ``reply_to``, or why not."""
+        from backend_client.handover import shift_report
+
+        try:
+            if self.client is None:
+                raise NotConnected("not connected to the hub")
+            report = await shift_report(self.client)
+        except CommandRefused as exc:  # e.g. a role that may not read the hall's events
+            reply_to.post_message(
+                HandoverLoaded(None, describe(exc, self.desk.words, self.desk.seen))
+            )
+        except ClientError as exc:
+            reply_to.post_message(HandoverLoaded(None, str(exc)))
+        else:
+            reply_to.post_message(HandoverLoaded(report))
 
     # --- never die of an operator's action -----------------------------------------------------
 

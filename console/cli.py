@@ -189,9 +189,11 @@ def _parser() -> argparse.ArgumentParser:
     demo.set_defaults(run=_run_demo)
 
     from console.ctl_args import add_ctl_parser
+    from console.handover_cli import add_handover_parser
     from console.scenario_cli import add_scenario_parsers
 
     add_ctl_parser(commands)
+    add_handover_parser(commands)
     add_scenario_parsers(commands)
 
     version = commands.add_parser("version", help="print the version and the protocol version")

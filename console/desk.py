@@ -102,6 +102,10 @@ class Commands(Protocol):
     def fetch_history(self, case_id: str, reply_to: MessagePump) -> None:
         """Ask the hub for the case's whole history; ``reply_to`` gets a ``HistoryLoaded``."""
 
+    def fetch_handover(self, reply_to: MessagePump) -> None:
+        """Ask the hub for the current shift's hand-over report; ``reply_to`` gets a
+        ``HandoverLoaded``."""
+
 
 @dataclass(frozen=True)
 class Desk:

@@ -127,6 +127,8 @@ EVENT: Mapping[EventType, str] = {
     EventType.ALERT: "alert raised",
     EventType.STAFF_CHANGED: "person updated",
     EventType.SHIFT_CHANGED: "shift handed over",
+    EventType.HANDOVER_NOTED: "hand-over note written",
+    EventType.HANDOVER_ACKNOWLEDGED: "hand-over acknowledged",
     EventType.IN_SCOPE: "came into your unit's view",
     EventType.OUT_OF_SCOPE: "left your unit's view",
 }
@@ -160,6 +162,9 @@ OP: Mapping[str, str] = {
     "merge": "merge",
     "staff_status": "change a person's status",
     "shift_change": "hand over the shift",
+    "handover_note": "write the hand-over note",
+    "handover_ack": "acknowledge the hand-over",
+    "events_window": "read the shift's events",
 }
 """Each hub op as a verb (refusals name the op that was refused)."""
 

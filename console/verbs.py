@@ -25,6 +25,7 @@ import shlex
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol, TypedDict, TypeVar
 
 from console.names import (
@@ -48,6 +49,8 @@ from dispatch.commands import (
     Command,
     Dispatch,
     Escalate,
+    HandoverAck,
+    HandoverNote,
     Intake,
     Joint,
     Merge,
@@ -246,6 +249,13 @@ VERBS: tuple[Verb, ...] = (
           "available|en_route|on_scene|busy|offline")),
     Verb("shift", ("交班",), "shift day|standby", "交班 hand over to the day or standby shift",
          "shift_change", ("day|standby",)),
+    Verb("handnote", ("交班记录",), "handnote NOTE…",
+         "交班记录 the outgoing commander's note for the next shift", "handover_note",
+         ("text",)),
+    Verb("takeover", ("接班",), "takeover SINCE UNTIL OUTGOING",
+         "接班 acknowledge the hand-over of SINCE..UNTIL (ISO times with offset) from OUTGOING; "
+         "the H screen and `griddesk handover --ack` show the report first",
+         "handover_ack", ("time", "time", "text")),
     Verb("list", ("ls", "列表"), f"list [{'|'.join(QUEUE_WORDS)}]",
          "the cases of a queue, as on the board's tab (default all)", None,
          ("|".join(QUEUE_WORDS),)),
@@ -360,6 +370,20 @@ class _Parser:
     def case(self) -> Case:
         return resolve_case(self.take("case ID"), self.lookup)
 
+    def time(self, what: str) -> datetime:
+        """An ISO time with its UTC offset (a hand-over window's edge)."""
+        word = self.take(what)
+        try:
+            at = datetime.fromisoformat(word)
+        except ValueError:
+            at = None
+        if at is None or at.tzinfo is None:
+            raise self._fail(
+                "{what} must be a time with its offset, like {example}",
+                what=what, example="2026-11-23T17:30+08:00",
+            )  # fmt: skip
+        return at
+
     def unit(self) -> Unit:
         return resolve_unit(self.take("UNIT"), self.lookup)
 
@@ -376,6 +400,12 @@ class _Parser:
             shift = self.choice(_SHIFT_WORDS, "the shift")
             self.done()
             return ShiftChange(id=self.new_id(), to=shift)
+        if self.verb.op == "handover_note":
+            return HandoverNote(id=self.new_id(), text=self.text("the note text"))
+        if self.verb.op == "handover_ack":
+            since, until = self.time("SINCE"), self.time("UNTIL")
+            outgoing = self.text("OUTGOING")
+            return HandoverAck(id=self.new_id(), since=since, until=until, outgoing=outgoing)
         return self.case_command()
 
     def case_command(self) -> Command:

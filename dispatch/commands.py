@@ -7,6 +7,7 @@ other gets ``conflict``). The op name is the tag on the wire: ``{"op": "dispatch
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import msgspec
@@ -214,6 +215,35 @@ class ShiftChange(Command, frozen=True, kw_only=True, tag="shift_change"):
     to: Shift
 
 
+# --- the hand-over (交接班; dispatch/handover.py builds the report) -------------------------
+
+HandoverText = Annotated[str, msgspec.Meta(min_length=1, max_length=2000, pattern=LINES)]
+Instant = Annotated[datetime, msgspec.Meta(tz=True)]
+"""A time with its offset (a naive one is refused: whose clock would it be?)."""
+Digest = Annotated[str, msgspec.Meta(pattern="^([0-9a-f]{16,64})?$")]
+
+
+class HandoverNote(Command, frozen=True, kw_only=True, tag="handover_note"):
+    """The outgoing commander's note for the next shift (交接班记录): what is not in any one
+    case's history ("the water main on 青石路 is still shut, the utility calls back at 20:00").
+    ``cases`` names the cases it is about, if any."""
+
+    text: HandoverText
+    cases: Annotated[tuple[Id, ...], msgspec.Meta(max_length=20)] = ()
+
+
+class HandoverAck(Command, frozen=True, kw_only=True, tag="handover_ack"):
+    """The incoming commander acknowledges the hand-over report of ``since`` .. ``until``
+    (hub time), handed over by ``outgoing``; ``digest`` fingerprints the report as read
+    (``dispatch.handover.digest``), so the log says which version was acknowledged."""
+
+    since: Instant
+    until: Instant
+    outgoing: Name
+    digest: Digest = ""
+    note: Text = ""
+
+
 AnyCommand = (
     Intake
     | Verify
@@ -242,6 +272,8 @@ AnyCommand = (
     | Merge
     | StaffStatus
     | ShiftChange
+    | HandoverNote
+    | HandoverAck
 )
 
 CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
@@ -250,7 +282,9 @@ CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
     RequestPark, RequestVoid, Approve, Refuse, Resume, Merge,
 )  # fmt: skip
 
-ALL_COMMANDS: tuple[type[Command], ...] = (*CASE_COMMANDS, Intake, StaffStatus, ShiftChange)
+ALL_COMMANDS: tuple[type[Command], ...] = (
+    *CASE_COMMANDS, Intake, StaffStatus, ShiftChange, HandoverNote, HandoverAck,
+)  # fmt: skip
 
 OPS: frozenset[str] = frozenset(str(c.__struct_config__.tag) for c in ALL_COMMANDS)
 """Every op name the protocol knows."""

@@ -72,6 +72,7 @@ DETAILS: Mapping[str, Detail] = {
     "rate_limited": Detail(ErrorCode.RATE_LIMITED, "too many frames: slow down"),
     "command_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed on this command"),
     "history_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed to read the history"),
+    "window_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed to read the events"),
     # --- the engine (hub/engine.py) ---
     "hub_not_running": Detail(ErrorCode.UNAVAILABLE, "the hub is not running"),
     "hub_stopping": Detail(ErrorCode.UNAVAILABLE, "the hub is stopping"),
@@ -134,6 +135,15 @@ DETAILS: Mapping[str, Detail] = {
         ErrorCode.ILLEGAL_STEP, "cannot merge into case {into}: it is {status}"
     ),
     "merge_other_category": Detail(ErrorCode.INVALID, "case {into} is of another category"),
+    "handover_window": Detail(
+        ErrorCode.INVALID, "a hand-over window must start before it ends ({since} .. {until})"
+    ),
+    "handover_in_future": Detail(
+        ErrorCode.INVALID, "a hand-over cannot be acknowledged for after {now}: until {until}"
+    ),
+    "handover_too_long": Detail(
+        ErrorCode.INVALID, "a hand-over window is at most {hours} hours long"
+    ),
     # --- calls that break the workflow's contract (never sent by the hub's own engine) ---
     "intake_needs_id": Detail(ErrorCode.INVALID, "intake needs a new case id"),
     "not_a_case_command": Detail(ErrorCode.INVALID, "{op} is not a case command"),

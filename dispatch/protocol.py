@@ -1,9 +1,10 @@
 """The wire protocol: JSON text frames, one typed message per frame (docs/PROTOCOL.md).
 
 Client → hub: ``hello`` (first frame: token, protocol, last seen seq), ``command``, ``ping``,
-``history`` (the stored events of one case), ``catalog`` (the category catalog).
+``history`` (the stored events of one case), ``catalog`` (the category catalog),
+``events_window`` (the whole hall's events of a time window: the hand-over report's source).
 Hub → client: ``welcome``, ``snapshot`` (chunked), ``events``, ``ack``, ``error``, ``pong``,
-``history``, ``catalog``.
+``history``, ``catalog``, ``events_window``.
 Decoding is strict: a wrong type, a missing or unknown field, an unknown message or op, or an
 oversize frame is a :class:`~dispatch.errors.Refusal` with its code — never an exception of
 another kind.
@@ -17,9 +18,9 @@ from typing import Annotated, Any
 import msgspec
 
 from dispatch.catalog import Category
-from dispatch.commands import ONE_LINE, OPS, AnyCommand, Id
+from dispatch.commands import ONE_LINE, OPS, AnyCommand, Id, Instant
 from dispatch.errors import ErrorCode, Param, Refusal, refuse
-from dispatch.events import Event
+from dispatch.events import Event, EventType
 from dispatch.models import Area, Case, Role, Staff, Unit
 
 PROTOCOL_VERSION = 1
@@ -72,7 +73,25 @@ class CatalogRequest(Message, frozen=True, kw_only=True, tag="catalog"):
     id: Id  # echoed in the reply
 
 
-ClientMessage = Hello | CommandFrame | Ping | HistoryRequest | CatalogRequest
+WINDOW_PAGE = 1000
+"""Events in one ``events_window`` answer at most; ``more`` says to ask again after the last."""
+
+
+class WindowRequest(Message, frozen=True, kw_only=True, tag="events_window"):
+    """Ask for the stored events of a time window of the whole hall (hub time ``since`` ..
+    ``until``, default now), of the given ``types`` (default all), in seq order, resuming
+    after seq ``after`` (paging). Commanders and dispatchers only (dispatch.roles.READ_WINDOW).
+    The hub finds the window's first seq by bisecting the log on ``at`` (monotonic in seq), so
+    the cost is the window's, not the log's."""
+
+    id: Id  # echoed in the reply
+    since: Instant
+    until: Instant | None = None
+    types: Annotated[tuple[EventType, ...], msgspec.Meta(max_length=40)] = ()
+    after: Annotated[int, msgspec.Meta(ge=0)] | None = None
+
+
+ClientMessage = Hello | CommandFrame | Ping | HistoryRequest | CatalogRequest | WindowRequest
 
 # --- hub → client --------------------------------------------------------------------------
 
@@ -150,7 +169,22 @@ class Categories(Message, frozen=True, kw_only=True, tag="catalog"):
     categories: list[Category]
 
 
-HubMessage = Welcome | Snapshot | Events | Ack | Error | Pong | History | Categories
+class Window(Message, frozen=True, kw_only=True, tag="events_window"):
+    """The answer to an ``events_window`` request: the window is seqs ``first`` .. ``last``
+    (``first`` > ``last``: no event in it); ``events`` those of them of the asked types, at
+    most :data:`WINDOW_PAGE`, from after ``after``; ``more``: ask again with ``after`` = the
+    last seq here."""
+
+    id: str  # the request id
+    since: datetime
+    until: datetime
+    first: int
+    last: int
+    events: list[Event]
+    more: bool = False
+
+
+HubMessage = Welcome | Snapshot | Events | Ack | Error | Pong | History | Categories | Window
 
 _client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 _hub_decoder: msgspec.json.Decoder[HubMessage] = msgspec.json.Decoder(HubMessage)
@@ -197,7 +231,7 @@ def command_id_of(frame: bytes | str) -> str | None:
     if isinstance(raw, dict) and isinstance(raw.get("command"), dict):
         cid = raw["command"].get("id")
         return cid if isinstance(cid, str) and len(cid) <= 64 else None
-    if isinstance(raw, dict) and raw.get("type") in ("history", "catalog"):
+    if isinstance(raw, dict) and raw.get("type") in ("history", "catalog", "events_window"):
         rid = raw.get("id")
         return rid if isinstance(rid, str) and len(rid) <= 64 else None
     return None
@@ -210,7 +244,7 @@ def _classify(frame: bytes, exc: msgspec.ValidationError) -> Refusal:
     if not isinstance(raw, dict):
         return refuse("not_an_object")
     kind = raw.get("type")
-    if kind not in ("hello", "command", "ping", "history", "catalog"):
+    if kind not in ("hello", "command", "ping", "history", "catalog", "events_window"):
         return refuse("unknown_message", type=_shown(kind))
     if kind == "command":
         body = raw.get("command")

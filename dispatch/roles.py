@@ -17,12 +17,16 @@
 | approve, refuse            |     ✓     |     ✓      |          |         |          |
 | staff_status               |     ✓     |     ✓      | own unit | own unit|          |
 | shift_change               |     ✓     |     ✓      |          |         |          |
+| handover_note, handover_ack|     ✓     |     ✓      |          |         |          |
+| (read) events_window       |     ✓     |     ✓      |          |         |          |
 
 "Own unit": a standby or unit operator acts only on cases owned by its unit (or a unit whose
 ``parent`` is its unit; a unit operator of a supporting unit in joint enforcement may add
 notes). Standby may also take an *unowned* accepted case, but only to dispatch it to its own
 unit (or escalate / note it). The hall's dispatchers hand over the shift with the commander,
-so both may send ``shift_change``.
+so both may send ``shift_change``, write the hand-over note and acknowledge the hand-over
+(``handover_note``, ``handover_ack``), and read a time window of the whole hall's events
+(``events_window``, the hand-over report's source: :data:`READ_WINDOW`).
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ ALLOWED: Mapping[Role, frozenset[str]] = {
             "merge",
             "staff_status",
             "shift_change",
+            "handover_note",
+            "handover_ack",
         }
     ),
     Role.STANDBY: frozenset(
@@ -81,6 +87,10 @@ ALLOWED: Mapping[Role, frozenset[str]] = {
     Role.OBSERVER: frozenset(),
 }
 """op names each role may send (the console greys out the rest; the hub refuses them)."""
+
+READ_WINDOW = frozenset({Role.COMMANDER, Role.DISPATCHER})
+"""Roles that may read the whole hall's events of a time window (``events_window``): it holds
+every case and person unredacted, so only the hall's own desk."""
 
 SCOPED_ROLES = frozenset({Role.STANDBY, Role.UNIT})
 """Roles that act only for their own unit (and the units under it)."""

@@ -42,6 +42,7 @@ from dispatch.models import Step as Clock
 from dispatch.scenario import (
     FIGURES,
     HALL,
+    HALL_ACTOR,
     Expect,
     ExpectedEscalation,
     Header,
@@ -207,8 +208,37 @@ def generate(
     _leave_open(rng, params, day, lives)
     width = max(3, len(str(len(lives))))
     names = [f"c{i:0{width}d}" for i in range(1, len(lives) + 1)]
-    shifts = [make_step(0, at, "shift_change", by=HALL, to=str(to)) for at, to in changes]
+    shifts = _hand_overs(frame, changes)
     return Scenario(frame.header, _steps(lives, names, shifts), _expect(lives, names, day))
+
+
+HAND_OVER_NOTES: Mapping[Shift, str] = {
+    Shift.STANDBY: "白班交班：未结案件移交备勤，紧急、超时和待审批案件见交接班报告，请跟进。",
+    Shift.DAY: "备勤交班：夜间案件见交接班报告，请白班跟进。",
+}
+"""The outgoing shift's note (交班记录) before each hand-over, by the shift coming on."""
+NOTE_BEFORE = timedelta(minutes=5)
+"""How long before the shift change the outgoing shift writes its note."""
+
+
+def _hand_overs(frame: Scenario, changes: Sequence[tuple[timedelta, Shift]]) -> list[Step]:
+    """Each shift change with the hand-over around it (交接班): the outgoing shift's note a few
+    minutes before, the change, and the incoming shift acknowledging the report of the shift
+    since the change before (the window's first change hands over a shift the script did not
+    play, so it has neither)."""
+    steps: list[Step] = []
+    previous: timedelta | None = None
+    for at, to in changes:
+        if previous is not None:
+            note = HAND_OVER_NOTES[to]
+            steps.append(make_step(0, at - NOTE_BEFORE, "handover_note", by=HALL, text=note))
+        steps.append(make_step(0, at, "shift_change", by=HALL, to=str(to)))
+        if previous is not None:
+            since, until = frame.instant(previous), frame.instant(at)
+            steps.append(make_step(0, at, "handover_ack", by=HALL, since=since, until=until,
+                                   outgoing=HALL_ACTOR.name))  # fmt: skip
+        previous = at
+    return steps
 
 
 # --- parameters, city and header -------------------------------------------------------------

@@ -36,12 +36,14 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from dispatch import escalation, roles, sla, workflow
+from dispatch import escalation, handover, roles, sla, workflow
 from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
 from dispatch.commands import (
     CaseCommand,
     Command,
+    HandoverAck,
+    HandoverNote,
     Intake,
     Merge,
     ShiftChange,
@@ -474,6 +476,10 @@ class Engine:
             events = workflow.decide_staff(person, command, job.actor, now, hall)
         elif isinstance(command, ShiftChange):
             events = workflow.decide_shift(command, job.actor, now, hall)
+        elif isinstance(command, HandoverNote):
+            events = handover.decide_note(command, job.actor, now)
+        elif isinstance(command, HandoverAck):
+            events = handover.decide_ack(command, job.actor, now)
         else:  # pragma: no cover - the protocol's union is closed
             raise refuse("unknown_op", op=type(command).__name__)
         stored = self._apply(events, group, job.actor, command.id, digest, case_id)

@@ -10,7 +10,8 @@ its outbox. Commanders and dispatchers share one view (the batch as it is); obse
 redacted; each unit's standby and unit terminals one, holding only that unit's cases
 (dispatch/visibility.py decides; docs/PROTOCOL.md §5.1). The snapshot, a resume and
 ``history`` are filtered by the same rules. A ``history`` request reads one case's events from
-the store and answers that client alone.
+the store and answers that client alone; so does an ``events_window`` request (the hall's
+events of a time window, for the hand-over report; commanders and dispatchers only).
 Bad frames get a typed error and change nothing; floods are throttled, then closed.
 
 A client the hub closes is let go within a bound: the closing handshake gets
@@ -47,6 +48,7 @@ from dispatch.events import Event
 from dispatch.models import Actor
 from dispatch.protocol import (
     PROTOCOL_VERSION,
+    WINDOW_PAGE,
     CatalogRequest,
     Categories,
     CommandFrame,
@@ -59,10 +61,13 @@ from dispatch.protocol import (
     Pong,
     Snapshot,
     Welcome,
+    Window,
+    WindowRequest,
     command_id_of,
     decode_client,
     encode,
 )
+from dispatch.roles import READ_WINDOW
 from dispatch.visibility import (
     Level,
     Scope,
@@ -337,6 +342,16 @@ class HubServer:
             task = asyncio.create_task(self._run_history(conn, message, inflight))
             self._commands.add(task)
             task.add_done_callback(self._commands.discard)
+        elif isinstance(message, WindowRequest):
+            # The role first, before any read: the window holds every case unredacted.
+            if conn.actor.role not in READ_WINDOW:
+                forbidden = refuse("role_may_not", role=conn.actor.role, op="events_window")
+                conn.put(_error(forbidden, message.id))
+                return
+            await inflight.acquire()
+            window = asyncio.create_task(self._run_window(conn, message, inflight))
+            self._commands.add(window)
+            window.add_done_callback(self._commands.discard)
 
     async def _run_command(
         self, conn: Connection, message: CommandFrame, inflight: asyncio.Semaphore
@@ -388,6 +403,36 @@ class HubServer:
                     for e in events
                 ]
             conn.put(encode(History(id=request.id, case=request.case, events=events)))
+        finally:
+            inflight.release()
+
+    async def _run_window(
+        self, conn: Connection, request: WindowRequest, inflight: asyncio.Semaphore
+    ) -> None:
+        """The hall's events of a time window (the hand-over's source), a page at a time: the
+        window's seq range is found by bisection on the log (``Store.window_seqs``), then read
+        as a range of the primary key — proportional to the window, not to the log."""
+        try:
+            until = request.until or self._engine.clock.now()
+            first, last = await self._store.window_seqs(request.since, until)
+            start = max(first, (request.after or 0) + 1)
+            types = {str(t) for t in request.types}
+            events = await self._store.window_events(start, last, types, WINDOW_PAGE + 1)
+        except Exception:
+            log.exception("events window for %s failed", conn.actor.name)
+            conn.put(_error(refuse("window_failed"), request.id))
+        else:
+            more = len(events) > WINDOW_PAGE
+            answer = Window(
+                id=request.id,
+                since=request.since,
+                until=until,
+                first=first,
+                last=last,
+                events=events[:WINDOW_PAGE],
+                more=more,
+            )
+            conn.put(encode(answer))
         finally:
             inflight.release()
 

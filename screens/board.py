@@ -476,6 +476,11 @@ class BoardScreen(CaseSteps):
 
         self.app.push_screen(RosterScreen(self.desk, unit=unit))
 
+    def action_handover(self) -> None:
+        from screens.handover import HandoverScreen
+
+        self.app.push_screen(HandoverScreen(self.desk))
+
     def action_intake(self) -> None:
         from screens.intake import IntakeScreen
 

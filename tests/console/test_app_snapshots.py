@@ -1,6 +1,6 @@
-"""Snapshots of every screen (board, case, roster, help, intake) at 80×24 and 200×50 in zh_CN
-and en, against a real hub whose clock stands still (so countdowns and case ids are the same
-on every run).
+"""Snapshots of every screen (board, case, roster, help, intake, hand-over) at 80×24 and
+200×50 in zh_CN and en, against a real hub whose clock stands still (so countdowns and case
+ids are the same on every run).
 
 ``snap_compare`` runs the app in its own event loop, so the hub runs in a thread with its own
 loop; they talk over loopback like any console and hub.
@@ -32,6 +32,7 @@ from hub.server import HubServer
 from hub.store import Store
 from screens.board import BoardScreen
 from screens.case import CaseScreen
+from screens.handover import HandoverScreen
 from screens.help import HelpScreen
 from screens.intake import IntakeScreen
 from screens.roster import RosterScreen
@@ -145,6 +146,9 @@ async def _opened(pilot: Pilot[int], kind: type[Screen[Any]]) -> None:
             lambda: detail.view is not None
             and not any("…" in line.text for line in detail.view.history),
         )
+    if isinstance(app.screen, HandoverScreen):
+        screen = app.screen
+        await until(pilot, lambda: screen.report is not None)
     await pilot.pause()
 
 
@@ -154,6 +158,7 @@ SCREENS: dict[str, tuple[tuple[str, ...], type[Screen[Any]]]] = {
     "roster": (("R",), RosterScreen),
     "help": (("question_mark",), HelpScreen),
     "intake": (("i",), IntakeScreen),
+    "handover": (("H",), HandoverScreen),
 }
 """Each screen and the keys that open it from the board (on the "all" tab)."""
 

@@ -155,7 +155,7 @@ def test_generate_refuses_a_window_that_makes_no_day(
 def test_check_prints_what_a_scenario_implies(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["scenario", "check", "short"]) == 0
     out = capsys.readouterr().out
-    assert "short: 2026-11-23 16:40:00–18:30:00, 9 cases, 74 steps" in out
+    assert "short: 2026-11-23 16:40:00–18:30:00, 9 cases, 76 steps" in out
     assert "griddesk demo opens it at 16:50:00" in out
     assert "closed 6" in out and "3 escalations" in out
 

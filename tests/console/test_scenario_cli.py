@@ -50,15 +50,15 @@ def test_replay_into_a_fast_hub_and_record_it_round_trip(
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30 * UNIT,
         )  # fmt: skip
         assert replay.returncode == 0, replay.stderr
-        assert "74 steps, 74 applied, 0 refused" in replay.stdout
+        assert "76 steps, 76 applied, 0 refused" in replay.stdout
     finally:
         recorder.send_signal(signal.SIGINT)
         _out, err = recorder.communicate(timeout=5 * UNIT)
     assert recorder.returncode == 0, err
-    assert "74 steps (9 cases)" in err
+    assert "76 steps (9 cases)" in err
 
     again = loads(recording.read_text(encoding="utf-8"))
-    assert len(again.steps) == 74
+    assert len(again.steps) == 76
     short = read_scenario("short")
     outcome = asyncio.run(play_offline(again, f"sqlite+aiosqlite:///{tmp_path / 'again.db'}"))
     assert outcome.refused == []

@@ -31,6 +31,7 @@ from dispatch.commands import Accept
 from dispatch.models import Role, Source, Urgency
 from screens.case import CaseScreen
 from screens.confirm import ConfirmScreen
+from screens.handover import HandoverScreen
 from screens.help import HelpScreen
 from screens.intake import IntakeScreen
 from screens.pick import PickScreen
@@ -64,9 +65,13 @@ async def _walk(pilot: Pilot[int], look: Callable[[str], None]) -> None:
         (("R",), RosterScreen),
         (("question_mark",), HelpScreen),
         (("i",), IntakeScreen),
+        (("H",), HandoverScreen),
     ):
         await pilot.press(*keys)
         await until(pilot, lambda kind=kind: isinstance(app.screen, kind))
+        if isinstance(app.screen, HandoverScreen):
+            opened = app.screen
+            await until(pilot, lambda opened=opened: opened.report is not None)
         await pilot.pause(0.3)
         look(kind.__name__)
         await pilot.press("escape")
@@ -135,7 +140,7 @@ async def test_every_screen_speaks_one_language(
                 + [c.name for c in app.desk.catalog]
             )
             operator = app.desk.session.operator
-    assert len(screens) == 12
+    assert len(screens) == 13
     untranslated = sorted(m for m in asked if m not in zh and m != LANGUAGE_SWITCH)
     assert untranslated == [], "asked for but not in the Chinese catalog"
     for where, shown in screens.items():
