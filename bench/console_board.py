@@ -293,13 +293,9 @@ async def console_main(raw: str) -> int:
                 seconds.append(await drawn(app) - started)
                 await pilot.pause(0.05)
             result["batch"] = seconds
-            if profile is not None and os.environ.get("PHASE") == "keys":
-                profile = None
             say("drive")  # the parent has the hub apply --rate events a second from now on
             await pilot.pause(spec.warmup)
             keys: dict[str, list[float]] = {"down": [], "tab": []}
-            if os.environ.get("PHASE") == "keys":
-                profile = cProfile.Profile(); profile.enable()
             cpu = time.process_time()
             wall = time.perf_counter()
             tabs = itertools.cycle("1234567")
