@@ -294,6 +294,7 @@ def _run_hub(args: argparse.Namespace) -> int:
     if args.log_level != "debug":  # alembic narrates every start-up at INFO
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
+    from hub.hub_lock import HubAlreadyRunning
     from hub.runner import parse_listen, run_hub
 
     try:
@@ -315,6 +316,9 @@ def _run_hub(args: argparse.Namespace) -> int:
         asyncio.run(run_hub(settings, demo_city=args.demo_city))
     except KeyboardInterrupt:  # Ctrl-C before the hub's own handler was in place: still a stop
         return 0
+    except HubAlreadyRunning as exc:
+        _say(f"griddesk hub: {exc}")
+        return 1
     except OSError as exc:  # typically: the address is already in use
         _say(f"griddesk: cannot serve on {settings.hub.listen}: {exc.strerror or exc}")
         return 1

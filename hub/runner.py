@@ -21,6 +21,7 @@ from dispatch.catalog import Catalog
 from dispatch.config import Settings
 from hub.clock import Clock, VirtualClock, WallClock
 from hub.engine import Engine
+from hub.hub_lock import sole_hub
 from hub.server import HubServer
 from hub.store import Store
 
@@ -71,33 +72,50 @@ async def run_hub(
     stop = stop or asyncio.Event()
     store = await Store.open(hub.database, migrate=True)
     try:
-        if demo_city:
-            await _seed_demo_city(store)
-        engine = Engine(store, settings, Catalog.default(), clock or _clock(settings))
-        await engine.start()
-        try:
-            server = HubServer(engine, store, hub, ssl=tls)
-            await server.start(host, port)
-            try:
-                scheme = "wss" if tls else "ws"
-                shown = f"[{host}]" if ":" in host else host
-                log.info(
-                    "griddesk hub listening on %s://%s:%d (seq %d)",
-                    scheme,
-                    shown,
-                    server.port,
-                    engine.seq,
-                )
-                if ready is not None:
-                    ready(server)
-                await _wait_for_stop(stop)
-                log.info("griddesk hub stopping")
-            finally:
-                await server.close()
-        finally:
-            await engine.stop()
+        async with sole_hub(store):
+            await _serve(store, settings, host, port, tls, stop, demo_city, clock, ready)
     finally:
         await store.close()
+
+
+async def _serve(
+    store: Store,
+    settings: Settings,
+    host: str,
+    port: int,
+    tls: ssl.SSLContext | None,
+    stop: asyncio.Event,
+    demo_city: bool,
+    clock: Clock | None,
+    ready: Callable[[HubServer], None] | None,
+) -> None:
+    """The engine and the websockets server on an open store, until ``stop``."""
+    hub = settings.hub
+    if demo_city:
+        await _seed_demo_city(store)
+    engine = Engine(store, settings, Catalog.default(), clock or _clock(settings))
+    await engine.start()
+    try:
+        server = HubServer(engine, store, hub, ssl=tls)
+        await server.start(host, port)
+        try:
+            scheme = "wss" if tls else "ws"
+            shown = f"[{host}]" if ":" in host else host
+            log.info(
+                "griddesk hub listening on %s://%s:%d (seq %d)",
+                scheme,
+                shown,
+                server.port,
+                engine.seq,
+            )
+            if ready is not None:
+                ready(server)
+            await _wait_for_stop(stop)
+            log.info("griddesk hub stopping")
+        finally:
+            await server.close()
+    finally:
+        await engine.stop()
 
 
 def _clock(settings: Settings) -> Clock:
