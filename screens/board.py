@@ -233,7 +233,8 @@ class BoardScreen(CaseSteps):
         return QueueRow(key, cells, shown_deadline(case), case.urgency is Urgency.URGENT)
 
     def _show_queue(self) -> None:
-        self.query_one(QueueList).show(self.desk.model.listing(self._prefs.queue), self._row)
+        model = self.desk.model
+        self.query_one(QueueList).show(model.listing(self._prefs.queue), self._row, model.entry_of)
 
     def _draw_tabs(self) -> None:
         words, model = self.desk.words, self.desk.model

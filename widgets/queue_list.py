@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Sequence, Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
-from operator import itemgetter
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -193,13 +192,16 @@ class QueueList(ScrollView, can_focus=True):
         # batch moving rows, a page of scrolling) re-draws only rows whose look changed.
         self._strips: dict[str, tuple[tuple[object, ...], Strip]] = {}
         self._base: Style | None = None
-        self._entries: dict[str, Entry] = {}  # every listed case's place in the order
+        # Where a case sorts now (the hall model's entry_of): the list keeps no index of its
+        # own — building one for 100,000 rows cost a tab switch ~20 ms.
+        self._locate: Callable[[str], Entry | None] = _nowhere
         self._order: list[Entry] = []
         # The filtered order; the very same list as ``_order`` while no filter is set.
         self._view: list[Entry] = self._order
         self._filter = ""
         self._haystacks: dict[str, str] = {}
         self._cursor_key: str | None = None
+        self._cursor_entry: Entry | None = None  # its place in ``_order`` (kept through a batch)
         self._marks: set[str] = set()
         self._new_count = 0
         # What each screen line's countdown cell shows, so a tick repaints only changed cells.
@@ -234,14 +236,19 @@ class QueueList(ScrollView, can_focus=True):
         self._strips.clear()
         self.refresh()
 
-    def show(self, entries: list[Entry], render: Render) -> None:
+    def show(
+        self, entries: list[Entry], render: Render, locate: Callable[[str], Entry | None]
+    ) -> None:
         """A full load (a snapshot, a tab switch, a new sort): ``entries`` sorted, the list's to
-        keep and change; ``render`` makes a row. The highlighted case stays if it is still
-        listed."""
+        keep and change; ``render`` makes a row; ``locate`` says where a case sorts now (the
+        entry it has, or would have, in these lists). The highlighted case stays if it is
+        still listed."""
         anchor = self._anchor()
         self._make_row = render
         self._order = entries
-        self._entries = dict(zip(map(itemgetter(1), entries), entries, strict=True))
+        self._locate = locate
+        if self._cursor_key is not None:
+            self._cursor_entry = locate(self._cursor_key)
         self._cache.clear()
         self._strips.clear()
         self._haystacks.clear()
@@ -271,24 +278,25 @@ class QueueList(ScrollView, can_focus=True):
         so k changes cost O(k log n) comparisons and one copy of the list, never a sort."""
         anchor = self._anchor()
         shown = self._shown()
-        arrived = [e for e in added if e[1] not in self._entries]  # not moves: new here
-        gone = [e for e in removed if self._entries.get(e[1]) == e]
-        for _, key in gone:
-            del self._entries[key]
-        for e in added:
-            self._entries[e[1]] = e
-        touched = {key for _, key in gone} | {key for _, key in added} | set(changed)
+        moving = {key for _, key in removed}
+        arrived = [e for e in added if e[1] not in moving]  # not moves: new here
+        gone = _present(self._order, list(removed))
+        touched = moving | {key for _, key in added} | set(changed)
         for key in touched:
             self._cache.pop(key, None)
             self._countdowns.pop(key, None)
             self._haystacks.pop(key, None)
         if gone or added:
             self._order = splice(self._order, gone, list(added))
+        for e in added:
+            if e[1] == self._cursor_key:
+                self._cursor_entry = e
         if self._filter:
             # A touched row leaves the filtered view and joins again if its new text matches.
-            redrawn = [self._entries[k] for k in changed if k in self._entries]
+            located = (self._locate(k) for k in changed)
+            redrawn = _present(self._order, [e for e in located if e is not None])
             stale = _present(self._view, [*gone, *redrawn])
-            fresh = {self._entries[k] for k in touched if k in self._entries}
+            fresh = {*added, *redrawn}
             self._view = splice(self._view, stale, [e for e in fresh if self._matches(e[1])])
         else:
             self._view = self._order
@@ -343,7 +351,7 @@ class QueueList(ScrollView, can_focus=True):
 
     def row(self, key: str) -> QueueRow | None:
         """The row of ``key`` as it is drawn, or None when the case is not listed."""
-        return self._row(key) if key in self._entries else None
+        return self._row(key) if self._listed(key) else None
 
     @property
     def listed_keys(self) -> list[str]:
@@ -571,9 +579,10 @@ class QueueList(ScrollView, can_focus=True):
             # The highlighted case left: a batch highlights the row that took its place, a
             # reload or a new filter starts from the top.
             index, line = (max(0, min(old_index, count - 1)), line) if keep_top else (0, 0)
-        new_key = self._view[index][1] if count else None
+        new_entry = self._view[index] if count else None
+        new_key = new_entry[1] if new_entry is not None else None
         top = max(0, min(index - line, max(0, count - self._page)))
-        self._set_cursor(new_key)
+        self._set_cursor(new_entry)
         if shown is not None and shown[0] == top == round(self.scroll_y):
             moved = {old_cursor, new_key} - {None} if old_cursor != new_key else set()
             self._refresh_changed_lines(shown[1], touched | moved)
@@ -606,7 +615,7 @@ class QueueList(ScrollView, can_focus=True):
             return
         index = max(0, min(index, count - 1))
         old = self._cursor_key
-        self._set_cursor(self._view[index][1])
+        self._set_cursor(self._view[index])
         top = round(self.scroll_y)
         page = self._page
         if index < top:
@@ -622,7 +631,9 @@ class QueueList(ScrollView, can_focus=True):
         if top == 0:
             self._set_new_count(0)
 
-    def _set_cursor(self, key: str | None) -> None:
+    def _set_cursor(self, entry: Entry | None) -> None:
+        self._cursor_entry = entry
+        key = entry[1] if entry is not None else None
         if key != self._cursor_key:
             self._cursor_key = key
             self.post_message(self.Highlighted(self, key))
@@ -676,10 +687,15 @@ class QueueList(ScrollView, can_focus=True):
         return row
 
     def _index_of(self, key: str | None) -> int | None:
-        entry = self._entries.get(key) if key is not None else None
-        if entry is None:
+        if key is None:
             return None
-        return self._index(entry)
+        entry = self._cursor_entry if key == self._cursor_key else self._locate(key)
+        return self._index(entry) if entry is not None else None
+
+    def _listed(self, key: str) -> bool:
+        """Whether ``key`` is in the list (filtered out or not)."""
+        entry = self._cursor_entry if key == self._cursor_key else self._locate(key)
+        return entry is not None and bool(_present(self._order, [entry]))
 
     def _index(self, entry: Entry, below: int | None = None) -> int | None:
         """The entry's index in the view, or None if it is not shown (or not above ``below``)."""
@@ -691,7 +707,7 @@ class QueueList(ScrollView, can_focus=True):
         return None
 
     def _drop_missing_marks(self) -> None:
-        missing = {key for key in self._marks if key not in self._entries}
+        missing = {key for key in self._marks if not self._listed(key)}
         if missing:
             self._marks -= missing
             self.post_message(self.MarksChanged(self, frozenset(self._marks)))
@@ -708,6 +724,10 @@ class QueueList(ScrollView, can_focus=True):
         if not self._filter:
             return order
         return [entry for entry in order if self._matches(entry[1])]
+
+
+def _nowhere(key: str) -> Entry | None:
+    return None
 
 
 def _present(view: list[Entry], entries: list[Entry]) -> list[Entry]:

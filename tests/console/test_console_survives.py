@@ -84,6 +84,8 @@ def _lines(ids: dict[str, str], *, wrong: bool) -> list[str]:
         "intake": "intake --category E0101 --source patrol --title 新案件",
         "staff": "staff S001 on available",
         "shift": "shift standby",
+        "handnote": "handnote 路灯待修，明早复查",
+        "takeover": "takeover 2026-11-23T00:30:00+08:00 2026-11-23T08:30:00+08:00 张建国",
         "list": "list accept",
         "show": f"show {some}",
         "roster": "roster 城管一中队",

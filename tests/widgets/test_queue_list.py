@@ -72,7 +72,11 @@ class Feed:
 
     def replace(self, items: Iterable[Sorted]) -> None:
         self.rows = {item.row.key: item for item in items}
-        self.queue.show(sorted(item.entry for item in self.rows.values()), self.render)
+        self.queue.show(sorted(item.entry for item in self.rows.values()), self.render, self.locate)
+
+    def locate(self, key: str) -> Entry | None:
+        item = self.rows.get(key)
+        return item.entry if item is not None else None
 
     def update(self, items: Iterable[Sorted], removed: Iterable[str] = ()) -> None:
         gone: list[Entry] = []
