@@ -7,6 +7,7 @@ other gets ``conflict``). The op name is the tag on the wire: ``{"op": "dispatch
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 import msgspec
@@ -214,6 +215,36 @@ class ShiftChange(Command, frozen=True, kw_only=True, tag="shift_change"):
     to: Shift
 
 
+# --- the rota (dispatch/rota.py): the commander's date-bound changes ------------------------
+
+
+class RotaCommand(Command, frozen=True, kw_only=True):
+    """A change to the rota for one duty day (``on``, the hall's local date)."""
+
+    on: date
+    reason: Text = ""
+
+
+class RotaSwap(RotaCommand, frozen=True, kw_only=True, tag="rota_swap"):
+    """On that duty day, ``a`` and ``b`` take each other's place in the standby orders."""
+
+    a: Id
+    b: Id
+
+
+class RotaStandby(RotaCommand, frozen=True, kw_only=True, tag="rota_standby"):
+    """On that duty day, ``unit`` stands by in this order (first called first)."""
+
+    unit: Id
+    order: Annotated[tuple[Id, ...], msgspec.Meta(min_length=1, max_length=10)]
+
+
+class RotaCommander(RotaCommand, frozen=True, kw_only=True, tag="rota_commander"):
+    """On that duty day, ``commander`` (an operator name) is the hall's duty commander."""
+
+    commander: Name
+
+
 AnyCommand = (
     Intake
     | Verify
@@ -242,6 +273,9 @@ AnyCommand = (
     | Merge
     | StaffStatus
     | ShiftChange
+    | RotaSwap
+    | RotaStandby
+    | RotaCommander
 )
 
 CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
@@ -250,7 +284,9 @@ CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
     RequestPark, RequestVoid, Approve, Refuse, Resume, Merge,
 )  # fmt: skip
 
-ALL_COMMANDS: tuple[type[Command], ...] = (*CASE_COMMANDS, Intake, StaffStatus, ShiftChange)
+ALL_COMMANDS: tuple[type[Command], ...] = (
+    *CASE_COMMANDS, Intake, StaffStatus, ShiftChange, RotaSwap, RotaStandby, RotaCommander,
+)  # fmt: skip
 
 OPS: frozenset[str] = frozenset(str(c.__struct_config__.tag) for c in ALL_COMMANDS)
 """Every op name the protocol knows."""

@@ -51,6 +51,8 @@ class EventType(StrEnum):
     ALERT = "alert"
     STAFF_CHANGED = "staff_changed"
     SHIFT_CHANGED = "shift_changed"
+    ROTA_CHANGED = "rota_changed"  # the commander changed the rota for a duty day
+    STANDBY_CALLED = "standby_called"  # after hours: the next standby officer, or the hall
     # Never stored: what the hub sends a role-scoped client in place of an event that moved a
     # case into or out of its view (dispatch/visibility.py, docs/PROTOCOL.md §5.1).
     IN_SCOPE = "in_scope"  # ``changes`` holds the whole case as the client may see it
