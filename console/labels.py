@@ -127,6 +127,8 @@ EVENT: Mapping[EventType, str] = {
     EventType.ALERT: "alert raised",
     EventType.STAFF_CHANGED: "person updated",
     EventType.SHIFT_CHANGED: "shift handed over",
+    EventType.ROTA_CHANGED: "rota changed",
+    EventType.STANDBY_CALLED: "standby officer called",
     EventType.IN_SCOPE: "came into your unit's view",
     EventType.OUT_OF_SCOPE: "left your unit's view",
 }
@@ -160,6 +162,9 @@ OP: Mapping[str, str] = {
     "merge": "merge",
     "staff_status": "change a person's status",
     "shift_change": "hand over the shift",
+    "rota_swap": "swap standby duty",
+    "rota_standby": "set a unit's standby order",
+    "rota_commander": "set the duty commander",
 }
 """Each hub op as a verb (refusals name the op that was refused)."""
 

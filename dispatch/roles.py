@@ -17,12 +17,15 @@
 | approve, refuse            |     ✓     |     ✓      |          |         |          |
 | staff_status               |     ✓     |     ✓      | own unit | own unit|          |
 | shift_change               |     ✓     |     ✓      |          |         |          |
+| rota_swap/standby/commander|     ✓     |            |          |         |          |
 
 "Own unit": a standby or unit operator acts only on cases owned by its unit (or a unit whose
 ``parent`` is its unit; a unit operator of a supporting unit in joint enforcement may add
 notes). Standby may also take an *unowned* accepted case, but only to dispatch it to its own
 unit (or escalate / note it). The hall's dispatchers hand over the shift with the commander,
-so both may send ``shift_change``.
+so both may send ``shift_change``. The rota (``dispatch/rota.py``) is the commander's alone.
+Where the hall has a rota, a standby operator is refused every command in a working day's day
+shift (``rota.require_on_duty``, ``off_rota``): standby is after hours.
 """
 
 from __future__ import annotations

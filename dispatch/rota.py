@@ -47,7 +47,7 @@ class StandbyCycle(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fie
     orders: Annotated[tuple[Order, ...], msgspec.Meta(min_length=1)]
 
 
-class Swap(msgspec.Struct, frozen=True, kw_only=True, tag="swap"):
+class Swap(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="swap"):
     """On duty day ``on``, ``a`` and ``b`` take each other's place in every standby order."""
 
     on: date
@@ -56,7 +56,7 @@ class Swap(msgspec.Struct, frozen=True, kw_only=True, tag="swap"):
     by: str = ""
 
 
-class StandbyFor(msgspec.Struct, frozen=True, kw_only=True, tag="standby"):
+class StandbyFor(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="standby"):
     """On duty day ``on``, ``unit`` stands by in this order instead of its cycle's."""
 
     on: date
@@ -65,7 +65,7 @@ class StandbyFor(msgspec.Struct, frozen=True, kw_only=True, tag="standby"):
     by: str = ""
 
 
-class CommanderFor(msgspec.Struct, frozen=True, kw_only=True, tag="commander"):
+class CommanderFor(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="commander"):
     """On duty day ``on``, ``commander`` is the hall's duty commander."""
 
     on: date
