@@ -58,7 +58,8 @@ def after_command(
         cleared = last.changes | {"answer_due": None, "answer_step": 0}
         out[-1] = msgspec.structs.replace(last, changes=cleared)
     elif call is not None:
-        out.append(call)
+        # Part of the command: its id, and the case's version risen once for the command.
+        out.append(msgspec.structs.replace(call, command=out[-1].command))
     return out
 
 
@@ -88,8 +89,9 @@ def _call(case: Case, now: datetime, hall: Hall, person: str, step: int, *, firs
         "owner_staff": person,
         "answer_due": msgspec.to_builtins(due),
         "answer_step": step,
-        "version": case.version + 1,
     }
+    if not first:  # the hub's own step: the version rises (a command's first call does not)
+        changes["version"] = case.version + 1
     if case.owner_staff == person:
         del changes["owner_staff"]
     reason = (

@@ -5,12 +5,14 @@ commander's rota changes, and the refusals that change nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
+from server_fixtures import UNIT
 
 from dispatch.catalog import Catalog
 from dispatch.commands import (
@@ -27,7 +29,7 @@ from dispatch.config import CalendarSettings, Settings
 from dispatch.errors import ErrorCode, Refusal
 from dispatch.events import Event, EventType
 from dispatch.models import Actor, Duty, Kind, Role, Source
-from hub.clock import SimClock
+from hub.clock import SimClock, VirtualClock
 from hub.demo_city import demo_city, demo_rota
 from hub.engine import Engine
 from hub.store import Store
@@ -104,8 +106,11 @@ class Hall:
         ack = await self.e.execute(Accept(id=self.id(), case=ack.case, version=ack.version),
                                    COMMANDER)  # fmt: skip
         assert ack.case is not None and ack.version is not None
-        await self.e.execute(Dispatch(id=self.id(), case=ack.case, version=ack.version,
-                                      unit=SQUAD, staff=staff), DISPATCHER)  # fmt: skip
+        dispatch = Dispatch(id=self.id(), case=ack.case, version=ack.version, unit=SQUAD,
+                            staff=staff)  # fmt: skip
+        dispatched = await self.e.execute(dispatch, DISPATCHER)
+        # The command's standby call is part of it: the version rises once for the command.
+        assert dispatched.version == ack.version + 1 == self.e.cases[ack.case].version
         return ack.case
 
 
@@ -176,6 +181,9 @@ async def test_an_unsigned_case_goes_down_the_standby_order_then_to_the_commande
     case_id = await hall.dispatched_case()
     case = hall.e.cases[case_id]
     assert case.owner_staff == friday[0]
+    first = hall.events[-1]
+    assert first.type is EventType.STANDBY_CALLED and first.command == hall.events[-2].command
+    assert first.data == {"to": "staff", "staff": friday[0], "unit": SQUAD, "step": 1}
     assert case.answer_due == local(4, 20, 10) and hall.e.next_wakeup() == local(4, 20, 10)
 
     assert await hall.at(local(4, 20, 9, 59)) == []
@@ -307,3 +315,33 @@ def test_rota_commands_are_json_on_the_wire() -> None:
 
     command = msgspec.json.decode(raw, type=AnyCommand)
     assert command == RotaSwap(id="c1", on=date(2026, 12, 5), a="S037", b="S041")
+
+
+async def test_the_hubs_own_ticker_changes_the_shift_on_time(sqlite_url: str) -> None:
+    """Not driven step by step: a hub with its ticker, on a clock running 600× (a minute of
+    hub time in a tenth of a second), changes the shift at 17:30 by itself."""
+    store = await Store.open(sqlite_url)
+    city = demo_city()
+    await store.seed(city.areas, city.units, city.staff)
+    await store.seed_rota(ROTA)
+    engine = Engine(store, SETTINGS, Catalog.default(), VirtualClock(local(4, 17, 29), 600))
+    changed = asyncio.Event()
+    seen: list[Event] = []
+
+    def listen(events: Sequence[Event]) -> None:
+        seen.extend(events)
+        if any(e.type is EventType.SHIFT_CHANGED and e.data["to"] == "standby" for e in events):
+            changed.set()
+
+    engine.listen(listen)
+    await engine.start()
+    try:
+        await asyncio.wait_for(changed.wait(), UNIT * 10)
+        shifts = [e for e in seen if e.type is EventType.SHIFT_CHANGED]
+        # The start's catch-up put the seeded roster on the day shift; then 17:30 came.
+        assert [e.data["to"] for e in shifts] == ["day", "standby"]
+        assert local(4, 17, 30) <= shifts[-1].at < local(4, 17, 31)
+        assert engine.hall.staff[order(date(2026, 12, 4))[0]].duty is Duty.STANDBY
+    finally:
+        await engine.stop()
+        await store.close()
