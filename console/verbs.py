@@ -174,7 +174,8 @@ class ReadVerb:
     """A verb answered from the mirror, with its arguments resolved to ids.
 
     ``list``: (queue id, a :class:`dispatch.queues.Queue` value); ``show`` and ``suggest``:
-    (case id,); ``roster``: () or (unit id,)."""
+    (case id,); ``roster``: () or (unit id,); ``rota``: () (asked of the hub by ``ctl``; the
+    console shows who stands by from its roster)."""
 
     name: str
     args: tuple[str, ...] = ()
@@ -259,6 +260,8 @@ VERBS: tuple[Verb, ...] = (
     Verb("commander", ("指挥长",), "commander DATE NAME [REASON…]",
          "指挥长 the hall's duty commander on a duty day", "rota_commander",
          ("text", "text", "text")),
+    Verb("rota", ("排班",), "rota",
+         "who is on duty now: the shift, the duty commander, each unit's standby", None),
     Verb("list", ("ls", "列表"), f"list [{'|'.join(QUEUE_WORDS)}]",
          "the cases of a queue, as on the board's tab (default all)", None,
          ("|".join(QUEUE_WORDS),)),
@@ -610,6 +613,9 @@ class _Parser:
             case = self.case()
             self.done()
             return ReadVerb(name, (case.id,))
+        if name == "rota":
+            self.done()
+            return ReadVerb("rota")
         unit = None if not self.words else self.unit()
         self.done()
         return ReadVerb("roster", () if unit is None else (unit.id,))

@@ -280,6 +280,10 @@ class Engine:
             return None
         return on_duty(self._rota, self.hall.calendar, at or self._clock.now())
 
+    def next_shift_change(self, after: datetime) -> datetime | None:
+        """The rota's next shift change after ``after`` (None without a rota)."""
+        return None if self._rota is None else next_change(self.hall.calendar, after)
+
     def listen(self, fn: Listener) -> Callable[[], None]:
         self._listeners.append(fn)
 

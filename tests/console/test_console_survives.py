@@ -84,6 +84,7 @@ def _lines(ids: dict[str, str], *, wrong: bool) -> list[str]:
         "intake": "intake --category E0101 --source patrol --title 新案件",
         "staff": "staff S001 on available",
         "shift": "shift standby",
+        "rota": "rota",
         "swap": "swap 2030-01-02 S037 S041",
         "standby": "standby 2030-01-02 城管一中队 S041,S034",
         "commander": "commander 2030-01-02 林晓红",

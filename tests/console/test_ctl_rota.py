@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from datetime import date
 from pathlib import Path
 
+import msgspec
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hub"))
@@ -86,3 +87,32 @@ async def test_a_past_day_or_a_dispatcher_is_refused_and_changes_nothing(
     dispatcher = tokens[Role.DISPATCHER]
     assert await ctl(running, tmp_path, dispatcher, "commander", "2030-01-02", "x") == 1
     assert running.engine.rota == before
+
+
+async def test_rota_prints_who_is_on_duty_now_as_the_hub_says(
+    hub: tuple[RunningHub, dict[Role, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    running, tokens = hub
+    on = running.engine.on_duty()
+    assert on is not None
+    assert await ctl(running, tmp_path, tokens[Role.OBSERVER], "rota") == 0
+    head, *units = capsys.readouterr().out.splitlines()
+    assert head.startswith(f"duty day {on.day.isoformat()}, ")
+    assert f"duty commander {on.commander};" in head
+    squad = next(line for line in units if line.startswith("城管一中队: "))
+    first = running.engine.hall.staff[on.standby["enforcement-1"][0]]
+    assert f"1. {first.name} {first.id}" in squad
+    assert await ctl(running, tmp_path, tokens[Role.COMMANDER], "--json", "rota") == 0
+    answer = msgspec.json.decode(capsys.readouterr().out)
+    assert answer["commander"] == on.commander and answer["standby"]["police"] == list(
+        on.standby["police"]
+    )
+
+
+async def test_rota_on_a_hub_without_one_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = sqlite_url_in(tmp_path)
+    async with running_hub(url) as running:
+        assert await ctl(running, tmp_path, running.tokens[Role.COMMANDER], "rota") == 0
+    assert capsys.readouterr().out.startswith("no rota")
