@@ -270,7 +270,8 @@ def decide_rota(
     """A commander's change to the rota: the ``rota_changed`` event (audit, and what mirrors
     learn), plus the duty changes it makes at once when it is for the current duty day.
     Refuses a change to a past duty day, unknown people or units, a standby order with someone
-    of another unit or twice, and a swap of a person with themselves; changes nothing then."""
+    of another unit or twice, and a swap of a person with themselves or with someone of another
+    unit; changes nothing then."""
     require(actor.role, op_of(command))
     if rota is None:
         raise refuse("no_rota")
@@ -281,8 +282,9 @@ def decide_rota(
     if isinstance(command, RotaSwap):
         if command.a == command.b:
             raise refuse("rota_swap_same", staff=command.a)
-        hall.person(command.a)
-        hall.person(command.b)
+        a, b = hall.person(command.a), hall.person(command.b)
+        if a.unit != b.unit:  # a police officer cannot stand by for the sanitation depot
+            raise refuse("staff_not_in_unit", staff=b.id, unit=a.unit)
         override = Swap(on=command.on, a=command.a, b=command.b, by=actor.name)
     elif isinstance(command, RotaStandby):
         hall.unit(command.unit)

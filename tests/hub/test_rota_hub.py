@@ -291,6 +291,8 @@ async def test_the_commanders_changes_move_tonights_roster_and_outlive_a_restart
          ErrorCode.INVALID),
         (RotaSwap(id="x4", on=date(2026, 12, 5), a="S037", b="S999"), COMMANDER,
          ErrorCode.NOT_FOUND),
+        (RotaSwap(id="x8", on=date(2026, 12, 5), a="S037", b="S059"), COMMANDER,
+         ErrorCode.INVALID),
         (RotaStandby(id="x5", on=date(2026, 12, 5), unit=SQUAD, order=("S037", "S059")),
          COMMANDER, ErrorCode.INVALID),
         (RotaStandby(id="x6", on=date(2026, 12, 5), unit=SQUAD, order=("S037", "S037")),
