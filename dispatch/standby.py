@@ -5,7 +5,7 @@ the unit's first standby officer of the night its owner person and starts an ans
 ``[standby] answer_minutes``. Not signed for (签收) when it runs out, the next officer of that
 night's order is called (the owner person moves to them, a new clock starts); after the last,
 the hall's duty commander is alerted and the clock stops. Each call is a ``standby_called``
-event: in the case history, and on the board through the case's person column.
+event: in the case history, and on the board (the unit column names the officer called).
 
 A person the dispatcher named who is on the order starts the chain at their place; one not on
 it keeps the case, and the order is called from its top if they do not sign. Any step that
