@@ -347,3 +347,18 @@ async def test_the_hubs_own_ticker_changes_the_shift_on_time(sqlite_url: str) ->
     finally:
         await engine.stop()
         await store.close()
+
+
+async def test_a_named_officer_off_the_order_answers_first_then_the_order_from_its_top(
+    hall: Hall,
+) -> None:
+    await hall.at(local(4, 23, 55))
+    friday = order(date(2026, 12, 4))
+    outsider = next(s.id for s in hall.e.hall.staff.values()
+                    if s.unit == SQUAD and s.id not in friday)  # fmt: skip
+    case_id = await hall.dispatched_case(staff=outsider)
+    assert hall.events[-1].data == {"to": "staff", "staff": outsider, "unit": SQUAD, "step": 0}
+    assert hall.e.cases[case_id].owner_staff == outsider
+    # Past midnight the night is still Friday's: its order is called from the top.
+    called = await hall.at(local(5, 0, 5))
+    assert called[0].data["staff"] == friday[0] and called[0].data["step"] == 1
