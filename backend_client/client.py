@@ -62,8 +62,10 @@ from dispatch.protocol import (
     History,
     HistoryRequest,
     HubMessage,
+    OnDutyNow,
     Ping,
     Pong,
+    RotaRequest,
     Snapshot,
     Welcome,
     Window,
@@ -134,7 +136,7 @@ class HubClient:
         self._clock = HubClock()
         self._ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future[Ack]] = {}
-        self._requests: dict[str, asyncio.Future[History | Categories | Window]] = {}
+        self._requests: dict[str, asyncio.Future[History | Categories | Window | OnDutyNow]] = {}
         """Reads awaiting their answer (``history``, ``catalog``), by request id."""
         self._ping_sent: float | None = None
         self._changed = asyncio.Event()  # set and replaced at every state change
@@ -361,14 +363,21 @@ class HubClient:
                 return until, out[:most], True
             after = answer.events[-1].seq
 
+    async def on_duty(self) -> OnDutyNow:
+        """Who is on duty now per the hub's rota (the duty day, its shift, the duty commander,
+        each unit's standby order, the next change); raises as :meth:`history`."""
+        answer = await self._read(RotaRequest(id=self.new_id()), "rota")
+        assert isinstance(answer, OnDutyNow)
+        return answer
+
     async def _read(
-        self, request: HistoryRequest | CatalogRequest | WindowRequest, what: str
-    ) -> History | Categories | Window:
+        self, request: HistoryRequest | CatalogRequest | WindowRequest | RotaRequest, what: str
+    ) -> History | Categories | Window | OnDutyNow:
         """Send a read request and wait for its answer (by the request id)."""
         ws = self._ws
         if self.state is not ConnectionState.LIVE or ws is None:
             raise NotConnected(f"not connected to the hub ({self.state}): {what} not asked")
-        future: asyncio.Future[History | Categories | Window] = (
+        future: asyncio.Future[History | Categories | Window | OnDutyNow] = (
             asyncio.get_running_loop().create_future()
         )
         self._requests[request.id] = future
@@ -524,7 +533,7 @@ class HubClient:
             future = self._pending.get(message.command)
             if future is not None and not future.done():
                 future.set_result(message)
-        elif isinstance(message, History | Categories | Window):
+        elif isinstance(message, History | Categories | Window | OnDutyNow):
             request = self._requests.get(message.id)
             if request is not None and not request.done():
                 request.set_result(message)

@@ -56,7 +56,7 @@ from dispatch.config import Settings
 from dispatch.events import Event
 from dispatch.hall import Hall
 from dispatch.models import Case, Staff
-from dispatch.protocol import Ack
+from dispatch.protocol import Ack, OnDutyNow
 from dispatch.queues import parse_queue
 from dispatch.routing import Why, rank_staff, suggest
 from dispatch.sla import light, next_deadline
@@ -129,6 +129,15 @@ async def _one_verb(
     except VerbError as exc:
         _say(f"griddesk ctl: {exc}")
         return EXIT_USAGE
+    if isinstance(what, ReadVerb) and what.name == "rota":
+        try:
+            answer = await client.on_duty()
+        except ClientError as exc:
+            _say(f"griddesk ctl: {exc}")
+            return EXIT_UNREACHABLE
+        view = _View(_lookup(client, catalog), settings, client.hub_now())
+        print(msgspec.json.encode(answer).decode() if as_json else view.rota_text(answer))
+        return EXIT_OK
     if isinstance(what, ReadVerb):
         view = _View(_lookup(client, catalog), settings, client.hub_now())
         if what.name == "show" and not as_json:
@@ -412,6 +421,26 @@ class _View:
         if d is None:
             return "-"
         return f"{d.step} {_left((d.due - self.now).total_seconds())}"
+
+    def rota_text(self, on: OnDutyNow) -> str:
+        """Who is on duty now: the duty day and shift, the commander, each unit's order."""
+        if on.day is None:
+            return "no rota: shifts change only by `shift`"
+        shift = "day shift" if on.shift == "day" else "after hours (standby)"
+        lines = [
+            f"duty day {on.day}, {shift}; duty commander {on.commander or '-'}; "
+            f"next change {self.time(on.next_change)}"
+        ]
+        for unit_id, order in on.standby.items():
+            people = "  ".join(
+                f"{n}. {self.person(p)} {p}" for n, p in enumerate(order, start=1)
+            )
+            lines.append(f"{self.unit(unit_id)}: {people}")
+        return "\n".join(lines)
+
+    def person(self, staff_id: str) -> str:
+        person = self.lookup.staff.get(staff_id)
+        return person.name if person is not None else staff_id
 
     def time(self, at: datetime | None) -> str:
         return at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if at else "-"

@@ -129,6 +129,8 @@ EVENT: Mapping[EventType, str] = {
     EventType.SHIFT_CHANGED: "shift handed over",
     EventType.HANDOVER_NOTED: "hand-over note written",
     EventType.HANDOVER_ACKNOWLEDGED: "hand-over acknowledged",
+    EventType.ROTA_CHANGED: "rota changed",
+    EventType.STANDBY_CALLED: "standby officer called",
     EventType.IN_SCOPE: "came into your unit's view",
     EventType.OUT_OF_SCOPE: "left your unit's view",
 }
@@ -165,6 +167,9 @@ OP: Mapping[str, str] = {
     "handover_note": "write the hand-over note",
     "handover_ack": "acknowledge the hand-over",
     "events_window": "read the shift's events",
+    "rota_swap": "swap standby duty",
+    "rota_standby": "set a unit's standby order",
+    "rota_commander": "set the duty commander",
 }
 """Each hub op as a verb (refusals name the op that was refused)."""
 

@@ -17,6 +17,7 @@ from backend_client.hall_model import HallModel
 from console.wording import Wording
 from dispatch.models import AreaKind, Case, Duty, Field, Level, Shift, Source, Staff, Urgency
 from dispatch.queues import QUICK_KINDS, QuickFilter
+from dispatch.standby import is_waiting
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,9 @@ def case_cells(case: Case, words: Wording) -> tuple[str, ...]:
         words.category(case.category),
         case.title,
         words.place(case),
-        words.unit(case.owner_unit),
+        # While a standby officer is being called (after hours, not yet signed for), whom:
+        # the name moves down the night's order as the hub calls the next.
+        words.owner(case) if is_waiting(case) else words.unit(case.owner_unit),
         words.level(case.level),
         words.source(case.source),
     )

@@ -25,7 +25,7 @@ import shlex
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol, TypedDict, TypeVar
 
 from console.names import (
@@ -65,6 +65,9 @@ from dispatch.commands import (
     RequestVoid,
     Resume,
     Rework,
+    RotaCommander,
+    RotaStandby,
+    RotaSwap,
     ShiftChange,
     StaffStatus,
     Urge,
@@ -173,7 +176,8 @@ class ReadVerb:
     """A verb answered from the mirror, with its arguments resolved to ids.
 
     ``list``: (queue id, a :class:`dispatch.queues.Queue` value); ``show`` and ``suggest``:
-    (case id,); ``roster``: () or (unit id,)."""
+    (case id,); ``roster``: () or (unit id,); ``rota``: () (asked of the hub by ``ctl``; the
+    console shows who stands by from its roster)."""
 
     name: str
     args: tuple[str, ...] = ()
@@ -256,6 +260,17 @@ VERBS: tuple[Verb, ...] = (
          "接班 acknowledge the hand-over of SINCE..UNTIL (ISO times with offset) from OUTGOING; "
          "the H screen and `griddesk handover --ack` show the report first",
          "handover_ack", ("time", "time", "text")),
+    Verb("swap", ("换班",), "swap DATE STAFF STAFF [REASON…]",
+         "换班 two people swap their standby duty on a duty day (YYYY-MM-DD)", "rota_swap",
+         ("text", "person", "person", "text")),
+    Verb("standby", ("备勤",), "standby DATE UNIT STAFF[,STAFF…] [REASON…]",
+         "备勤 a unit's standby order on a duty day, first called first", "rota_standby",
+         ("text", "unit", "text", "text")),
+    Verb("commander", ("指挥长",), "commander DATE NAME [REASON…]",
+         "指挥长 the hall's duty commander on a duty day", "rota_commander",
+         ("text", "text", "text")),
+    Verb("rota", ("排班",), "rota",
+         "who is on duty now: the shift, the duty commander, each unit's standby", None),
     Verb("list", ("ls", "列表"), f"list [{'|'.join(QUEUE_WORDS)}]",
          "the cases of a queue, as on the board's tab (default all)", None,
          ("|".join(QUEUE_WORDS),)),
@@ -406,7 +421,33 @@ class _Parser:
             since, until = self.time("SINCE"), self.time("UNTIL")
             outgoing = self.text("OUTGOING")
             return HandoverAck(id=self.new_id(), since=since, until=until, outgoing=outgoing)
+        if self.verb.op is not None and self.verb.op.startswith("rota_"):
+            return self.rota()
         return self.case_command()
+
+    def day(self) -> date:
+        word = self.take("DATE")
+        try:
+            return date.fromisoformat(word)
+        except ValueError:
+            raise self._fail("{what} must be a date like 2026-12-05, not {word!r}",
+                             what="DATE", word=word) from None  # fmt: skip
+
+    def rota(self) -> Command:
+        """The rota verbs: ``swap``, ``standby``, ``commander`` (the commander's changes)."""
+        on = self.day()
+        if self.verb.op == "rota_swap":
+            a = resolve_staff(self.take("STAFF"), self.lookup).id
+            b = resolve_staff(self.take("STAFF"), self.lookup).id
+            return RotaSwap(id=self.new_id(), on=on, a=a, b=b, reason=self.rest())
+        if self.verb.op == "rota_standby":
+            unit = self.unit()
+            names = [w for w in self.take("STAFF").split(",") if w]
+            order = tuple(resolve_staff(w, self.lookup, unit).id for w in names)
+            return RotaStandby(id=self.new_id(), on=on, unit=unit.id, order=order,
+                               reason=self.rest())  # fmt: skip
+        commander = self.take("NAME")
+        return RotaCommander(id=self.new_id(), on=on, commander=commander, reason=self.rest())
 
     def case_command(self) -> Command:
         op = self.verb.op
@@ -601,6 +642,9 @@ class _Parser:
             case = self.case()
             self.done()
             return ReadVerb(name, (case.id,))
+        if name == "rota":
+            self.done()
+            return ReadVerb("rota")
         unit = None if not self.words else self.unit()
         self.done()
         return ReadVerb("roster", () if unit is None else (unit.id,))

@@ -30,7 +30,7 @@ from console.labels import (
     label,
 )
 from dispatch.catalog import Catalog
-from dispatch.events import EventType
+from dispatch.events import Event, EventType
 from dispatch.models import (
     Case,
     Duty,
@@ -103,6 +103,20 @@ class Wording:
 
     def event(self, value: EventType) -> str:
         return label(value, self.tr, EVENT)  # type: ignore[arg-type]
+
+    def history(self, event: Event) -> str:
+        """One line of a case's history: what happened, then the event's reason; a standby
+        call says whom it called (its reason is the hub's English)."""
+        if event.type is EventType.STANDBY_CALLED:
+            if event.data.get("to") == "commander":
+                text = self.tr("Not signed for in time: duty commander {commander} alerted")
+                return text.format(commander=event.data.get("commander") or NOBODY)
+            person = self.person(event.data.get("staff"))
+            if event.data.get("step"):
+                text = self.tr("Standby officer {person} called (no. {step} on the night's order)")
+                return text.format(person=person, step=event.data["step"])
+            return self.tr("Standby officer {person} called").format(person=person)
+        return f"{self.event(event.type)} {event.reason}".strip()
 
     def queue(self, value: Queue) -> str:
         return self.tr(QUEUE_TITLES[value])

@@ -7,7 +7,7 @@ other gets ``conflict``). The op name is the tag on the wire: ``{"op": "dispatch
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
@@ -244,6 +244,36 @@ class HandoverAck(Command, frozen=True, kw_only=True, tag="handover_ack"):
     note: Text = ""
 
 
+# --- the rota (dispatch/rota.py): the commander's date-bound changes ------------------------
+
+
+class RotaCommand(Command, frozen=True, kw_only=True):
+    """A change to the rota for one duty day (``on``, the hall's local date)."""
+
+    on: date
+    reason: Text = ""
+
+
+class RotaSwap(RotaCommand, frozen=True, kw_only=True, tag="rota_swap"):
+    """On that duty day, ``a`` and ``b`` take each other's place in the standby orders."""
+
+    a: Id
+    b: Id
+
+
+class RotaStandby(RotaCommand, frozen=True, kw_only=True, tag="rota_standby"):
+    """On that duty day, ``unit`` stands by in this order (first called first)."""
+
+    unit: Id
+    order: Annotated[tuple[Id, ...], msgspec.Meta(min_length=1, max_length=10)]
+
+
+class RotaCommander(RotaCommand, frozen=True, kw_only=True, tag="rota_commander"):
+    """On that duty day, ``commander`` (an operator name) is the hall's duty commander."""
+
+    commander: Name
+
+
 AnyCommand = (
     Intake
     | Verify
@@ -274,6 +304,9 @@ AnyCommand = (
     | ShiftChange
     | HandoverNote
     | HandoverAck
+    | RotaSwap
+    | RotaStandby
+    | RotaCommander
 )
 
 CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
@@ -284,6 +317,7 @@ CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
 
 ALL_COMMANDS: tuple[type[Command], ...] = (
     *CASE_COMMANDS, Intake, StaffStatus, ShiftChange, HandoverNote, HandoverAck,
+    RotaSwap, RotaStandby, RotaCommander,
 )  # fmt: skip
 
 OPS: frozenset[str] = frozenset(str(c.__struct_config__.tag) for c in ALL_COMMANDS)

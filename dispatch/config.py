@@ -92,6 +92,13 @@ class IntakeSettings(_Section, frozen=True, kw_only=True):
     duplicate_text_similarity: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.6
 
 
+class StandbySettings(_Section, frozen=True, kw_only=True):
+    # After hours a case dispatched to a unit on the rota goes to its first standby officer;
+    # not signed for (签收) within this many minutes (wall clock), the next is called, and
+    # after the last one the hall's duty commander is alerted (dispatch/standby.py).
+    answer_minutes: Minutes = 10
+
+
 class ConsoleSettings(_Section, frozen=True, kw_only=True):
     hub_url: str = "ws://127.0.0.1:8765"
     token_file: str = ""
@@ -108,6 +115,7 @@ class Settings(_Section, frozen=True, kw_only=True):
     sla: SlaSettings = SlaSettings()
     escalation: EscalationSettings = EscalationSettings()
     intake: IntakeSettings = IntakeSettings()
+    standby: StandbySettings = StandbySettings()
     console: ConsoleSettings = ConsoleSettings()
 
 

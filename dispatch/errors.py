@@ -144,6 +144,18 @@ DETAILS: Mapping[str, Detail] = {
     "handover_too_long": Detail(
         ErrorCode.INVALID, "a hand-over window is at most {hours} hours long"
     ),
+    # --- the rota (dispatch/rota.py) ---
+    "no_rota": Detail(ErrorCode.ILLEGAL_STEP, "the hall has no rota"),
+    "rota_past": Detail(
+        ErrorCode.ILLEGAL_STEP, "duty day {on} is over: the rota can change from {today} on"
+    ),
+    "rota_swap_same": Detail(ErrorCode.INVALID, "{staff} cannot swap with themselves"),
+    "rota_order_repeats": Detail(
+        ErrorCode.INVALID, "the standby order of {unit} names someone twice"
+    ),
+    "off_rota": Detail(
+        ErrorCode.FORBIDDEN, "{operator} stands by after hours only: no {op} in the day shift"
+    ),
     # --- calls that break the workflow's contract (never sent by the hub's own engine) ---
     "intake_needs_id": Detail(ErrorCode.INVALID, "intake needs a new case id"),
     "not_a_case_command": Detail(ErrorCode.INVALID, "{op} is not a case command"),

@@ -53,6 +53,8 @@ class EventType(StrEnum):
     SHIFT_CHANGED = "shift_changed"
     HANDOVER_NOTED = "handover_noted"  # the outgoing commander's note (``reason``: its text)
     HANDOVER_ACKNOWLEDGED = "handover_acknowledged"  # the incoming commander took the shift
+    ROTA_CHANGED = "rota_changed"  # the commander changed the rota for a duty day
+    STANDBY_CALLED = "standby_called"  # after hours: the next standby officer, or the hall
     # Never stored: what the hub sends a role-scoped client in place of an event that moved a
     # case into or out of its view (dispatch/visibility.py, docs/PROTOCOL.md §5.1).
     IN_SCOPE = "in_scope"  # ``changes`` holds the whole case as the client may see it

@@ -268,6 +268,11 @@ class Case(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     closed_at: datetime | None = None
     on_time: bool | None = None  # set at close: was every deadline met
     callback: str | None = None  # satisfied / unsatisfied, after close
+    # After hours (dispatch/standby.py): while the case waits to be signed for, when the
+    # standby officer called last must have signed, and how many of the unit's standby order
+    # have been called so far. Meaningful only while the case is dispatched.
+    answer_due: datetime | None = None
+    answer_step: int = 0
     version: int = 1
 
     def deadline(self, step: Step) -> Deadline | None:

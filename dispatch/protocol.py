@@ -2,9 +2,10 @@
 
 Client → hub: ``hello`` (first frame: token, protocol, last seen seq), ``command``, ``ping``,
 ``history`` (the stored events of one case), ``catalog`` (the category catalog),
-``events_window`` (the whole hall's events of a time window: the hand-over report's source).
+``events_window`` (the whole hall's events of a time window: the hand-over report's source),
+``rota`` (who is on duty now).
 Hub → client: ``welcome``, ``snapshot`` (chunked), ``events``, ``ack``, ``error``, ``pong``,
-``history``, ``catalog``, ``events_window``.
+``history``, ``catalog``, ``events_window``, ``rota``.
 Decoding is strict: a wrong type, a missing or unknown field, an unknown message or op, or an
 oversize frame is a :class:`~dispatch.errors.Refusal` with its code — never an exception of
 another kind.
@@ -91,7 +92,15 @@ class WindowRequest(Message, frozen=True, kw_only=True, tag="events_window"):
     after: Annotated[int, msgspec.Meta(ge=0)] | None = None
 
 
-ClientMessage = Hello | CommandFrame | Ping | HistoryRequest | CatalogRequest | WindowRequest
+class RotaRequest(Message, frozen=True, kw_only=True, tag="rota"):
+    """Ask who is on duty now per the hall's rota (dispatch/rota.py). Any operator."""
+
+    id: Id  # echoed in the reply
+
+
+ClientMessage = (
+    Hello | CommandFrame | Ping | HistoryRequest | CatalogRequest | WindowRequest | RotaRequest
+)
 
 # --- hub → client --------------------------------------------------------------------------
 
@@ -184,7 +193,23 @@ class Window(Message, frozen=True, kw_only=True, tag="events_window"):
     more: bool = False
 
 
-HubMessage = Welcome | Snapshot | Events | Ack | Error | Pong | History | Categories | Window
+class OnDutyNow(Message, frozen=True, kw_only=True, tag="rota"):
+    """The answer to a ``rota`` request, at hub time ``at``: the duty day, its shift, the duty
+    commander and each listed unit's standby order, and when the shift next changes. Without a
+    rota: ``day``, ``shift``, ``commander`` and ``next_change`` null, ``standby`` empty."""
+
+    id: str  # the request id
+    at: datetime
+    day: str | None = None  # the duty day, "YYYY-MM-DD"
+    shift: str | None = None  # "day" or "standby"
+    commander: str | None = None
+    standby: dict[str, list[str]] = {}  # unit id → staff ids, first called first
+    next_change: datetime | None = None
+
+
+HubMessage = (
+    Welcome | Snapshot | Events | Ack | Error | Pong | History | Categories | Window | OnDutyNow
+)
 
 _client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
 _hub_decoder: msgspec.json.Decoder[HubMessage] = msgspec.json.Decoder(HubMessage)
@@ -231,7 +256,7 @@ def command_id_of(frame: bytes | str) -> str | None:
     if isinstance(raw, dict) and isinstance(raw.get("command"), dict):
         cid = raw["command"].get("id")
         return cid if isinstance(cid, str) and len(cid) <= 64 else None
-    if isinstance(raw, dict) and raw.get("type") in ("history", "catalog", "events_window"):
+    if isinstance(raw, dict) and raw.get("type") in ("history", "catalog", "events_window", "rota"):
         rid = raw.get("id")
         return rid if isinstance(rid, str) and len(rid) <= 64 else None
     return None
@@ -244,7 +269,7 @@ def _classify(frame: bytes, exc: msgspec.ValidationError) -> Refusal:
     if not isinstance(raw, dict):
         return refuse("not_an_object")
     kind = raw.get("type")
-    if kind not in ("hello", "command", "ping", "history", "catalog", "events_window"):
+    if kind not in ("hello", "command", "ping", "history", "catalog", "events_window", "rota"):
         return refuse("unknown_message", type=_shown(kind))
     if kind == "command":
         body = raw.get("command")

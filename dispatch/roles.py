@@ -19,6 +19,7 @@
 | shift_change               |     ✓     |     ✓      |          |         |          |
 | handover_note, handover_ack|     ✓     |     ✓      |          |         |          |
 | (read) events_window       |     ✓     |     ✓      |          |         |          |
+| rota_swap/standby/commander|     ✓     |            |          |         |          |
 
 "Own unit": a standby or unit operator acts only on cases owned by its unit (or a unit whose
 ``parent`` is its unit; a unit operator of a supporting unit in joint enforcement may add
@@ -26,7 +27,10 @@ notes). Standby may also take an *unowned* accepted case, but only to dispatch i
 unit (or escalate / note it). The hall's dispatchers hand over the shift with the commander,
 so both may send ``shift_change``, write the hand-over note and acknowledge the hand-over
 (``handover_note``, ``handover_ack``), and read a time window of the whole hall's events
-(``events_window``, the hand-over report's source: :data:`READ_WINDOW`).
+(``events_window``, the hand-over report's source: :data:`READ_WINDOW`). The rota
+(``dispatch/rota.py``) is the commander's alone. Where the hall has a rota, a standby operator
+is refused every command in a working day's day shift (``rota.require_on_duty``,
+``off_rota``): standby is after hours.
 """
 
 from __future__ import annotations

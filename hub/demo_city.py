@@ -11,8 +11,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib.resources import files
 
 from dispatch.models import Area, AreaKind, Duty, Field, Point, Shift, Staff, Unit, UnitKind
+from dispatch.rota import Rota, load_rota
 
 SEED = 20240315
 
@@ -185,6 +187,13 @@ def demo_city() -> City:
     units = _units()
     staff = _staff(rng)
     return City(areas=areas, units=units, staff=staff)
+
+
+def demo_rota() -> Rota:
+    """The demo city's rota (``hub/data/rota.json``): seven departments keep two or three
+    officers on after-hours standby in a weekly cycle (盈浦: 8小时之外七大部门安排工作人员备勤),
+    and four of the hall's leaders take turns, a duty day each, as duty commander."""
+    return load_rota(files("hub.data").joinpath("rota.json").read_bytes())
 
 
 def _near(rng: random.Random, centre: Point) -> Point:

@@ -36,7 +36,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from dispatch import escalation, handover, roles, sla, workflow
+from dispatch import escalation, handover, roles, sla, standby, workflow
 from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
 from dispatch.commands import (
@@ -46,6 +46,9 @@ from dispatch.commands import (
     HandoverNote,
     Intake,
     Merge,
+    RotaCommander,
+    RotaStandby,
+    RotaSwap,
     ShiftChange,
     StaffStatus,
     op_of,
@@ -56,9 +59,19 @@ from dispatch.events import Event, EventType, apply_case_event, apply_staff_even
 from dispatch.hall import Hall
 from dispatch.models import HUB_ACTOR, Actor, Area, Case, Staff, Step, Unit
 from dispatch.protocol import Ack
+from dispatch.rota import (
+    OnDuty,
+    Rota,
+    decide_rota,
+    next_change,
+    on_duty,
+    require_on_duty,
+    shift_events,
+)
 from dispatch.routing import OpenCases, duplicate_window
 from hub.clock import Clock
 from hub.deadlines import DeadlineQueue
+from hub.rota_watch import AnswerQueue
 from hub.store import Applied, AppliedRecord, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -101,6 +114,9 @@ class _Job:
     new_case: str | None = None  # the id an intake was last decided with
     poisoned: bool = False  # refused alone for what it made the hub or its database do
     allowed: Callable[[], bool] | None = None  # False once the sender's session is revoked
+    shift: bool = False  # the rota's shift change (dispatch/rota.py), ``announce`` it or not
+    announce: bool = True
+    answer: str | None = None  # a case whose standby answer clock ran out
 
 
 class _DecideFailed(Exception):
@@ -132,6 +148,7 @@ class _Group:
     actors: dict[str, str] = field(default_factory=dict)  # case id → who changed it last
     keyed: dict[tuple[str, str | None], set[str]] = field(default_factory=dict)
     """Cases changed in the group by (category, grid): duplicate candidates not yet indexed."""
+    rota: Rota | None = None  # the rota as the group's rota commands left it
 
 
 class Engine:
@@ -171,6 +188,14 @@ class Engine:
         self._ticker_wakes: datetime | None = None
         self._recent: OrderedDict[str, AppliedRecord] = OrderedDict()
         """The records of the last ``remember`` commands, so most retries need no read."""
+        self._rota: Rota | None = None
+        """The hall's rota (None: no rota, shifts change only by ``shift_change``)."""
+        self._next_shift: datetime | None = None
+        """When the rota's next shift change is due (None: no rota)."""
+        self._answers = AnswerQueue()
+        self._shift_catch_up = True
+        """The first shift change after start only catches up: announced if someone's duty
+        moved."""
         self._last_actor: dict[str, str] = {}
         """case id → the operator whose command last changed it (``hub`` for the ticker), for
         conflicts to say who; only changes since this engine started (not kept on disk)."""
@@ -205,6 +230,12 @@ class Engine:
         self._cases = {case.id: case for case in loaded.cases}
         self._open = OpenCases(loaded.cases)
         self._deadlines = DeadlineQueue(loaded.cases)
+        self._answers = AnswerQueue(loaded.cases)
+        self._rota = loaded.rota
+        # With a rota, the first wake-up brings everyone's duty up to the rota's now (the hub
+        # may have been down across a shift change): quietly, unless someone's duty moves.
+        self._next_shift = self._clock.now() if loaded.rota is not None else None
+        self._shift_catch_up = True
         self._serial = dict(loaded.last_case_serial)
         records = await self._store.recent_commands(self._remember)
         self._recent = OrderedDict((r.command_id, r) for r in records)
@@ -240,6 +271,20 @@ class Engine:
             staff=list(self._staff.values()),
             cases=list(self._cases.values()),
         )
+
+    @property
+    def rota(self) -> Rota | None:
+        return self._rota
+
+    def on_duty(self, at: datetime | None = None) -> OnDuty | None:
+        """Who is on duty at ``at`` (default: the hub's now) per the rota; None without one."""
+        if self._rota is None:
+            return None
+        return on_duty(self._rota, self.hall.calendar, at or self._clock.now())
+
+    def next_shift_change(self, after: datetime) -> datetime | None:
+        """The rota's next shift change after ``after`` (None without a rota)."""
+        return None if self._rota is None else next_change(self.hall.calendar, after)
 
     def listen(self, fn: Listener) -> Callable[[], None]:
         self._listeners.append(fn)
@@ -284,6 +329,10 @@ class Engine:
                         self._breach_pending.discard(job.breach)
                         if not job.poisoned:  # tried again at the next wake-up
                             self._requeue(job.breach[0])
+                    if job.answer is not None and job.answer in self._cases:
+                        self._answers.update(self._cases[job.answer])
+                    if job.shift and _failed(job.future):  # tried again at the next wake-up
+                        self._next_shift = self._clock.now()
 
     async def _run_group(self, jobs: list[_Job], recovery: _Recovery) -> None:
         """Decide ``jobs`` against the committed state, commit them as one transaction, then
@@ -432,6 +481,8 @@ class Engine:
     def _decide(self, job: _Job, group: _Group, now: datetime) -> Ack:
         if job.breach is not None:
             return self._decide_breach(job.breach, group, now)
+        if job.shift or job.answer is not None:
+            return self._decide_rota_job(job, group, now)
         command = job.command
         assert command is not None
         if job.allowed is not None and not job.allowed():
@@ -446,14 +497,19 @@ class Engine:
         # The role first, before any lookup: an operator who may not act must not learn
         # from not_found vs forbidden which cases exist.
         roles.require(job.actor.role, op_of(command))
+        rota = group.rota or self._rota
+        if rota is not None:
+            require_on_duty(job.actor, op_of(command), self.hall.calendar, now)
         hall = dataclasses.replace(self.hall, staff=ChainMap(group.staff, self._staff))
         case_id: str | None = None
+        new_rota: Rota | None = None
         if isinstance(command, Intake):
             job.new_case = case_id = self._new_case_id(now, group)
             others = self._candidates(command, group, now)
             events = workflow.decide(
                 None, command, job.actor, now, hall, new_id=case_id, others=others
             )
+            events = standby.after_command(None, events, now, hall, rota)
         elif isinstance(command, CaseCommand):
             case_id = command.case
             case = self._case(case_id, group)
@@ -469,6 +525,7 @@ class Engine:
                 events = workflow.decide(case, command, job.actor, now, hall, others=others)
             except Refusal as refusal:
                 raise self._who_changed(refusal, group) from None
+            events = standby.after_command(case, events, now, hall, rota)
         elif isinstance(command, StaffStatus):
             person = group.staff.get(command.staff) or self._staff.get(command.staff)
             if person is None:
@@ -480,9 +537,14 @@ class Engine:
             events = handover.decide_note(command, job.actor, now)
         elif isinstance(command, HandoverAck):
             events = handover.decide_ack(command, job.actor, now)
+        elif isinstance(command, RotaSwap | RotaStandby | RotaCommander):
+            events, new_rota = decide_rota(command, job.actor, now, hall, rota)
         else:  # pragma: no cover - the protocol's union is closed
             raise refuse("unknown_op", op=type(command).__name__)
         stored = self._apply(events, group, job.actor, command.id, digest, case_id)
+        if new_rota is not None:
+            group.rota = new_rota
+            group.applied[-1] = dataclasses.replace(group.applied[-1], rota=new_rota)
         version = None
         if case_id is not None:
             version = (group.cases.get(case_id) or self._cases[case_id]).version
@@ -500,6 +562,22 @@ class Engine:
         events = escalation.on_breach(case, deadline, now, self.hall)
         stored = self._apply(events, group, HUB_ACTOR, None, "", None)
         return Ack(command="", seq=stored[-1].seq if stored else self.seq, case=case_id)
+
+    def _decide_rota_job(self, job: _Job, group: _Group, now: datetime) -> Ack:
+        """The hub's own rota work: a shift change, or a standby answer clock that ran out."""
+        rota = group.rota or self._rota
+        hall = dataclasses.replace(self.hall, staff=ChainMap(group.staff, self._staff))
+        case_id = job.answer
+        if job.shift:
+            events = shift_events(rota, hall, now, announce=job.announce) if rota else []
+        else:
+            assert case_id is not None
+            case = self._case(case_id, group)
+            events = standby.on_unanswered(case, now, hall, rota) if case is not None else []
+        if not events:
+            return Ack(command="", seq=self.seq)
+        stored = self._apply(events, group, HUB_ACTOR, None, "", None)
+        return Ack(command="", seq=stored[-1].seq, case=case_id)
 
     def _who_changed(self, refusal: Refusal, group: _Group) -> Refusal:
         """A version conflict told who made the change the client has not seen, when this
@@ -565,6 +643,8 @@ class Engine:
         for case in group.cases.values():
             self._put_case(case)
         self._staff.update(group.staff)
+        if group.rota is not None:
+            self._rota = group.rota
         self._last_actor.update(group.actors)
         self._wake_ticker_if_sooner()
         for listener in list(self._listeners):
@@ -582,6 +662,7 @@ class Engine:
         self._open.put(self._cases.get(case.id), case)
         self._cases[case.id] = case
         self._deadlines.update(case)
+        self._answers.update(case)
 
     def _requeue(self, case_id: str) -> None:
         """Back in the deadline queue after a breach job, committed or not (then it is
@@ -624,7 +705,7 @@ class Engine:
             # a whole tick would be minutes of hub time late.
             now, speed = self._clock.now(), self._clock.speed
             wakes = now + timedelta(seconds=tick * speed)
-            soonest = self.next_deadline()
+            soonest = self.next_wakeup()
             if soonest is not None and soonest < wakes:
                 wakes = soonest
             self._ticker_wakes = wakes
@@ -638,7 +719,7 @@ class Engine:
     def _wake_ticker_if_sooner(self) -> None:
         """After a commit: wake the ticker if the commit brought a deadline before its wake-up
         (the deadline queue is up to date by now)."""
-        soonest = self._deadlines.soonest()
+        soonest = _earliest(self._deadlines.soonest(), self._answers.soonest())
         if self._ticker_wakes is not None and soonest is not None and soonest < self._ticker_wakes:
             self._sooner.set()
 
@@ -646,6 +727,11 @@ class Engine:
         """The earliest live deadline of any open case not yet marked breached, leaving out
         those whose breach is being committed."""
         return self._deadlines.soonest()
+
+    def next_wakeup(self) -> datetime | None:
+        """The earliest of the next deadline, the next standby answer time and the rota's next
+        shift change: when the ticker (or whoever drives the clock) must act next."""
+        return _earliest(self.next_deadline(), self._answers.soonest(), self._next_shift)
 
     async def run_due(self) -> None:
         """Breach every deadline due by the clock's now, and return once that is committed."""
@@ -655,6 +741,24 @@ class Engine:
 
     def _queue_due(self, now: datetime) -> list[asyncio.Future[Ack]]:
         futures: list[asyncio.Future[Ack]] = []
+        loop = asyncio.get_running_loop()
+        if self._next_shift is not None and self._next_shift <= now and self._rota is not None:
+            # One change for however many boundaries passed (a jump of the clock): the state
+            # at now. The next boundary is taken now, so the change is queued once.
+            announce, self._shift_catch_up = not self._shift_catch_up, False
+            self._next_shift = next_change(self.hall.calendar, now)
+            future: asyncio.Future[Ack] = loop.create_future()
+            future.add_done_callback(_consume)
+            self._queue.put_nowait(
+                _Job(actor=HUB_ACTOR, command=None, future=future, shift=True, announce=announce)
+            )
+            futures.append(future)
+        for case_id in self._answers.take_due(now):
+            future = loop.create_future()
+            future.add_done_callback(_consume)
+            self._queue.put_nowait(_Job(actor=HUB_ACTOR, command=None, future=future,
+                                        answer=case_id))  # fmt: skip
+            futures.append(future)
         for case_id in self._deadlines.take_due(now):
             case = self._cases[case_id]
             for deadline in sla.due_breaches(case, now):
@@ -662,13 +766,21 @@ class Engine:
                 if key in self._breach_pending:
                     continue
                 self._breach_pending.add(key)
-                future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+                future = loop.create_future()
                 future.add_done_callback(_consume)
                 self._queue.put_nowait(
                     _Job(actor=HUB_ACTOR, command=None, future=future, breach=key)
                 )
                 futures.append(future)
         return futures
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    return min((m for m in moments if m is not None), default=None)
+
+
+def _failed(future: asyncio.Future[Ack]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is not None
 
 
 def _consume(future: asyncio.Future[Ack]) -> None:

@@ -86,7 +86,7 @@ class Player:
             while True:
                 i = self.progress.played
                 next_step = self._scenario.instant(steps[i].at) if i < len(steps) else None
-                target = _earliest(next_step, self._engine.next_deadline())
+                target = _earliest(next_step, self._engine.next_wakeup())
                 if until is not None and (target is None or target > until):
                     if await self._wait_until(until):
                         return self.progress

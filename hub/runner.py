@@ -128,13 +128,14 @@ def _clock(settings: Settings) -> Clock:
 
 
 async def _seed_demo_city(store: Store) -> None:
-    from hub.demo_city import demo_city  # only demo runs need the demo data
+    from hub.demo_city import demo_city, demo_rota  # only demo runs need the demo data
 
     if not await store.is_empty():
         log.info("demo city not loaded: the store already holds a hall")
         return
     city = demo_city()
     await store.seed(city.areas, city.units, city.staff)
+    await store.seed_rota(demo_rota())
     log.info(
         "demo city loaded: %d areas, %d units, %d staff",
         len(city.areas),

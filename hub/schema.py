@@ -186,6 +186,16 @@ class OperatorRow(Base):
     created_at: Mapped[datetime]
 
 
+class RotaRow(Base):
+    """The hall's rota (``dispatch.rota.Rota``), one JSON document under the id ``hall``;
+    every change to it is also a ``rota_changed`` event in the log."""
+
+    __tablename__ = "rota"
+
+    id: Mapped[Ident] = mapped_column(primary_key=True)
+    data: Mapped[LongText]
+
+
 __all__ = [
     "AreaRow",
     "Base",
@@ -193,6 +203,7 @@ __all__ = [
     "CommandRow",
     "EventRow",
     "OperatorRow",
+    "RotaRow",
     "StaffRow",
     "UTCDateTime",
     "UnitRow",

@@ -57,8 +57,10 @@ from dispatch.protocol import (
     Hello,
     History,
     HistoryRequest,
+    OnDutyNow,
     Ping,
     Pong,
+    RotaRequest,
     Snapshot,
     Welcome,
     Window,
@@ -336,6 +338,9 @@ class HubServer:
             # Static reference data from memory: answered at once, no database.
             categories = list(self._engine.hall.catalog)
             conn.put(encode(Categories(id=message.id, categories=categories)))
+        elif isinstance(message, RotaRequest):
+            # From memory, like the catalog: who is on duty now per the rota.
+            conn.put(encode(self._on_duty_now(message.id)))
         elif isinstance(message, HistoryRequest):
             # A read, but it waits on the database: run it like a command, under the same cap.
             await inflight.acquire()
@@ -352,6 +357,21 @@ class HubServer:
             window = asyncio.create_task(self._run_window(conn, message, inflight))
             self._commands.add(window)
             window.add_done_callback(self._commands.discard)
+
+    def _on_duty_now(self, request_id: str) -> OnDutyNow:
+        now = self._engine.clock.now()
+        on = self._engine.on_duty(now)
+        if on is None:
+            return OnDutyNow(id=request_id, at=now)
+        return OnDutyNow(
+            id=request_id,
+            at=now,
+            day=on.day.isoformat(),
+            shift=str(on.shift()),
+            commander=on.commander,
+            standby={unit: list(order) for unit, order in on.standby.items()},
+            next_change=self._engine.next_shift_change(now),
+        )
 
     async def _run_command(
         self, conn: Connection, message: CommandFrame, inflight: asyncio.Semaphore

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import (
 from dispatch.events import Event, EventType
 from dispatch.models import TERMINAL_STATUSES, Actor, Area, Case, Role, Staff, Unit
 from dispatch.roles import SCOPED_ROLES
+from dispatch.rota import Rota, dump_rota, load_rota
 from hub import migrations
 from hub.engines import SqliteWriter, async_url, make_engine, sqlite_file
 from hub.schema import (
@@ -78,6 +79,9 @@ _STAFF: Table = _TABLES["staff"]
 _CASES: Table = _TABLES["cases"]
 _EVENTS: Table = _TABLES["events"]
 _COMMANDS: Table = _TABLES["commands"]
+_ROTA: Table = _TABLES["rota"]
+ROTA_ID = "hall"
+"""The key of the hall's one rota document."""
 
 _RECORDS = select(
     _COMMANDS.c.id, _COMMANDS.c.digest, _COMMANDS.c.seq, _COMMANDS.c.case, _COMMANDS.c.version
@@ -101,6 +105,7 @@ class Loaded:
     cases: list[Case]
     last_seq: int
     last_case_serial: dict[str, int]  # "YYMMDD" -> highest serial used that day
+    rota: Rota | None = None  # the hall's rota, if it has one (dispatch/rota.py)
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,7 @@ class Applied:
     staff: Sequence[Staff]
     ack_case: str | None
     ack_version: int | None
+    rota: Rota | None = None  # the rota after this command, when it changed it
 
 
 class AppliedRecord(msgspec.Struct, frozen=True, gc=False):
@@ -244,6 +250,13 @@ class Store:
                 rows = list({p.id: _staff_row(p) for p in staff}.values())
                 await session.execute(self._upsert(_STAFF, "id"), rows)
 
+    async def seed_rota(self, rota: Rota) -> None:
+        """Store the hall's rota (replacing the one there): reference data, like :meth:`seed`.
+        A running hub reads it at start; the commander's changes go through commands."""
+        async with self._sessions() as session, session.begin():
+            row = {"id": ROTA_ID, "data": dump_rota(rota).decode()}
+            await session.execute(self._upsert(_ROTA, "id"), [row])
+
     async def load(
         self, *, now: datetime | None = None, serials_from: datetime | None = None
     ) -> Loaded:
@@ -286,6 +299,7 @@ class Store:
         created: set[str] = set()
         staff_rows: dict[str, dict[str, Any]] = {}
         command_rows: list[dict[str, Any]] = []
+        rota: Rota | None = None
         seq_so_far: int | None = None
         needs_tail = False
         for item in batch:
@@ -300,6 +314,7 @@ class Store:
                 case_rows[case.id] = _case_row(case)
             for person in item.staff:
                 staff_rows[person.id] = _staff_row(person)
+            rota = item.rota or rota
             if item.command_id is not None:
                 needs_tail = needs_tail or seq_so_far is None
                 command_rows.append(
@@ -320,6 +335,7 @@ class Store:
             staff=list(staff_rows.values()),
             commands=command_rows,
             needs_tail=needs_tail,
+            rota=None if rota is None else {"id": ROTA_ID, "data": dump_rota(rota).decode()},
         )
         try:
             if self._writer is not None:
@@ -577,7 +593,9 @@ def _read_loaded(conn: Connection, now: datetime | None, serials_from: datetime 
         if match:
             day, serial = match.group(1), int(match.group(2))
             serials[day] = max(serials.get(day, 0), serial)
+    rota_doc = conn.scalar(select(_ROTA.c.data).where(_ROTA.c.id == ROTA_ID))
     return Loaded(
+        rota=None if rota_doc is None else load_rota(rota_doc.encode()),
         areas=sorted(areas, key=_area_code),
         units=sorted(units, key=_ident),
         staff=sorted(staff, key=_ident),
@@ -645,6 +663,7 @@ class _BatchRows:
     staff: list[dict[str, Any]]
     commands: list[dict[str, Any]]  # "seq" None: acknowledged at the log's tail (needs_tail)
     needs_tail: bool
+    rota: dict[str, Any] | None = None  # the rota row, when the batch changed the rota
 
 
 def _write_batch(conn: Connection, rows: _BatchRows) -> None:
@@ -671,6 +690,8 @@ def _write_batch(conn: Connection, rows: _BatchRows) -> None:
         conn.execute(_upsert(_STAFF, "id", postgres=postgres), rows.staff)
     if rows.commands:
         conn.execute(insert(_COMMANDS), rows.commands)
+    if rows.rota is not None:
+        conn.execute(_upsert(_ROTA, "id", postgres=postgres), [rows.rota])
 
 
 @functools.cache

@@ -31,6 +31,7 @@ from console.completion import complete
 from console.desk import Desk, Outcome
 from console.messages import DeskChanged, SwitchLanguage
 from console.names import Lookup, VerbError
+from console.standby_lines import standby_lines
 from console.suggestions import suggestion_lines
 from console.verbs import ReadVerb, parse
 from dispatch.commands import (
@@ -443,6 +444,10 @@ class BoardScreen(CaseSteps):
             self._roster(verb.args[0] if verb.args else None)
         elif verb.name == "suggest" and verb.args:
             self._suggest(verb.args[0])
+        elif verb.name == "rota":
+            desk = self.desk
+            lines = standby_lines(desk.model.staff.values(), desk.words)
+            self.notify("\n".join(lines), title=desk.words.tr("On standby now"), timeout=20)
 
     def _suggest(self, key: str) -> None:
         desk = self.desk

@@ -115,7 +115,7 @@ def _history(desk: Desk, case: Case, hub: HubHistory | None) -> tuple[HistoryLin
             HistoryLine(
                 e.at.astimezone(tz).strftime("%m-%d %H:%M:%S"),
                 e.actor,
-                f"{words.event(e.type)} {e.reason}".strip(),
+                words.history(e),
             )
             for e in events
         ),

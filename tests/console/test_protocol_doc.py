@@ -71,6 +71,8 @@ def _shown_type(example: dict[str, Any]) -> Any:
         return HubMessage if "categories" in example else ClientMessage
     if example.get("type") == "events_window":  # both ways: the answer holds the events
         return HubMessage if "events" in example else ClientMessage
+    if example.get("type") == "rota":  # both ways: the answer is the one with its time
+        return HubMessage if "at" in example else ClientMessage
     if example.get("type") in CLIENT_TYPES:
         return ClientMessage
     if example.get("type") in HUB_TYPES:

@@ -4,6 +4,7 @@ behind: tests/hub/test_restart.py restarts on the same file after a kill -9.)"""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -41,7 +42,8 @@ async def test_the_cli_says_so_in_one_line_and_exits_1(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'hall.db'}"
     await seed_store(db, city=False)
     async with in_process_hub(db, demo=True):
-        done = subprocess.run(
+        done = await asyncio.to_thread(
+            subprocess.run,
             [str(GRIDDESK), "hub", "--db", db, "--listen", "127.0.0.1:0"],
             capture_output=True, text=True, timeout=20 * UNIT, cwd=tmp_path,
         )  # fmt: skip
