@@ -17,18 +17,26 @@
 | approve, refuse            |     ✓     |     ✓      |          |         |          |
 | staff_status               |     ✓     |     ✓      | own unit | own unit|          |
 | shift_change               |     ✓     |     ✓      |          |         |          |
+| instruct (批办)            |     ✓     |  at desk   |          |         |          |
+| send_down, whistle         |     ✓     |     ✓      |          |         |          |
+| report_in (报到)           |     ✓     |     ✓      | summoned | summoned|          |
 
 "Own unit": a standby or unit operator acts only on cases owned by its unit (or a unit whose
 ``parent`` is its unit; a unit operator of a supporting unit in joint enforcement may add
 notes). Standby may also take an *unowned* accepted case, but only to dispatch it to its own
 unit (or escalate / note it). The hall's dispatchers hand over the shift with the commander,
 so both may send ``shift_change``.
+
+"At desk": a dispatcher instructs (批办) only from the district or leadership desk
+(:mod:`dispatch.command_chain`). "Summoned": a standby or unit operator reports in (报到) for
+its own unit when a whistle on the case summoned it, and may add notes to that case.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from dispatch import command_chain, whistle
 from dispatch.commands import OPS
 from dispatch.errors import refuse
 from dispatch.hall import Hall
@@ -60,11 +68,16 @@ ALLOWED: Mapping[Role, frozenset[str]] = {
             "merge",
             "staff_status",
             "shift_change",
+            "instruct",
+            "send_down",
+            "whistle",
+            "report_in",
         }
     ),
     Role.STANDBY: frozenset(
         {
             "intake",
+            "report_in",
             "acknowledge",
             "dispatch",
             "escalate",
@@ -76,7 +89,8 @@ ALLOWED: Mapping[Role, frozenset[str]] = {
         }
     ),
     Role.UNIT: frozenset(
-        {"intake", "acknowledge", "arrive", "report_back", "note", "staff_status"} | _REQUESTS
+        {"intake", "acknowledge", "arrive", "report_back", "note", "staff_status", "report_in"}
+        | _REQUESTS
     ),
     Role.OBSERVER: frozenset(),
 }
@@ -115,6 +129,8 @@ def check_scope(
     to offer the key at all) only the case is judged, and the unit picker offers
     :func:`own_units`.
     """
+    if op == "instruct":
+        command_chain.check_instructs(actor, hall)
     if actor.role not in SCOPED_ROLES:
         return
     own = own_units(actor, hall)
@@ -122,6 +138,15 @@ def check_scope(
         raise refuse("no_unit", operator=actor.name)
     if op == "dispatch" and target_unit is not None and target_unit not in own:
         raise refuse("dispatch_outside_unit", operator=actor.name, unit=target_unit)
+    if op in ("report_in", "note") and case.whistles:
+        # A summoned unit reports in for itself only, and may add notes to the case.
+        summoned = own & whistle.summoned(case)
+        if op == "report_in" and target_unit is not None and target_unit not in own:
+            raise refuse("report_in_other_unit", operator=actor.name, unit=target_unit)
+        if summoned:
+            return
+    if op == "report_in":
+        raise refuse("not_own_unit", case=case.id, operator=actor.name)
     if case.owner_unit in own:
         return
     if actor.role is Role.UNIT and op == "note" and own & set(case.supporting_units):
