@@ -7,12 +7,12 @@ The whistle is a record on the case (``Case.whistles``, the last one under way) 
 breaches like any other: a unit still out when it falls due is *never* on the roll call, and
 the breach escalates the case by the escalation policy, alerting the next desk with the absent
 units named (:func:`dispatch.escalation.on_breach`). A unit that reports in after that is
-*late*. The figures per unit (:func:`attendance_by_unit`) go to the assessment.
+*late*. The figures per unit (:func:`dispatch.metrics.report_in_by_unit`) go to the
+assessment.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -130,40 +130,3 @@ def report_in(case: Case, cmd: ReportIn, actor: Actor, now: datetime, hall: Hall
     )
     late = attendance(done, whistle.due, now) is Attendance.LATE
     return [(EventType.REPORTED_IN, after, {"unit": cmd.unit, "late": late})]
-
-
-# --- the assessment -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UnitAttendance:
-    """A unit's report-in record over whistles whose deadline has passed or it answered."""
-
-    summoned: int = 0
-    in_time: int = 0
-    late: int = 0
-    absent: int = 0
-
-    @property
-    def on_time_rate(self) -> float | None:
-        """按时报到率: in time / summoned (None when never summoned)."""
-        counted = self.in_time + self.late + self.absent
-        return self.in_time / counted if counted else None
-
-
-def attendance_by_unit(cases: Iterable[Case], now: datetime) -> dict[str, UnitAttendance]:
-    """Each summoned unit's roll-call figures across ``cases``, at ``now`` (a unit still
-    waiting counts as summoned but in no outcome yet)."""
-    tally: dict[str, list[int]] = {}
-    index = {Attendance.IN_TIME: 1, Attendance.LATE: 2, Attendance.ABSENT: 3}
-    for case in cases:
-        for whistle in case.whistles:
-            for line in roll_call(whistle, now):
-                row = tally.setdefault(line.unit, [0, 0, 0, 0])
-                row[0] += 1
-                if line.attendance in index:
-                    row[index[line.attendance]] += 1
-    return {
-        unit: UnitAttendance(summoned=r[0], in_time=r[1], late=r[2], absent=r[3])
-        for unit, r in sorted(tally.items())
-    }

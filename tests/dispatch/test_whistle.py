@@ -15,8 +15,9 @@ from dispatch.commands import Accept, BlowWhistle, Dispatch, Note, ReportIn
 from dispatch.errors import ErrorCode, Refusal
 from dispatch.events import EventType, apply_case_event
 from dispatch.hall import Hall
+from dispatch.metrics import report_in_by_unit
 from dispatch.models import Actor, Level, Role, Step
-from dispatch.whistle import Attendance, attendance_by_unit, roll_call
+from dispatch.whistle import Attendance, roll_call
 from dispatch.workflow import precheck
 
 
@@ -107,8 +108,8 @@ def test_roll_call_in_time_late_never_and_the_never_escalated_by_rule(flow) -> N
     flow.later(minutes=5)
     case = flow.do(case, BlowWhistle, units=("POL",), minutes=10)
     flow.later(minutes=11)
-    figures = attendance_by_unit([case], flow.now)
+    figures = report_in_by_unit([case], flow.now)
     assert figures["ENF"].on_time_rate == 1.0
     assert (figures["POL"].summoned, figures["POL"].late, figures["POL"].absent) == (2, 1, 1)
     assert figures["POL"].on_time_rate == 0.0
-    assert attendance_by_unit([], flow.now) == {}
+    assert report_in_by_unit([], flow.now) == {}

@@ -17,9 +17,10 @@ from server_fixtures import RunningHub, TestClient, events_in, running_hub, sqli
 from dispatch.command_chain import addressed_to, desk_of
 from dispatch.commands import Accept, BlowWhistle, Dispatch, Escalate, Instruct, ReportIn
 from dispatch.events import Event, EventType
+from dispatch.metrics import report_in_by_unit
 from dispatch.models import Actor, Duty, Level, Role, Step
 from dispatch.protocol import Ack, Error, Events
-from dispatch.whistle import Attendance, attendance_by_unit, roll_call
+from dispatch.whistle import Attendance, roll_call
 from hub.clock import SimClock
 from hub.demo_city import DISTRICT_HALL, LEADERSHIP, STREET_OFFICE
 
@@ -224,7 +225,7 @@ async def test_roll_call_in_time_late_and_never_escalated_by_rule(hall: Hall) ->
     assert calls == {
         "police": Attendance.IN_TIME, "market": Attendance.LATE, "sanitation": Attendance.ABSENT,
     }  # fmt: skip
-    figures = attendance_by_unit(hall.hub.engine.cases.values(), START + timedelta(hours=1))
+    figures = report_in_by_unit(hall.hub.engine.cases.values(), START + timedelta(hours=1))
     assert {u: f.on_time_rate for u, f in figures.items()} == {
         "market": 0.0, "police": 1.0, "sanitation": 0.0,
     }  # fmt: skip
