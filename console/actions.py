@@ -68,6 +68,11 @@ ACTIONS: tuple[Action, ...] = (
     _case("t", "request_return", "Ask to return", "request_return"),
     _case("T", "request_extension", "Ask for more time", "request_extension"),
     _case("n", "note", "Note", "note"),
+    # The chain of command (三级指挥) and 吹哨报到.
+    _case("I", "instruct", "Instruct (批办)", "instruct"),
+    _case("D", "send_down", "Send back down", "send_down"),
+    _case("H", "whistle", "Blow the whistle (吹哨)", "whistle"),
+    _case("Y", "report_in", "Report in (报到)", "report_in"),
     # Everyone's.
     Action("space", "mark", "Mark", case=True),
     Action("enter", "open_case", "Open case", case=True),
@@ -82,6 +87,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("5", "queue('to_check')", "To check queue"),
     Action("6", "queue('overdue')", "Overdue queue"),
     Action("7", "queue('all')", "All cases"),
+    Action("8", "queue('desk')", "Escalated queue"),
     Action("R", "roster", "Roster"),
     Action("i", "intake", "Intake", _ops("intake"), live=True),
     Action("L", "language", "中文/English"),

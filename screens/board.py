@@ -27,6 +27,7 @@ from console.actions import (
     ROLE_KEYS,
     bindings,
 )
+from console.chain_lines import roll_call_lines
 from console.completion import complete
 from console.desk import Desk, Outcome
 from console.messages import DeskChanged, SwitchLanguage
@@ -442,6 +443,17 @@ class BoardScreen(CaseSteps):
             self._roster(verb.args[0] if verb.args else None)
         elif verb.name == "suggest" and verb.args:
             self._suggest(verb.args[0])
+        elif verb.name == "rollcall" and verb.args:
+            self._roll_call(verb.args[0])
+
+    def _roll_call(self, key: str) -> None:
+        desk = self.desk
+        case = desk.model.cases.get(key)
+        if case is None:
+            return
+        lines = roll_call_lines(case, desk.words, desk.commands.hub_now(), desk.calendar.tz)
+        text = "\n".join(lines) or desk.words.tr("No whistle was blown on this case.")
+        self.notify(text, title=desk.words.tr("Roll call"), timeout=30)
 
     def _suggest(self, key: str) -> None:
         desk = self.desk
