@@ -138,15 +138,11 @@ def check_scope(
         raise refuse("no_unit", operator=actor.name)
     if op == "dispatch" and target_unit is not None and target_unit not in own:
         raise refuse("dispatch_outside_unit", operator=actor.name, unit=target_unit)
-    if op in ("report_in", "note") and case.whistles:
-        # A summoned unit reports in for itself only, and may add notes to the case.
-        summoned = own & whistle.summoned(case)
-        if op == "report_in" and target_unit is not None and target_unit not in own:
-            raise refuse("report_in_other_unit", operator=actor.name, unit=target_unit)
-        if summoned:
-            return
     if op == "report_in":
-        raise refuse("not_own_unit", case=case.id, operator=actor.name)
+        _check_report_in(actor, case, own, target_unit)
+        return
+    if op == "note" and own & whistle.summoned(case):
+        return  # a summoned unit may write in the case's history
     if case.owner_unit in own:
         return
     if actor.role is Role.UNIT and op == "note" and own & set(case.supporting_units):
@@ -159,6 +155,20 @@ def check_scope(
     ):
         return
     raise refuse("not_own_unit", case=case.id, operator=actor.name)
+
+
+def _check_report_in(
+    actor: Actor, case: Case, own: frozenset[str], target_unit: str | None
+) -> None:
+    """A summoned unit reports in for itself only; asked without a unit (is the key to be
+    offered?), only while one of its own units is still out."""
+    if target_unit is not None and target_unit not in own:
+        raise refuse("report_in_other_unit", operator=actor.name, unit=target_unit)
+    called = own & whistle.summoned(case)
+    if not called:
+        raise refuse("not_own_unit", case=case.id, operator=actor.name)
+    if target_unit is None and not called & set(whistle.waiting(case)):
+        raise refuse("already_reported_in", case=case.id, unit=min(called))
 
 
 def check_staff_scope(actor: Actor, staff: Staff, hall: Hall) -> None:
