@@ -132,6 +132,21 @@ def addressed_to(data: Mapping[str, Any], unit: str | None, level: Level | None)
     return not units or unit in units
 
 
+def check_assign(actor: Actor, units: Iterable[str], hall: Hall) -> None:
+    """Assigning across streets is for the district and leadership desks (and commanders at
+    no street desk): a dispatcher at a street desk sends cases to its own street's units and
+    to district-wide ones, never to another street's (``other_street``)."""
+    if actor.role is Role.COMMANDER or desk_level(actor, hall) is not Level.STREET:
+        return
+    own = hall.units.get(actor.unit) if actor.unit is not None else None
+    home = street_of(own.area, hall.areas) if own is not None else None
+    for unit_id in units:
+        unit = hall.units.get(unit_id)
+        street = street_of(unit.area, hall.areas) if unit is not None else None
+        if street is not None and street != home:
+            raise refuse("other_street", operator=actor.name, unit=unit_id)
+
+
 # --- 批办 and sending back down ---------------------------------------------------------------
 
 

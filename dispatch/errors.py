@@ -151,6 +151,10 @@ DETAILS: Mapping[str, Detail] = {
     "already_reported_in": Detail(
         ErrorCode.ILLEGAL_STEP, "{unit} has already reported in to case {case}"
     ),
+    "other_street": Detail(
+        ErrorCode.FORBIDDEN,
+        "{operator} at a street desk may not assign to {unit} of another street",
+    ),
     "report_in_other_unit": Detail(
         ErrorCode.FORBIDDEN, "{operator} may report in only for its own unit, not {unit}"
     ),

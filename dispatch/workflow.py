@@ -614,6 +614,7 @@ def _reject(case: Case, cmd: Reject, ctx: _Ctx) -> _Outcome:
 
 def _dispatch(case: Case, cmd: Dispatch, ctx: _Ctx) -> _Outcome:
     _unit_and_staff(cmd.unit, cmd.staff, ctx.hall)
+    command_chain.check_assign(ctx.actor, [cmd.unit], ctx.hall)
     after = _handling(case, ctx, owner_unit=cmd.unit, owner_staff=cmd.staff)
     return _one(EventType.DISPATCHED, after, unit=cmd.unit, staff=cmd.staff)
 
@@ -621,6 +622,7 @@ def _dispatch(case: Case, cmd: Dispatch, ctx: _Ctx) -> _Outcome:
 def _reassign(case: Case, cmd: Reassign, ctx: _Ctx) -> _Outcome:
     _need_reason(cmd)
     _unit_and_staff(cmd.unit, cmd.staff, ctx.hall)
+    command_chain.check_assign(ctx.actor, [cmd.unit], ctx.hall)
     if (cmd.unit, cmd.staff) == (case.owner_unit, case.owner_staff):
         raise refuse("already_with_unit", case=case.id, unit=cmd.unit)
     after = _handling(case, ctx, owner_unit=cmd.unit, owner_staff=cmd.staff, request=None)
@@ -704,6 +706,7 @@ def _joint(case: Case, cmd: Joint, ctx: _Ctx) -> _Outcome:
         ctx.hall.unit(unit)
     if cmd.lead in supporting:
         raise refuse("lead_supports", unit=cmd.lead)
+    command_chain.check_assign(ctx.actor, [cmd.lead, *supporting], ctx.hall)
     staff = case.owner_staff if cmd.lead == case.owner_unit else None
     changes: dict[str, Any] = {
         "owner_unit": cmd.lead,

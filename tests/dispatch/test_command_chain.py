@@ -17,6 +17,8 @@ from dispatch.commands import (
     Dispatch,
     Escalate,
     Instruct,
+    Joint,
+    Reassign,
     ReportBack,
     SendDown,
 )
@@ -146,7 +148,16 @@ def test_send_down_one_level_or_to_a_named_lower_level_alerting_that_desk(flow) 
     assert case.level is Level.COMMUNITY
 
 
-def test_the_district_desk_assigns_across_streets(flow) -> None:
+def test_the_district_desk_assigns_across_streets_a_street_desk_within_its_own(flow) -> None:
     case = flow.do(flow.intake(grid="G1"), Accept)
-    case = flow.do(case, Dispatch, "district_desk", unit="LOC2")
+    # The east street's desk: its own street's units and district-wide departments only.
+    refused(ErrorCode.FORBIDDEN, flow.do, case, Dispatch, "street_desk", unit="LOC2")
+    refused(ErrorCode.FORBIDDEN, flow.do, case, Joint, "street_desk", lead="ENF",
+            supporting=("LOC2",))  # fmt: skip
+    case = flow.do(case, Dispatch, "street_desk", unit="ENF")
+    assert case.owner_unit == "ENF"
+    case = flow.do(case, Reassign, "district_desk", unit="LOC2", reason="属西街道")
     assert case.owner_unit == "LOC2"
+    refused(ErrorCode.FORBIDDEN, flow.do, case, Reassign, "street_desk", unit="SH2", reason="x")
+    case = flow.do(case, Reassign, "street_desk", unit="LOC1", reason="回东街道")
+    assert case.owner_unit == "LOC1"
