@@ -167,7 +167,8 @@ def _check_report_in(
     called = own & whistle.summoned(case)
     if not called:
         raise refuse("not_own_unit", case=case.id, operator=actor.name)
-    if target_unit is None and not called & set(whistle.waiting(case)):
+    waiting = set(whistle.waiting(case))
+    if target_unit is None and waiting and not called & waiting:
         raise refuse("already_reported_in", case=case.id, unit=min(called))
 
 
