@@ -69,10 +69,10 @@ ACTIONS: tuple[Action, ...] = (
     _case("T", "request_extension", "Ask for more time", "request_extension"),
     _case("n", "note", "Note", "note"),
     # The chain of command (三级指挥) and 吹哨报到.
-    _case("I", "instruct", "Instruct (批办)", "instruct"),
+    _case("I", "instruct", "Instruct", "instruct"),
     _case("D", "send_down", "Send back down", "send_down"),
-    _case("H", "whistle", "Blow the whistle (吹哨)", "whistle"),
-    _case("Y", "report_in", "Report in (报到)", "report_in"),
+    _case("H", "whistle", "Blow the whistle", "whistle"),
+    _case("Y", "report_in", "Report in", "report_in"),
     # Everyone's.
     Action("space", "mark", "Mark", case=True),
     Action("enter", "open_case", "Open case", case=True),

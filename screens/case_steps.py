@@ -329,7 +329,7 @@ class CaseSteps(Screen[None]):
         minutes = await self._dialogues.instruction_minutes()
         if minutes is False:
             return
-        if (text := await self._dialogues.reason("Instruction (批办)")) is not None:
+        if (text := await self._dialogues.reason("Instruction")) is not None:
             self._send(Instruct, case, minutes=minutes or None, reason=text)
 
     @work(group="prompt", exit_on_error=False)
