@@ -110,11 +110,11 @@ ROLE_KEYS: Mapping[Role | None, tuple[str, ...]] = {
     ),
     Role.STANDBY: (
         "acknowledge", "arrive", "report_back", "dispatch", "escalate", "urge", "note",
-        "intake", *_EVERYONE,
+        "report_in", "intake", *_EVERYONE,
     ),
     Role.UNIT: (
         "acknowledge", "arrive", "report_back", "request_return", "request_extension", "note",
-        "intake", *_EVERYONE,
+        "report_in", "intake", *_EVERYONE,
     ),
     Role.OBSERVER: ("open_case", "filter", "quick_filter", "sort", "roster", "language", "help",
                     "quit"),

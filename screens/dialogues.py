@@ -17,7 +17,10 @@ from console.desk import Desk
 from console.labels import label
 from console.suggestions import person_line
 from dispatch import whistle
-from dispatch.models import LEVELS, Case
+from dispatch.command_chain import check_assign
+from dispatch.errors import Refusal
+from dispatch.hall import Hall
+from dispatch.models import LEVELS, Actor, Case
 from dispatch.roles import SCOPED_ROLES, own_units
 from dispatch.routing import Why, rank_staff, suggest
 from screens.confirm import ConfirmScreen
@@ -35,6 +38,14 @@ JOINT_MAX = 10
 """The most supporting units a joint command takes (dispatch.commands.Joint)."""
 WHISTLE_MAX = 20
 """The most units a whistle summons (dispatch.commands.BlowWhistle)."""
+
+
+def _may_assign(actor: Actor, unit: str, hall: Hall) -> bool:
+    try:
+        check_assign(actor, [unit], hall)
+    except Refusal:
+        return False
+    return True
 
 
 class Dialogues:
@@ -70,6 +81,10 @@ class Dialogues:
             # that report to it; offering the rest would only earn refusals.
             own = own_units(actor, desk.hall())
             units = [u for u in units if u.id in own]
+        if actor is not None:
+            # A street desk assigns within its own street (and to district-wide units).
+            hall = desk.hall()
+            units = [u for u in units if _may_assign(actor, u.id, hall)]
         suggestion = suggest(case, desk.hall())
         marked: dict[str, str] = {}
         if suggestion is not None:
