@@ -132,7 +132,7 @@ def placement_after(before: Placement | None, event: Event) -> Placement | None:
     if (
         "owner_unit" not in changes
         and "supporting_units" not in changes
-        and ("whistles" not in changes)
+        and "whistles" not in changes
     ):
         return before
     owner, supporting, called = before
