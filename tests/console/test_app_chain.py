@@ -123,3 +123,25 @@ async def test_a_summoned_police_terminal_reports_in_with_one_key(tmp_path: Path
             # Reported in: the key no longer applies (nothing left for this unit).
             await pilot.press("escape")
             assert app.screen.check_action("report_in", ()) is None
+
+
+async def test_the_commander_blows_the_whistle_with_keys(tmp_path: Path) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        (made,) = await sent_by_dispatcher(hub, hub.intake(1))
+        assert isinstance(made, Ack) and made.case is not None and made.version is not None
+        case = made.case
+        await sent_by_dispatcher(hub, Accept(id="a", case=case, version=made.version))
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await until(pilot, lambda: board_live(app))
+            await pilot.press("3")  # to dispatch: the accepted case
+            await until(pilot, lambda: app.screen.query_one(QueueList).row(case))
+            # Summon the first unit, then the next one, done; within 30 minutes; a reason.
+            await pilot.press("H", "enter", "down", "enter", "enter", "down", "enter")
+            await pilot.press(*"all hands", "enter")
+            await until(pilot, lambda: hub.engine.cases[case].whistles)
+            (whistle,) = hub.engine.cases[case].whistles
+            # By id, "district-hall" would come first: the desks summon, they are not offered.
+            assert [s.unit for s in whistle.units] == ["enforcement-1", "enforcement-2"]
+            assert (whistle.due - whistle.at).total_seconds() == 30 * 60
+            assert whistle.reason == "all hands"
