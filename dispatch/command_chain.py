@@ -133,9 +133,9 @@ def addressed_to(data: Mapping[str, Any], unit: str | None, level: Level | None)
 
 
 def check_assign(actor: Actor, units: Iterable[str], hall: Hall) -> None:
-    """Assigning across streets is for the district and leadership desks (and commanders at
-    no street desk): a dispatcher at a street desk sends cases to its own street's units and
-    to district-wide ones, never to another street's (``other_street``)."""
+    """Assigning across streets is for the district and leadership desks (and any commander):
+    a dispatcher at a street desk sends cases to its own street's units and to district-wide
+    ones, never to another street's (``other_street``)."""
     if actor.role is Role.COMMANDER or desk_level(actor, hall) is not Level.STREET:
         return
     own = hall.units.get(actor.unit) if actor.unit is not None else None
