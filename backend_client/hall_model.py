@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from dispatch.command_chain import Desk, desk_of
 from dispatch.models import Area, Case, Staff, Unit, Urgency
 from dispatch.queues import (
     QUEUES,
@@ -122,6 +123,7 @@ class HallModel:
         self._strip: list[StripEntry] = []
         self._strip_entries: dict[str, StripEntry] = {}
         self._owned: dict[str, set[str]] = {}  # staff id → open cases they own
+        self._desk: Desk | None = None  # the operator's desk: what the DESK queue holds
 
     # --- reading -------------------------------------------------------------------------
 
@@ -132,6 +134,12 @@ class HallModel:
     @property
     def quick(self) -> QuickFilter:
         return self._quick
+
+    @property
+    def desk(self) -> Desk | None:
+        """The operator's desk of the chain of command (None: at no desk), from the last
+        snapshot's units and places."""
+        return self._desk
 
     def count(self, queue: Queue) -> int:
         """Cases in ``queue`` that the quick filter admits."""
@@ -181,13 +189,17 @@ class HallModel:
         units: Iterable[Unit],
         areas: Iterable[Area],
         now: datetime,
+        *,
+        desk_unit: str | None = None,
     ) -> HallDelta:
-        """Take a whole snapshot (a first sync or a resync)."""
+        """Take a whole snapshot (a first sync or a resync); ``desk_unit``: the operator's
+        unit, whose desk (if it is one) decides the DESK queue."""
         self.cases = {c.id: c for c in cases}
         self.staff = {s.id: s for s in staff}
         self.units = {u.id: u for u in units}
         self.areas = {a.code: a for a in areas}
         self.now = now
+        self._desk = desk_of(desk_unit, self.units, self.areas)
         self._rebuild()
         return HallDelta(replaced=True, counts_changed=True, strip_changed=True)
 
@@ -365,9 +377,9 @@ class HallModel:
         if not self._quick.admits(case):
             queues = _NOWHERE
         elif overdue:
-            queues = timeless_queues(case) | _OVERDUE
+            queues = timeless_queues(case, self._desk) | _OVERDUE
         else:
-            queues = timeless_queues(case)
+            queues = timeless_queues(case, self._desk)
         before = self._placed.get(key, _NOWHERE)
         if queues is not before:
             members = self._members
@@ -419,7 +431,7 @@ class HallModel:
         return {q: [e for e in order if e[1] in members[q]] for q in QUEUES if q is not Queue.ALL}
 
     def _fill(self, now: datetime) -> None:
-        sort, admits = self._sort, self._quick.admits
+        sort, admits, desk = self._sort, self._quick.admits, self._desk
         members: dict[Queue, set[str]] = {q: set() for q in QUEUES}
         late_queue = members[Queue.OVERDUE]
         entries: dict[str, Entry] = {}
@@ -439,7 +451,7 @@ class HallModel:
                 pending_at[key] = due
                 pending.append((due, key))
             if admits(case):
-                queues = timeless_queues(case)
+                queues = timeless_queues(case, desk)
                 for queue in queues:
                     members[queue].add(key)
                 if late:

@@ -68,6 +68,11 @@ ACTIONS: tuple[Action, ...] = (
     _case("t", "request_return", "Ask to return", "request_return"),
     _case("T", "request_extension", "Ask for more time", "request_extension"),
     _case("n", "note", "Note", "note"),
+    # The chain of command (三级指挥) and 吹哨报到.
+    _case("I", "instruct", "Instruct", "instruct"),
+    _case("D", "send_down", "Send back down", "send_down"),
+    _case("W", "whistle", "Blow the whistle", "whistle"),
+    _case("Y", "report_in", "Report in", "report_in"),
     # Everyone's.
     Action("space", "mark", "Mark", case=True),
     Action("enter", "open_case", "Open case", case=True),
@@ -82,6 +87,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("5", "queue('to_check')", "To check queue"),
     Action("6", "queue('overdue')", "Overdue queue"),
     Action("7", "queue('all')", "All cases"),
+    Action("8", "queue('desk')", "Escalated queue"),
     Action("R", "roster", "Roster"),
     Action("H", "handover", "Hand-over", _ops("handover_ack"), live=True),
     Action("i", "intake", "Intake", _ops("intake"), live=True),
@@ -105,11 +111,11 @@ ROLE_KEYS: Mapping[Role | None, tuple[str, ...]] = {
     ),
     Role.STANDBY: (
         "acknowledge", "arrive", "report_back", "dispatch", "escalate", "urge", "note",
-        "intake", *_EVERYONE,
+        "report_in", "intake", *_EVERYONE,
     ),
     Role.UNIT: (
         "acknowledge", "arrive", "report_back", "request_return", "request_extension", "note",
-        "intake", *_EVERYONE,
+        "report_in", "intake", *_EVERYONE,
     ),
     Role.OBSERVER: ("open_case", "filter", "quick_filter", "sort", "roster", "language", "help",
                     "quit"),

@@ -46,8 +46,10 @@ from console.seen_events import SeenEvents
 from console.wording import Wording
 from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
+from dispatch.command_chain import addressed_to
 from dispatch.commands import Command
 from dispatch.config import Settings
+from dispatch.events import Event, EventType
 from screens.board import BoardScreen
 from screens.case import HistoryLoaded
 from screens.guard import ActionFailed
@@ -154,8 +156,9 @@ class GriddeskApp(App[int]):
 
     def on_synced(self, message: Synced) -> None:
         now = self.hub_now()
+        unit = self.client.unit if self.client is not None else None
         delta = self.desk.model.replace(
-            message.cases, message.staff, message.units, message.areas, now
+            message.cases, message.staff, message.units, message.areas, now, desk_unit=unit
         )
         # A month-eight snapshot leaves hundreds of thousands of long-lived objects (the
         # mirror's and the model's); every full collection walked them all, ~0.15 s at 20,000
@@ -171,7 +174,31 @@ class GriddeskApp(App[int]):
         self.desk.seen.add(message.events)
         if delta.urgent_new:
             self.bell()
+        self._alert(message.events)
         self._tell(DeskChanged(now, hall=delta))
+
+    def _alert(self, events: tuple[Event, ...]) -> None:
+        """An alert addressed to this operator's desk (an escalation reaching it, a case sent
+        down to it, a missed instruction or roll call) rings and stays on screen a while."""
+        desk = self.desk.model.desk
+        unit, words = self.desk.session.unit, self.desk.words
+        for event in events:
+            if event.type is not EventType.ALERT or event.case is None or desk is None:
+                continue
+            if not addressed_to(event.data, unit, desk.level):
+                continue
+            case = self.desk.model.cases.get(event.case)
+            title = f"{event.case} {case.title}" if case is not None else event.case
+            absent = ", ".join(words.unit(u) for u in event.data.get("absent") or ())
+            lines = [words.tr("Escalated to your desk ({level})").format(
+                level=words.level(desk.level)), title]  # fmt: skip
+            if event.reason:
+                lines.append(event.reason)
+            if absent:
+                lines.append(words.tr("Never reported in: {units}").format(units=absent))
+            self.bell()
+            self.notify("\n".join(lines), title=words.tr("Alert"), severity="warning",
+                        timeout=60)  # fmt: skip
 
     def on_connection_changed(self, message: ConnectionChanged) -> None:
         session, client = self.desk.session, self.client

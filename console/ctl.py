@@ -60,6 +60,7 @@ from dispatch.protocol import Ack, OnDutyNow
 from dispatch.queues import parse_queue
 from dispatch.routing import Why, rank_staff, suggest
 from dispatch.sla import light, next_deadline
+from dispatch.whistle import roll_call
 
 # --- the command line ----------------------------------------------------------------------
 
@@ -139,7 +140,7 @@ async def _one_verb(
         print(msgspec.json.encode(answer).decode() if as_json else view.rota_text(answer))
         return EXIT_OK
     if isinstance(what, ReadVerb):
-        view = _View(_lookup(client, catalog), settings, client.hub_now())
+        view = _View(_lookup(client, catalog), settings, client.hub_now(), client.unit)
         if what.name == "show" and not as_json:
             try:
                 view.history = await client.history(what.args[0])
@@ -172,14 +173,17 @@ def _say(text: str) -> None:
 class _View:
     """Plain-text and JSON renderings of the mirror, at one hub time."""
 
-    def __init__(self, lookup: Lookup, settings: Settings, now: datetime) -> None:
+    def __init__(
+        self, lookup: Lookup, settings: Settings, now: datetime, desk_unit: str | None = None
+    ) -> None:
         self.lookup = lookup
         self.now = now
-        # The same queues, order and load as the board: one model for every client.
+        # The same queues, order and load as the board: one model for every client (and the
+        # same desk: ``list desk`` is the operator's own desk queue).
         self.model = HallModel()
         self.model.replace(
             lookup.cases.values(), lookup.staff.values(), lookup.units.values(),
-            lookup.areas.values(), now,
+            lookup.areas.values(), now, desk_unit=desk_unit,
         )  # fmt: skip
         self.settings = settings
         self.tz = ZoneInfo(settings.clock.timezone)
@@ -200,6 +204,8 @@ class _View:
             value = self.lookup.cases[read.args[0]]
         elif read.name == "suggest":
             value = self.suggestion(self.lookup.cases[read.args[0]])
+        elif read.name == "rollcall":
+            value = self.roll_call(self.lookup.cases[read.args[0]])
         else:
             value = self.roster(read.args[0] if read.args else None)
         return msgspec.json.encode(value).decode()
@@ -211,7 +217,42 @@ class _View:
             return self.show_text(self.lookup.cases[read.args[0]])
         if read.name == "suggest":
             return "\n".join(self.suggest_lines(self.lookup.cases[read.args[0]]))
+        if read.name == "rollcall":
+            return self.roll_call_text(self.lookup.cases[read.args[0]])
         return self.roster_text(read.args[0] if read.args else None)
+
+    def roll_call(self, case: Case) -> dict[str, Any]:
+        """``rollcall`` as JSON: the latest whistle and each summoned unit's outcome."""
+        if not case.whistles:
+            return {"case": case.id, "whistle": None, "units": []}
+        whistle = case.whistles[-1]
+        return {
+            "case": case.id,
+            "whistle": {"by": whistle.by, "at": whistle.at, "due": whistle.due,
+                        "reason": whistle.reason},
+            "units": [
+                {"unit": line.unit, "attendance": line.attendance,
+                 "reported_at": line.reported_at, "reported_by": line.reported_by}
+                for line in roll_call(whistle, self.now)
+            ],
+        }  # fmt: skip
+
+    def roll_call_text(self, case: Case) -> str:
+        """点名: the latest whistle's deadline, then each summoned unit and how it came."""
+        if not case.whistles:
+            return f"{case.id}: no whistle was blown (未吹哨)"
+        whistle = case.whistles[-1]
+        head = (
+            f"{case.id} 吹哨 whistle by {whistle.by} at {self.time(whistle.at)}, "
+            f"报到 report in by {self.time(whistle.due)}"
+        )
+        header = ("单位 unit", "点名 roll call", "报到 reported", "经办 by")
+        rows = [
+            (self.unit(line.unit), f"{label(line.attendance, self.tr)} ({line.attendance})",
+             self.time(line.reported_at), line.reported_by or "-")
+            for line in roll_call(whistle, self.now)
+        ]  # fmt: skip
+        return head + "\n" + _table(header, rows)
 
     def hall(self) -> Hall:
         lookup = self.lookup
@@ -325,6 +366,10 @@ class _View:
             ),
             ("版本 version", str(case.version)),
         ]
+        for n, note in enumerate(case.instructions):
+            due = f" (due {self.time(note.due)})" if note.due is not None else ""
+            fields.append(("批办 instructions" if n == 0 else "",
+                           f"{self.time(note.at)} {note.by}: {note.text}{due}"))  # fmt: skip
         width = max(cell_len(k) for k, _ in fields)
         lines = [k + " " * (width - cell_len(k)) + "  " + v for k, v in fields]
         lines.append("")

@@ -29,6 +29,7 @@ from dispatch.models import (
     Urgency,
 )
 from dispatch.routing import Why
+from dispatch.whistle import Attendance
 
 STATUS: Mapping[Status, str] = {
     Status.REPORTED: "reported",
@@ -82,12 +83,21 @@ STEP: Mapping[Step, str] = {
     Step.ON_SCENE: "on scene by",
     Step.RESULT: "result by",
     Step.CHECK: "check by",
+    Step.INSTRUCTION: "instruction by",
+    Step.REPORT_IN: "report in by",
 }
 WHY: Mapping[Why, str] = {
     Why.DEPT: "responsible department",
     Why.LOCALITY: "the grid's locality",
 }
 """Why routing suggests a unit (主管部门 / 属地)."""
+ATTENDANCE: Mapping[Attendance, str] = {
+    Attendance.IN_TIME: "in time",
+    Attendance.LATE: "late",
+    Attendance.ABSENT: "never came",
+    Attendance.WAITING: "not in yet",
+}
+"""A summoned unit on the roll call (点名)."""
 REQUEST: Mapping[RequestKind, str] = {
     RequestKind.RETURN: "return",
     RequestKind.EXTENSION: "extension",
@@ -133,6 +143,10 @@ EVENT: Mapping[EventType, str] = {
     EventType.STANDBY_CALLED: "standby officer called",
     EventType.IN_SCOPE: "came into your unit's view",
     EventType.OUT_OF_SCOPE: "left your unit's view",
+    EventType.INSTRUCTED: "instruction given",
+    EventType.SENT_DOWN: "was sent back down",
+    EventType.WHISTLED: "whistle blown: units summoned",
+    EventType.REPORTED_IN: "a unit reported in",
 }
 """How the case history reads each event: what happened, in the past tense."""
 
@@ -170,6 +184,10 @@ OP: Mapping[str, str] = {
     "rota_swap": "swap standby duty",
     "rota_standby": "set a unit's standby order",
     "rota_commander": "set the duty commander",
+    "instruct": "instruct",
+    "send_down": "send back down",
+    "whistle": "blow the whistle",
+    "report_in": "report in",
 }
 """Each hub op as a verb (refusals name the op that was refused)."""
 
@@ -186,6 +204,7 @@ TABLES: tuple[Mapping[StrEnum, str], ...] = (
     STEP,
     REQUEST,
     WHY,
+    ATTENDANCE,
     EVENT,  # type: ignore[assignment]
 )
 """Every enumeration table (the i18n test checks each id has a translation)."""

@@ -43,6 +43,7 @@ from dispatch.commands import (
     Acknowledge,
     Approve,
     Arrive,
+    BlowWhistle,
     Callback,
     Check,
     Close,
@@ -51,6 +52,7 @@ from dispatch.commands import (
     Escalate,
     HandoverAck,
     HandoverNote,
+    Instruct,
     Intake,
     Joint,
     Merge,
@@ -59,6 +61,7 @@ from dispatch.commands import (
     Refuse,
     Reject,
     ReportBack,
+    ReportIn,
     RequestExtension,
     RequestPark,
     RequestReturn,
@@ -68,6 +71,7 @@ from dispatch.commands import (
     RotaCommander,
     RotaStandby,
     RotaSwap,
+    SendDown,
     ShiftChange,
     StaffStatus,
     Urge,
@@ -78,6 +82,7 @@ from dispatch.models import (
     Duty,
     Field,
     Kind,
+    Level,
     RequestKind,
     Shift,
     Source,
@@ -151,7 +156,17 @@ _REQUEST_WORDS: Mapping[str, str] = {
     "挂账": "park",
     "作废": "void",
 }
+_LOWER_LEVEL_WORDS: Mapping[str, Level] = {
+    "community": Level.COMMUNITY,
+    "street": Level.STREET,
+    "district": Level.DISTRICT,
+    "社区": Level.COMMUNITY,
+    "街道": Level.STREET,
+    "区": Level.DISTRICT,
+}
+_MINUTES_WORD = re.compile(r"\d+[mhd]?", re.IGNORECASE)
 _MAX_MINUTES = 60 * 24 * 30
+_MAX_WHISTLE_MINUTES = 60 * 24
 _UNIT_SEPARATORS = re.compile(r"[,，、]")
 _END_OF_NAMES = "--"
 
@@ -175,9 +190,9 @@ class Verb:
 class ReadVerb:
     """A verb answered from the mirror, with its arguments resolved to ids.
 
-    ``list``: (queue id, a :class:`dispatch.queues.Queue` value); ``show`` and ``suggest``:
-    (case id,); ``roster``: () or (unit id,); ``rota``: () (asked of the hub by ``ctl``; the
-    console shows who stands by from its roster)."""
+    ``list``: (queue id, a :class:`dispatch.queues.Queue` value); ``show``, ``suggest`` and
+    ``rollcall``: (case id,); ``roster``: () or (unit id,); ``rota``: () (asked of the hub by
+    ``ctl``; the console shows who stands by from its roster)."""
 
     name: str
     args: tuple[str, ...] = ()
@@ -242,6 +257,21 @@ VERBS: tuple[Verb, ...] = (
          "resume", ("case",)),
     Verb("merge", ("合并",), "merge ID INTO", "合并 merge a duplicate into an open case",
          "merge", ("case", "case")),
+    Verb("instruct", ("批办", "批示"), "instruct ID [MINUTES] TEXT…",
+         "批办 an instruction on the case, with its own deadline (90m, 2h) when given",
+         "instruct", ("case", "text")),
+    Verb("senddown", ("send_down", "下派", "退回下级"),
+         "senddown ID [community|street|district] REASON…",
+         "back down the chain: one level, or to the level named",
+         "send_down", ("case", "community|street|district", "text")),
+    Verb("whistle", ("吹哨",), "whistle ID UNIT[,UNIT…] MINUTES [REASON…]",
+         "吹哨 summon units to the case, each to report in within MINUTES (30, 2h)",
+         "whistle", ("case", "units", "minutes", "text")),
+    Verb("reportin", ("report_in", "报到"), "reportin ID UNIT",
+         "报到 a summoned unit reports in (its terminal, or the hall on its behalf)",
+         "report_in", ("case", "unit")),
+    Verb("rollcall", ("点名",), "rollcall ID",
+         "点名 the roll call of the case's whistle: in time, late, never", None, ("case",)),
     Verb("intake", ("登记",),
          "intake --category C --source S --title T [--kind K] [--grid G] [--description D] "
          "[--address A] [--reporter R] [--urgent|--general]",
@@ -531,6 +561,36 @@ class _Parser:
                 if into.id == case.id:
                     raise self._fail("a case cannot be merged into itself")
                 command = Merge(**base, into=into.id)
+            case "instruct":
+                due: int | None = None
+                word = self.peek()
+                if word is not None and _MINUTES_WORD.fullmatch(word) and len(self.words) > 1:
+                    due = parse_minutes(self.take("MINUTES"))
+                command = Instruct(**base, minutes=due, reason=self.text("the instruction"))
+            case "send_down":
+                to: Level | None = None
+                word = self.peek()
+                if word is not None and word.lower() in _LOWER_LEVEL_WORDS:
+                    to = self.choice(_LOWER_LEVEL_WORDS, "the level")
+                command = SendDown(**base, level=to, reason=self.text("a reason"))
+            case "whistle":
+                units = tuple(
+                    dict.fromkeys(
+                        resolve_unit(name, self.lookup).id
+                        for name in _UNIT_SEPARATORS.split(self.take("UNIT list"))
+                        if name
+                    )
+                )
+                if not units:
+                    raise self._fail("name at least one unit to summon")
+                minutes = parse_minutes(self.take("MINUTES"))
+                if minutes > _MAX_WHISTLE_MINUTES:
+                    raise self._fail("a report-in deadline is at most a day (1440 minutes)")
+                command = BlowWhistle(**base, units=units, minutes=minutes, reason=self.rest())
+            case "report_in":
+                unit = self.unit()
+                self.done()
+                command = ReportIn(**base, unit=unit.id)
             case _:  # pragma: no cover - every op in VERBS has a branch (a test checks)
                 raise AssertionError(op)
         return command
@@ -632,13 +692,13 @@ class _Parser:
                     queue = parse_queue(self.take("the queue"))
                 except ValueError:
                     raise self._fail(
-                        "no queue {word!r}; one of {allowed} (or 1–7)",
+                        "no queue {word!r}; one of {allowed} (or 1–8)",
                         word=self.last,
                         allowed="|".join(QUEUE_WORDS),
                     ) from None
             self.done()
             return ReadVerb("list", (queue.value,))
-        if name in ("show", "suggest"):
+        if name in ("show", "suggest", "rollcall"):
             case = self.case()
             self.done()
             return ReadVerb(name, (case.id,))

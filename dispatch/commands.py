@@ -12,7 +12,7 @@ from typing import Annotated
 
 import msgspec
 
-from dispatch.models import Duty, Field, Kind, Point, Shift, Source, Urgency
+from dispatch.models import Duty, Field, Kind, Level, Point, Shift, Source, Urgency
 
 ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 """A one-line value (ids, names, titles, addresses): no control character at all."""
@@ -152,6 +152,35 @@ class Joint(CaseCommand, frozen=True, kw_only=True, tag="joint"):
 
 class Note(CaseCommand, frozen=True, kw_only=True, tag="note"):
     """A free note in the case history (the reason field carries the text)."""
+
+
+# --- the chain of command (dispatch/command_chain.py) and 吹哨报到 (dispatch/whistle.py) -----
+
+
+class Instruct(CaseCommand, frozen=True, kw_only=True, tag="instruct"):
+    """批办: an instruction on the case (the reason field carries its text), with its own
+    deadline in wall minutes when given."""
+
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=60 * 24 * 30)] | None = None
+
+
+class SendDown(CaseCommand, frozen=True, kw_only=True, tag="send_down"):
+    """Send the case back down to a lower level (reason required); default: one level."""
+
+    level: Level | None = None
+
+
+class BlowWhistle(CaseCommand, frozen=True, kw_only=True, tag="whistle"):
+    """吹哨: summon units to the case, each to report in within ``minutes``."""
+
+    units: Annotated[tuple[Id, ...], msgspec.Meta(min_length=1, max_length=20)]
+    minutes: Annotated[int, msgspec.Meta(ge=1, le=60 * 24)]
+
+
+class ReportIn(CaseCommand, frozen=True, kw_only=True, tag="report_in"):
+    """报到: a summoned unit reports in (its own terminal, or the hall on its behalf)."""
+
+    unit: Id
 
 
 # --- requests by the unit, decisions by the hall -------------------------------------------
@@ -300,6 +329,10 @@ AnyCommand = (
     | Refuse
     | Resume
     | Merge
+    | Instruct
+    | SendDown
+    | BlowWhistle
+    | ReportIn
     | StaffStatus
     | ShiftChange
     | HandoverNote
@@ -312,7 +345,8 @@ AnyCommand = (
 CASE_COMMANDS: tuple[type[CaseCommand], ...] = (
     Verify, Accept, Reject, Dispatch, Reassign, Acknowledge, Arrive, ReportBack, Check,
     Rework, Close, Callback, Escalate, Urge, Joint, Note, RequestReturn, RequestExtension,
-    RequestPark, RequestVoid, Approve, Refuse, Resume, Merge,
+    RequestPark, RequestVoid, Approve, Refuse, Resume, Merge, Instruct, SendDown, BlowWhistle,
+    ReportIn,
 )  # fmt: skip
 
 ALL_COMMANDS: tuple[type[Command], ...] = (

@@ -156,6 +156,30 @@ DETAILS: Mapping[str, Detail] = {
     "off_rota": Detail(
         ErrorCode.FORBIDDEN, "{operator} stands by after hours only: no {op} in the day shift"
     ),
+    # --- the chain of command and 吹哨报到 (dispatch/command_chain.py, dispatch/whistle.py) ---
+    "not_instructing_desk": Detail(
+        ErrorCode.FORBIDDEN, "{operator} is not at the district or leadership desk"
+    ),
+    "instruction_text": Detail(ErrorCode.REASON_REQUIRED, "an {op} needs its text"),
+    "bottom_level": Detail(ErrorCode.ILLEGAL_STEP, "case {case} is not escalated"),
+    "not_lower_level": Detail(
+        ErrorCode.INVALID, "case {case} is at {level}: it can only be sent further down"
+    ),
+    "whistle_under_way": Detail(
+        ErrorCode.ILLEGAL_STEP, "case {case} has a whistle under way: wait for its roll call"
+    ),
+    "no_whistle": Detail(ErrorCode.ILLEGAL_STEP, "case {case} has no unit waiting to report in"),
+    "not_summoned": Detail(ErrorCode.INVALID, "{unit} was not summoned to case {case}"),
+    "already_reported_in": Detail(
+        ErrorCode.ILLEGAL_STEP, "{unit} has already reported in to case {case}"
+    ),
+    "other_street": Detail(
+        ErrorCode.FORBIDDEN,
+        "{operator} at a street desk may not assign to {unit} of another street",
+    ),
+    "report_in_other_unit": Detail(
+        ErrorCode.FORBIDDEN, "{operator} may report in only for its own unit, not {unit}"
+    ),
     # --- calls that break the workflow's contract (never sent by the hub's own engine) ---
     "intake_needs_id": Detail(ErrorCode.INVALID, "intake needs a new case id"),
     "not_a_case_command": Detail(ErrorCode.INVALID, "{op} is not a case command"),

@@ -49,6 +49,10 @@ class EventType(StrEnum):
     DUPLICATE_MERGED = "duplicate_merged"  # on the case that absorbed a duplicate
     DEADLINE_BREACHED = "deadline_breached"
     ALERT = "alert"
+    INSTRUCTED = "instructed"  # 批办
+    SENT_DOWN = "sent_down"  # back down the chain of command
+    WHISTLED = "whistled"  # 吹哨: units summoned
+    REPORTED_IN = "reported_in"  # 报到 by one summoned unit
     STAFF_CHANGED = "staff_changed"
     SHIFT_CHANGED = "shift_changed"
     HANDOVER_NOTED = "handover_noted"  # the outgoing commander's note (``reason``: its text)

@@ -11,7 +11,9 @@ The standard definitions (docs/FIGURES.md gives each formula with its source):
 - 主动发现率 found-first share = patrol- and video-found / all reported;
 - 回访满意率 satisfaction = callbacks satisfied / callbacks made;
 - a grid worker's 事件有效率 validity = their reports accepted (立案) / their reports
-  (:func:`by_finder`, from the case's ``found_by``).
+  (:func:`by_finder`, from the case's ``found_by``);
+- a unit's 按时报到率 report-in on-time rate = summonses it answered in time / summonses whose
+  roll call is settled (in time, late or never) (:func:`report_in_by_unit`, 吹哨报到).
 
 Each rate is None when its denominator is zero: "no cases" is not "0 %".
 """
@@ -25,6 +27,7 @@ from datetime import datetime, timedelta
 
 from dispatch.models import PROACTIVE_SOURCES, SATISFIED, Case, Status
 from dispatch.sla import is_overdue
+from dispatch.whistle import Attendance, roll_call
 
 
 @dataclass(frozen=True)
@@ -209,3 +212,40 @@ def by_period(
         if start <= case.reported_at < end:
             tallies[(case.reported_at - start) // step].add(case, now)
     return {(start + i * step).isoformat(): t.figures() for i, t in enumerate(tallies)}
+
+
+# --- 吹哨报到: who reports in on time ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnitAttendance:
+    """A unit's report-in record over whistles whose deadline has passed or it answered."""
+
+    summoned: int = 0
+    in_time: int = 0
+    late: int = 0
+    absent: int = 0
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """按时报到率: in time / summoned (None when never summoned)."""
+        counted = self.in_time + self.late + self.absent
+        return self.in_time / counted if counted else None
+
+
+def report_in_by_unit(cases: Iterable[Case], now: datetime) -> dict[str, UnitAttendance]:
+    """Each summoned unit's roll-call figures across ``cases``, at ``now`` (a unit still
+    waiting counts as summoned but in no outcome yet)."""
+    tally: dict[str, list[int]] = {}
+    index = {Attendance.IN_TIME: 1, Attendance.LATE: 2, Attendance.ABSENT: 3}
+    for case in cases:
+        for whistle in case.whistles:
+            for line in roll_call(whistle, now):
+                row = tally.setdefault(line.unit, [0, 0, 0, 0])
+                row[0] += 1
+                if line.attendance in index:
+                    row[index[line.attendance]] += 1
+    return {
+        unit: UnitAttendance(summoned=r[0], in_time=r[1], late=r[2], absent=r[3])
+        for unit, r in sorted(tally.items())
+    }

@@ -132,6 +132,10 @@ class Step(StrEnum):
     ON_SCENE = "on_scene"  # dispatched → on scene (urgent: 15 min)
     RESULT = "result"  # dispatched → reported back (urgent: first result 60 min)
     CHECK = "check"  # reported back → checked
+    # Chain of command (dispatch/command_chain.py, dispatch/whistle.py): not workflow steps but
+    # clocks the SLA ticker breaches like any other.
+    INSTRUCTION = "instruction"  # a leadership instruction's (批办) deadline, met by report-back
+    REPORT_IN = "report_in"  # 吹哨报到: the summoned units' report-in deadline
 
 
 class Basis(StrEnum):
@@ -179,6 +183,9 @@ class Unit(msgspec.Struct, frozen=True, kw_only=True):
     dept: str | None = None  # department type key (catalog ``dept``): "enforcement", "sanitation" …
     area: str | None = None  # the area a locality answers for
     parent: str | None = None  # the unit this one reports to (escalation, standby scope)
+    # A hall's own unit is a desk of the chain of command (三级指挥): its operators' desk level
+    # (街道城运中心 street, 区城运中心 district, 区领导 leadership). None: a handling unit.
+    desk: Level | None = None
 
 
 class Staff(msgspec.Struct, frozen=True, kw_only=True):
@@ -224,6 +231,34 @@ class RequestKind(StrEnum):
     VOID = "void"  # 作废
 
 
+class Instruction(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """批办: an instruction recorded on the case, shown to everyone handling it."""
+
+    by: str  # operator name
+    desk: Level | None  # the instructing operator's desk (None: a commander with no desk)
+    at: datetime
+    text: str
+    due: datetime | None = None  # its own deadline (Step.INSTRUCTION), when given
+
+
+class Summons(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One unit summoned by a whistle, and when (and by whom) it reported in."""
+
+    unit: str
+    reported_at: datetime | None = None
+    reported_by: str | None = None
+
+
+class Whistle(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """吹哨: the units summoned to a case and their report-in deadline (报到)."""
+
+    by: str
+    at: datetime
+    due: datetime
+    units: tuple[Summons, ...]
+    reason: str = ""
+
+
 SATISFIED = "satisfied"
 UNSATISFIED = "unsatisfied"
 """A callback's answers (``Case.callback``)."""
@@ -267,6 +302,8 @@ class Case(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     dispatched_at: datetime | None = None
     closed_at: datetime | None = None
     on_time: bool | None = None  # set at close: was every deadline met
+    instructions: tuple[Instruction, ...] = ()  # 批办, oldest first
+    whistles: tuple[Whistle, ...] = ()  # 吹哨报到, oldest first; the last may be under way
     callback: str | None = None  # satisfied / unsatisfied, after close
     # After hours (dispatch/standby.py): while the case waits to be signed for, when the
     # standby officer called last must have signed, and how many of the unit's standby order

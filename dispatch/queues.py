@@ -18,12 +18,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TypeVar
 
+from dispatch.command_chain import Desk
 from dispatch.models import TERMINAL_STATUSES, Case, Level, Source, Status, Urgency
 from dispatch.sla import is_overdue, shown_deadline
 
 
 class Queue(StrEnum):
-    """The board's tabs, in tab order (keys 1–7)."""
+    """The board's tabs, in tab order (keys 1–8)."""
 
     URGENT = "urgent"  # 紧急: open urgent cases
     TO_ACCEPT = "to_accept"  # 待受理: reported or verified, waiting for 立案
@@ -32,6 +33,7 @@ class Queue(StrEnum):
     TO_CHECK = "to_check"  # 待核查: reported back, waiting for the on-site check and close
     OVERDUE = "overdue"  # 超时: past a deadline (dispatch.sla.is_overdue)
     ALL = "all"  # 全部: every case the client holds
+    DESK = "desk"  # 升级件: escalated to my desk (dispatch/command_chain.py); any desk's if none
 
 
 QUEUES: tuple[Queue, ...] = tuple(Queue)
@@ -44,6 +46,7 @@ QUEUE_TITLES: Mapping[Queue, str] = {
     Queue.TO_CHECK: "To check",
     Queue.OVERDUE: "Overdue",
     Queue.ALL: "All",
+    Queue.DESK: "Escalated",
 }
 """Each queue's title (the English gettext msgid; clients translate it)."""
 
@@ -68,11 +71,15 @@ QUEUE_ALIASES: Mapping[str, Queue] = {
     "超时": Queue.OVERDUE,
     "超期": Queue.OVERDUE,
     "全部": Queue.ALL,
+    "escalated": Queue.DESK,
+    "升级件": Queue.DESK,
+    "本级": Queue.DESK,
+    "批办": Queue.DESK,
 }
 """Every word that names a queue (lower case): ids, tab numbers, short and Chinese names."""
 
 QUEUE_WORDS: tuple[str, ...] = (
-    "urgent", "accept", "dispatch", "progress", "check", "overdue", "all",
+    "urgent", "accept", "dispatch", "progress", "check", "overdue", "all", "desk",
 )  # fmt: skip
 """The short English words shown in usage and completion, in tab order."""
 
@@ -81,7 +88,7 @@ def parse_queue(word: str) -> Queue:
     """The queue ``word`` names; ``ValueError`` (listing the words) when it names none."""
     queue = QUEUE_ALIASES.get(word.strip().lower())
     if queue is None:
-        raise ValueError(f"no queue {word!r}; one of {'|'.join(QUEUE_WORDS)} (or 1–7)")
+        raise ValueError(f"no queue {word!r}; one of {'|'.join(QUEUE_WORDS)} (or 1–{len(QUEUES)})")
     return queue
 
 
@@ -91,6 +98,14 @@ _BY_STATUS: Mapping[Queue, frozenset[Status]] = {
     Queue.IN_PROGRESS: frozenset({Status.DISPATCHED, Status.ACKNOWLEDGED, Status.ON_SCENE}),
     Queue.TO_CHECK: frozenset({Status.REPORTED_BACK, Status.CHECKED}),
 }
+
+
+def at_desk(case: Case, desk: Desk | None) -> bool:
+    """Whether ``case`` is in the DESK queue of an operator at ``desk``: the cases escalated
+    to it (:meth:`Desk.holds`); for an operator at no desk, every open escalated case."""
+    if desk is None:
+        return case.is_open and case.level is not Level.COMMUNITY
+    return desk.holds(case)
 
 
 def _timeless(status: Status, urgency: Urgency) -> frozenset[Queue]:
@@ -106,20 +121,23 @@ def _timeless(status: Status, urgency: Urgency) -> frozenset[Queue]:
 _TIMELESS: Mapping[tuple[Status, Urgency], frozenset[Queue]] = {
     (status, urgency): _timeless(status, urgency) for status in Status for urgency in Urgency
 }
-"""Every (status, urgency)'s queues, worked out once: a hall model places every case of every
-batch, and this lookup is most of what placing costs."""
+"""Every (status, urgency)'s queues but the desk's, worked out once: a hall model places every
+case of every batch, and this lookup is most of what placing costs."""
+_AT_DESK = frozenset({Queue.DESK})
 
 
-def timeless_queues(case: Case) -> frozenset[Queue]:
-    """The queues ``case`` is in whatever the time (every queue but OVERDUE)."""
-    return _TIMELESS[case.status, case.urgency]
+def timeless_queues(case: Case, desk: Desk | None = None) -> frozenset[Queue]:
+    """The queues ``case`` is in whatever the time (every queue but OVERDUE), for an operator
+    at ``desk``."""
+    queues = _TIMELESS[case.status, case.urgency]
+    return queues | _AT_DESK if at_desk(case, desk) else queues
 
 
-def in_queue(case: Case, queue: Queue, now: datetime) -> bool:
-    """Whether ``case`` is in ``queue`` at hub time ``now``."""
+def in_queue(case: Case, queue: Queue, now: datetime, desk: Desk | None = None) -> bool:
+    """Whether ``case`` is in ``queue`` at hub time ``now`` (for an operator at ``desk``)."""
     if queue is Queue.OVERDUE:
         return is_overdue(case, now)
-    return queue in timeless_queues(case)
+    return queue in timeless_queues(case, desk)
 
 
 class Sort(StrEnum):

@@ -20,6 +20,9 @@
 | handover_note, handover_ack|     ✓     |     ✓      |          |         |          |
 | (read) events_window       |     ✓     |     ✓      |          |         |          |
 | rota_swap/standby/commander|     ✓     |            |          |         |          |
+| instruct (批办)            |     ✓     |  at desk   |          |         |          |
+| send_down, whistle         |     ✓     |     ✓      |          |         |          |
+| report_in (报到)           |     ✓     |     ✓      | summoned | summoned|          |
 
 "Own unit": a standby or unit operator acts only on cases owned by its unit (or a unit whose
 ``parent`` is its unit; a unit operator of a supporting unit in joint enforcement may add
@@ -31,12 +34,17 @@ so both may send ``shift_change``, write the hand-over note and acknowledge the 
 (``dispatch/rota.py``) is the commander's alone. Where the hall has a rota, a standby operator
 is refused every command in a working day's day shift (``rota.require_on_duty``,
 ``off_rota``): standby is after hours.
+
+"At desk": a dispatcher instructs (批办) only from the district or leadership desk
+(:mod:`dispatch.command_chain`). "Summoned": a standby or unit operator reports in (报到) for
+its own unit when a whistle on the case summoned it, and may add notes to that case.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from dispatch import command_chain, whistle
 from dispatch.commands import OPS
 from dispatch.errors import refuse
 from dispatch.hall import Hall
@@ -70,11 +78,16 @@ ALLOWED: Mapping[Role, frozenset[str]] = {
             "shift_change",
             "handover_note",
             "handover_ack",
+            "instruct",
+            "send_down",
+            "whistle",
+            "report_in",
         }
     ),
     Role.STANDBY: frozenset(
         {
             "intake",
+            "report_in",
             "acknowledge",
             "dispatch",
             "escalate",
@@ -86,7 +99,8 @@ ALLOWED: Mapping[Role, frozenset[str]] = {
         }
     ),
     Role.UNIT: frozenset(
-        {"intake", "acknowledge", "arrive", "report_back", "note", "staff_status"} | _REQUESTS
+        {"intake", "acknowledge", "arrive", "report_back", "note", "staff_status", "report_in"}
+        | _REQUESTS
     ),
     Role.OBSERVER: frozenset(),
 }
@@ -129,6 +143,8 @@ def check_scope(
     to offer the key at all) only the case is judged, and the unit picker offers
     :func:`own_units`.
     """
+    if op == "instruct":
+        command_chain.check_instructs(actor, hall)
     if actor.role not in SCOPED_ROLES:
         return
     own = own_units(actor, hall)
@@ -136,6 +152,11 @@ def check_scope(
         raise refuse("no_unit", operator=actor.name)
     if op == "dispatch" and target_unit is not None and target_unit not in own:
         raise refuse("dispatch_outside_unit", operator=actor.name, unit=target_unit)
+    if op == "report_in":
+        _check_report_in(actor, case, own, target_unit)
+        return
+    if op == "note" and own & whistle.summoned(case):
+        return  # a summoned unit may write in the case's history
     if case.owner_unit in own:
         return
     if actor.role is Role.UNIT and op == "note" and own & set(case.supporting_units):
@@ -148,6 +169,21 @@ def check_scope(
     ):
         return
     raise refuse("not_own_unit", case=case.id, operator=actor.name)
+
+
+def _check_report_in(
+    actor: Actor, case: Case, own: frozenset[str], target_unit: str | None
+) -> None:
+    """A summoned unit reports in for itself only; asked without a unit (is the key to be
+    offered?), only while one of its own units is still out."""
+    if target_unit is not None and target_unit not in own:
+        raise refuse("report_in_other_unit", operator=actor.name, unit=target_unit)
+    called = own & whistle.summoned(case)
+    if not called:
+        raise refuse("not_own_unit", case=case.id, operator=actor.name)
+    waiting = set(whistle.waiting(case))
+    if target_unit is None and waiting and not called & waiting:
+        raise refuse("already_reported_in", case=case.id, unit=min(called))
 
 
 def check_staff_scope(actor: Actor, staff: Staff, hall: Hall) -> None:

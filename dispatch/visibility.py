@@ -1,7 +1,8 @@
 """Who sees what: the per-role view of the hall the hub sends (docs/PROTOCOL.md §5.1).
 
 - commander, dispatcher: everything, as it is;
-- standby, unit: the cases their own unit owns or supports (joint enforcement); the
+- standby, unit: the cases their own unit owns or supports (joint enforcement) or a whistle
+  summoned it to (吹哨报到); the
   reporter's contact only on the cases it owns; every person, the phone only of its own unit;
   ``history`` of the cases it sees now, else ``forbidden``;
 - observer (wallboards): every case and person without personal data — no reporter (nor the
@@ -31,6 +32,7 @@ from dispatch.events import Event, EventType, case_fields
 from dispatch.hall import Hall
 from dispatch.models import Actor, Case, Role, Staff
 from dispatch.roles import own_units
+from dispatch.whistle import summoned
 
 
 class ViewKind(StrEnum):
@@ -82,12 +84,18 @@ class Level(IntEnum):
     WHOLE = 4  # commander, dispatcher
 
 
-Placement = tuple[str | None, frozenset[str]]
-"""A case's owner unit and its supporting units: all that decides a unit's :class:`Level`."""
+Placement = tuple[str | None, frozenset[str], frozenset[str]]
+"""A case's owner unit, its supporting units and the units a whistle summoned (吹哨报到): all
+that decides a unit's :class:`Level`."""
 
 
 def placement(case: Case) -> Placement:
-    return case.owner_unit, frozenset(case.supporting_units)
+    return case.owner_unit, frozenset(case.supporting_units), summoned(case)
+
+
+def _summoned(whistles: Any) -> frozenset[str]:
+    """The summoned units of ``whistles`` as an event's ``changes`` carry them (JSON)."""
+    return frozenset(s["unit"] for w in whistles or () for s in w["units"])
 
 
 def level(scope: Scope, where: Placement | None) -> Level:
@@ -98,10 +106,11 @@ def level(scope: Scope, where: Placement | None) -> Level:
         return Level.REDACTED
     if where is None:
         return Level.NONE
-    owner, supporting = where
+    owner, supporting, called = where
     if owner is not None and owner in scope.units:
         return Level.OWNS
-    if not supporting.isdisjoint(scope.units):
+    # A summoned unit sees the case as a supporting one does: without the reporter's contact.
+    if not supporting.isdisjoint(scope.units) or not called.isdisjoint(scope.units):
         return Level.SUPPORTS
     return Level.NONE
 
@@ -114,15 +123,26 @@ def placement_after(before: Placement | None, event: Event) -> Placement | None:
     if event.type is EventType.CASE_CREATED or before is None:
         if "id" not in changes:  # not a whole case: nothing known (the mirror would diverge)
             return before
-        return changes.get("owner_unit"), frozenset(changes.get("supporting_units") or ())
-    if "owner_unit" not in changes and "supporting_units" not in changes:
+        return (
+            changes.get("owner_unit"),
+            frozenset(changes.get("supporting_units") or ()),
+            _summoned(changes.get("whistles")),
+        )
+    # Three lookups, not a set made of the keys: this runs for every event of every batch.
+    if (
+        "owner_unit" not in changes
+        and "supporting_units" not in changes
+        and "whistles" not in changes
+    ):
         return before
-    owner, supporting = before
+    owner, supporting, called = before
     if "owner_unit" in changes:
         owner = changes["owner_unit"]
     if "supporting_units" in changes:
         supporting = frozenset(changes["supporting_units"] or ())
-    return owner, supporting
+    if "whistles" in changes:
+        called = _summoned(changes["whistles"])
+    return owner, supporting, called
 
 
 def final_placement(events: Iterable[Event]) -> Placement | None:

@@ -21,12 +21,13 @@ from typing import Any
 
 import msgspec
 
-from dispatch import escalation, sla
+from dispatch import command_chain, escalation, sla, whistle
 from dispatch.commands import (
     Accept,
     Acknowledge,
     Approve,
     Arrive,
+    BlowWhistle,
     Callback,
     CaseCommand,
     Check,
@@ -34,6 +35,7 @@ from dispatch.commands import (
     Command,
     Dispatch,
     Escalate,
+    Instruct,
     Intake,
     Joint,
     Merge,
@@ -42,12 +44,14 @@ from dispatch.commands import (
     Refuse,
     Reject,
     ReportBack,
+    ReportIn,
     RequestExtension,
     RequestPark,
     RequestReturn,
     RequestVoid,
     Resume,
     Rework,
+    SendDown,
     ShiftChange,
     StaffStatus,
     Urge,
@@ -109,6 +113,11 @@ TRANSITIONS: Mapping[str, frozenset[Status]] = {
     "refuse": _IN_HAND,
     "resume": frozenset({S.PARKED}),
     "merge": _OPEN,
+    # The chain of command and 吹哨报到: on any open case the hall has taken on.
+    "instruct": _OPEN,
+    "send_down": _OPEN,
+    "whistle": _OPEN - {S.REPORTED, S.VERIFIED},
+    "report_in": _OPEN,
 }
 """op → the statuses it may start from (anything else is ``illegal_step``)."""
 
@@ -165,7 +174,8 @@ def decide(
         raise refuse("unknown_case", case=command.case)
     if command.case != case.id:
         raise refuse("wrong_target", target=command.case, given=case.id)
-    check_scope(actor, case, op, hall, command.unit if isinstance(command, Dispatch) else None)
+    target = command.unit if isinstance(command, Dispatch | ReportIn) else None
+    check_scope(actor, case, op, hall, target)
     if command.version != case.version:
         raise refuse(
             "version_conflict",
@@ -563,6 +573,9 @@ CONDITIONS: Mapping[str, Callable[[Case, datetime, Hall], object]] = {
     "request_void": _no_request_pending,
     "approve": _some_request_pending,
     "refuse": _some_request_pending,
+    "send_down": command_chain.check_can_send_down,
+    "whistle": whistle.check_can_whistle,
+    "report_in": whistle.check_can_report_in,
 }
 """op → its own conditions on the case beyond the status (each raises its Refusal), checked
 after :data:`TRANSITIONS` and before any of the command's arguments."""
@@ -601,6 +614,7 @@ def _reject(case: Case, cmd: Reject, ctx: _Ctx) -> _Outcome:
 
 def _dispatch(case: Case, cmd: Dispatch, ctx: _Ctx) -> _Outcome:
     _unit_and_staff(cmd.unit, cmd.staff, ctx.hall)
+    command_chain.check_assign(ctx.actor, [cmd.unit], ctx.hall)
     after = _handling(case, ctx, owner_unit=cmd.unit, owner_staff=cmd.staff)
     return _one(EventType.DISPATCHED, after, unit=cmd.unit, staff=cmd.staff)
 
@@ -608,6 +622,7 @@ def _dispatch(case: Case, cmd: Dispatch, ctx: _Ctx) -> _Outcome:
 def _reassign(case: Case, cmd: Reassign, ctx: _Ctx) -> _Outcome:
     _need_reason(cmd)
     _unit_and_staff(cmd.unit, cmd.staff, ctx.hall)
+    command_chain.check_assign(ctx.actor, [cmd.unit], ctx.hall)
     if (cmd.unit, cmd.staff) == (case.owner_unit, case.owner_staff):
         raise refuse("already_with_unit", case=case.id, unit=cmd.unit)
     after = _handling(case, ctx, owner_unit=cmd.unit, owner_staff=cmd.staff, request=None)
@@ -632,11 +647,12 @@ def _arrive(case: Case, cmd: Arrive, ctx: _Ctx) -> _Outcome:
 
 def _report_back(case: Case, cmd: ReportBack, ctx: _Ctx) -> _Outcome:
     _need_reason(cmd, "result_required")
+    # The result meets a leadership instruction's deadline too (批办 asks for the result).
     after = _replace(
         case,
         status=S.REPORTED_BACK,
         request=None,
-        deadlines=_without(case.deadlines, *_HANDLING),
+        deadlines=_without(case.deadlines, *_HANDLING, Step.INSTRUCTION),
     )
     return _one(EventType.REPORTED_BACK, _clock(after, [Step.CHECK], ctx.now, ctx.hall))
 
@@ -669,12 +685,12 @@ def _escalate(case: Case, cmd: Escalate, ctx: _Ctx) -> _Outcome:
     _need_reason(cmd)
     level = _next_level(case, ctx.now, ctx.hall)
     after = _replace(case, level=level)
-    # The level escalated to hears of it at once, as on a missed deadline.
-    alert_to = escalation.raise_level(level, ctx.hall.settings.escalation.top) or level
+    # The desk escalated to hears of it at once, as on a missed deadline.
+    alert = command_chain.alert_data(after, level, ctx.hall)
     return _Outcome(
         [
             _Step(EventType.ESCALATED, after, {"manual": True}),
-            _Step(EventType.ALERT, after, {"level": str(alert_to), "manual": True}),
+            _Step(EventType.ALERT, after, {**alert, "manual": True}),
         ]
     )
 
@@ -690,6 +706,7 @@ def _joint(case: Case, cmd: Joint, ctx: _Ctx) -> _Outcome:
         ctx.hall.unit(unit)
     if cmd.lead in supporting:
         raise refuse("lead_supports", unit=cmd.lead)
+    command_chain.check_assign(ctx.actor, [cmd.lead, *supporting], ctx.hall)
     staff = case.owner_staff if cmd.lead == case.owner_unit else None
     changes: dict[str, Any] = {
         "owner_unit": cmd.lead,
@@ -841,6 +858,21 @@ def _merge(case: Case, cmd: Merge, ctx: _Ctx) -> _Outcome:
     return _Outcome([_Step(EventType.MERGED, after, {"into": target.id})], [absorbed])
 
 
+def _chain(
+    rule: Callable[
+        [Case, Any, Actor, datetime, Hall], list[tuple[EventType, Case, dict[str, Any]]]
+    ],
+) -> Callable[[Case, Any, _Ctx], _Outcome]:
+    """A handler from a chain-of-command rule (dispatch/command_chain.py, dispatch/whistle.py),
+    which keeps its logic in its own module."""
+
+    def handle(case: Case, cmd: Any, ctx: _Ctx) -> _Outcome:
+        changes = rule(case, cmd, ctx.actor, ctx.now, ctx.hall)
+        return _Outcome([_Step(type_, after, data) for type_, after, data in changes])
+
+    return handle
+
+
 _HANDLERS: Mapping[type[CaseCommand], Callable[[Case, Any, _Ctx], _Outcome]] = {
     Verify: _verify,
     Accept: _accept,
@@ -866,4 +898,8 @@ _HANDLERS: Mapping[type[CaseCommand], Callable[[Case, Any, _Ctx], _Outcome]] = {
     Refuse: _refuse,
     Resume: _resume,
     Merge: _merge,
+    Instruct: _chain(command_chain.instruct),
+    SendDown: _chain(command_chain.send_down),
+    BlowWhistle: _chain(whistle.blow),
+    ReportIn: _chain(whistle.report_in),
 }

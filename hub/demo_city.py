@@ -2,7 +2,9 @@
 
 东川区 → 青石街道 → 5 responsibility grids (责任网格, one residents' committee each) → 34 cells
 (单元网格), around (121.50 E, 31.20 N). The street office and the five 居委 are the
-localities; thirteen departments carry the catalog's department keys. About 120 staff with
+localities; thirteen departments carry the catalog's department keys. The desks of the chain
+of command: the street office (青石街道城运中心), the district hall (东川区城运中心) and district
+leadership (东川区领导). About 120 staff with
 invented names. Deterministic: a fixed seed and no clock, so every demo starts the same.
 """
 
@@ -13,7 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 
-from dispatch.models import Area, AreaKind, Duty, Field, Point, Shift, Staff, Unit, UnitKind
+from dispatch.models import (
+    Area,
+    AreaKind,
+    Duty,
+    Field,
+    Level,
+    Point,
+    Shift,
+    Staff,
+    Unit,
+    UnitKind,
+)
 from dispatch.rota import Rota, load_rota
 
 SEED = 20240315
@@ -21,6 +34,11 @@ SEED = 20240315
 DISTRICT = "310115"
 STREET = "310115001"
 STREET_OFFICE = "street"
+DISTRICT_HALL = "district-hall"
+LEADERSHIP = "leadership"
+DESKS = (STREET_OFFICE, DISTRICT_HALL, LEADERSHIP)
+"""The desks of the chain of command (三级指挥): the street hall, the district hall, district
+leadership. Their people are on no grid."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,9 @@ _ROSTER: dict[str, tuple[tuple[str, int], ...]] = {
     "power": (("抢修工", 4),),
     "gas": (("抢修工", 4),),
     "telecom": (("线路维护员", 4),),
+    # Last, so the people above keep their seeded names, phones and posts.
+    DISTRICT_HALL: (("值班长", 1), ("值班员", 2)),
+    LEADERSHIP: (("区领导", 2),),
 }
 
 _SURNAMES = (
@@ -203,8 +224,11 @@ def _near(rng: random.Random, centre: Point) -> Point:
     )
 
 
+_CENTRE = Point(lon=121.5005, lat=31.1985)
+
+
 def _areas(rng: random.Random) -> list[Area]:
-    street_centre = Point(lon=121.5005, lat=31.1985)
+    street_centre = _CENTRE
     areas = [
         Area(code=DISTRICT, name="东川区", kind=AreaKind.DISTRICT, centre=street_centre),
         Area(
@@ -248,7 +272,22 @@ def _units() -> list[Unit]:
             kind=UnitKind.LOCALITY,
             dept="locality",
             area=STREET,
-        )
+            desk=Level.STREET,
+        ),
+        Unit(
+            id=DISTRICT_HALL,
+            name="东川区城运中心",
+            kind=UnitKind.LOCALITY,
+            area=DISTRICT,
+            desk=Level.DISTRICT,
+        ),
+        Unit(
+            id=LEADERSHIP,
+            name="东川区领导",
+            kind=UnitKind.LOCALITY,
+            area=DISTRICT,
+            desk=Level.LEADERSHIP,
+        ),
     ]
     units.extend(
         Unit(
@@ -270,6 +309,8 @@ def _units() -> list[Unit]:
 
 def _home_grids(unit_id: str, k: int) -> tuple[int, ...]:
     """The grids (1-based) the ``k``-th member of a unit covers."""
+    if unit_id in (DISTRICT_HALL, LEADERSHIP):
+        return ()  # the district's desks patrol no grid
     if unit_id.startswith("jw-"):
         return (int(unit_id.removeprefix("jw-")),)
     if unit_id == "enforcement-2":
@@ -303,7 +344,7 @@ def _staff(rng: random.Random) -> list[Staff]:
                         grids=tuple(grid_code(g) for g in grids),
                         duty=Duty.STANDBY if standby else Duty.ON_DUTY,
                         field=Field.AVAILABLE if rng.random() < 0.85 else Field.OFFLINE,
-                        position=_near(rng, _GRIDS[grids[0] - 1].centre),
+                        position=_near(rng, _GRIDS[grids[0] - 1].centre if grids else _CENTRE),
                         phone=_unique(phones, lambda: f"138{rng.randrange(10**8):08d}"),
                     )
                 )

@@ -559,7 +559,10 @@ class Engine:
         deadline = case.deadline(step) if case is not None else None
         if case is None or deadline is None or deadline not in sla.due_breaches(case, now):
             return Ack(command="", seq=self.seq)  # the step was done meanwhile: nothing to do
-        events = escalation.on_breach(case, deadline, now, self.hall)
+        # The people as they are in this group (the alert names who is on duty at the desk it
+        # reaches; a shift change committed in the same group counts).
+        hall = dataclasses.replace(self.hall, staff=ChainMap(group.staff, self._staff))
+        events = escalation.on_breach(case, deadline, now, hall)
         stored = self._apply(events, group, HUB_ACTOR, None, "", None)
         return Ack(command="", seq=stored[-1].seq if stored else self.seq, case=case_id)
 

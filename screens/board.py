@@ -27,6 +27,7 @@ from console.actions import (
     ROLE_KEYS,
     bindings,
 )
+from console.chain_lines import roll_call_lines
 from console.completion import complete
 from console.desk import Desk, Outcome
 from console.messages import DeskChanged, SwitchLanguage
@@ -448,6 +449,17 @@ class BoardScreen(CaseSteps):
             desk = self.desk
             lines = standby_lines(desk.model.staff.values(), desk.words)
             self.notify("\n".join(lines), title=desk.words.tr("On standby now"), timeout=20)
+        elif verb.name == "rollcall" and verb.args:
+            self._roll_call(verb.args[0])
+
+    def _roll_call(self, key: str) -> None:
+        desk = self.desk
+        case = desk.model.cases.get(key)
+        if case is None:
+            return
+        lines = roll_call_lines(case, desk.words, desk.commands.hub_now(), desk.calendar.tz)
+        text = "\n".join(lines) or desk.words.tr("No whistle was blown on this case.")
+        self.notify(text, title=desk.words.tr("Roll call"), timeout=30)
 
     def _suggest(self, key: str) -> None:
         desk = self.desk

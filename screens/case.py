@@ -15,6 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 
+from console.chain_lines import instruction_lines, roll_call_lines
 from console.desk import Desk
 from console.messages import DeskChanged
 from dispatch.events import Event
@@ -65,9 +66,14 @@ def case_view(
     if case.request is not None:
         request = f"{words.request(case.request.kind)}: {case.request.reason}"
         fields.append((tr("Pending request"), request))
+    # 批办 and the roll call are for everyone handling the case: on the board's detail too.
+    tz = desk.calendar.tz
+    for n, line in enumerate(instruction_lines(case, words, tz)):
+        fields.append((tr("Instruction") if n == 0 else "", line))
+    for n, line in enumerate(roll_call_lines(case, words, desk.commands.hub_now(), tz)):
+        fields.append((tr("Roll call") if n == 0 else "", line))
     history: tuple[HistoryLine, ...] = ()
     if full:
-        tz = desk.calendar.tz
         fields += [
             (tr("Description"), case.description),
             (tr("Reporter"), case.reporter or ""),

@@ -25,25 +25,29 @@ from dispatch.commands import (
     Acknowledge,
     Approve,
     Arrive,
+    BlowWhistle,
     CaseCommand,
     Check,
     Close,
     Dispatch,
     Escalate,
+    Instruct,
     Joint,
     Note,
     Reassign,
     Refuse,
     Reject,
     ReportBack,
+    ReportIn,
     RequestExtension,
     RequestReturn,
     Rework,
+    SendDown,
     Urge,
     Verify,
     op_of,
 )
-from dispatch.models import Case
+from dispatch.models import Case, Level
 from screens.dialogues import Dialogues
 
 
@@ -314,3 +318,40 @@ class CaseSteps(Screen[None]):
             return
         if (reason := await self._dialogues.reason("Reason for refusing")) is not None:
             self._send(Refuse, case, request=case.request.kind, reason=reason)
+
+    # --- the chain of command and 吹哨报到 -------------------------------------------------
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_instruct(self) -> None:
+        case = self._case()
+        if case is None:
+            return
+        minutes = await self._dialogues.instruction_minutes()
+        if minutes is False:
+            return
+        if (text := await self._dialogues.reason("Instruction")) is not None:
+            self._send(Instruct, case, minutes=minutes or None, reason=text)
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_send_down(self) -> None:
+        case = self._case()
+        if case is None or (level := await self._dialogues.lower_level(case)) is None:
+            return
+        if (reason := await self._dialogues.reason("Reason for sending it down")) is not None:
+            self._send(SendDown, case, level=Level(level), reason=reason)
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_whistle(self) -> None:
+        case = self._case()
+        if case is None or (chosen := await self._dialogues.summon(case)) is None:
+            return
+        units, minutes = chosen
+        reason = await self._dialogues.reason("What are they summoned for?", required=False)
+        if reason is not None:
+            self._send(BlowWhistle, case, units=units, minutes=minutes, reason=reason)
+
+    @work(group="prompt", exit_on_error=False)
+    async def action_report_in(self) -> None:
+        case = self._case()
+        if case is not None and (unit := await self._dialogues.reporting_unit(case)) is not None:
+            self._send(ReportIn, case, unit=unit)

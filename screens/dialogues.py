@@ -16,7 +16,11 @@ from textual.screen import Screen
 from console.desk import Desk
 from console.labels import label
 from console.suggestions import person_line
-from dispatch.models import Case
+from dispatch import whistle
+from dispatch.command_chain import check_assign
+from dispatch.errors import Refusal
+from dispatch.hall import Hall
+from dispatch.models import LEVELS, Actor, Case
 from dispatch.roles import SCOPED_ROLES, own_units
 from dispatch.routing import Why, rank_staff, suggest
 from screens.confirm import ConfirmScreen
@@ -32,6 +36,16 @@ DONE = "*done"
 """The pick key that ends a multi-pick (joint enforcement's supporting units)."""
 JOINT_MAX = 10
 """The most supporting units a joint command takes (dispatch.commands.Joint)."""
+WHISTLE_MAX = 20
+"""The most units a whistle summons (dispatch.commands.BlowWhistle)."""
+
+
+def _may_assign(actor: Actor, unit: str, hall: Hall) -> bool:
+    try:
+        check_assign(actor, [unit], hall)
+    except Refusal:
+        return False
+    return True
 
 
 class Dialogues:
@@ -67,6 +81,10 @@ class Dialogues:
             # that report to it; offering the rest would only earn refusals.
             own = own_units(actor, desk.hall())
             units = [u for u in units if u.id in own]
+        if actor is not None:
+            # A street desk assigns within its own street (and to district-wide units).
+            hall = desk.hall()
+            units = [u for u in units if _may_assign(actor, u.id, hall)]
         suggestion = suggest(case, desk.hall())
         marked: dict[str, str] = {}
         if suggestion is not None:
@@ -129,3 +147,74 @@ class Dialogues:
             ],
         )
         return int(picked) if picked is not None else None
+
+    async def instruction_minutes(self) -> int | bool | None:
+        """An instruction's own deadline: minutes, None for none, False when backed out."""
+        tr = self._tr
+        picked = await self.pick(
+            "Deadline for the instruction?",
+            [
+                (NONE, tr("No deadline")),
+                ("30", tr("30 minutes")),
+                ("60", tr("1 hour")),
+                ("120", tr("2 hours")),
+                ("240", tr("4 hours")),
+                ("1440", tr("1 day")),
+            ],
+        )
+        if picked is None:
+            return False
+        return None if picked == NONE else int(picked)
+
+    async def lower_level(self, case: Case) -> str | None:
+        """The level to send ``case`` down to, the one just below first."""
+        below = list(reversed(LEVELS[: LEVELS.index(case.level)]))
+        words = self._desk.words
+        return await self.pick("Send down to which level?", [(lv, words.level(lv)) for lv in below])
+
+    async def summon(self, case: Case) -> tuple[tuple[str, ...], int] | None:
+        """吹哨: the units to summon, one pick at a time until "done", then the report-in
+        minutes."""
+        tr, units = self._tr, self._desk.model.units
+        choices = [(u.id, u.name) for u in sorted(units.values(), key=lambda u: u.id)
+                   if u.desk is None]  # fmt: skip
+        called: list[str] = []
+        while True:
+            rest = [x for x in choices if x[0] not in called]
+            chosen = ", ".join(units[u].name if u in units else u for u in called)
+            prompt = tr("Summon which unit?") + (f"  ({chosen})" if called else "")
+            done = [(DONE, "✓ " + tr("Done: set the deadline"))] if called else []
+            answer = await self._ask(PickScreen(prompt, done + rest))
+            if not isinstance(answer, str):
+                return None
+            if answer == DONE:
+                break
+            called.append(answer)
+            if not rest[1:] or len(called) == WHISTLE_MAX:
+                break
+        picked = await self.pick(
+            "Report in within?",
+            [
+                ("15", tr("15 minutes")),
+                ("30", tr("30 minutes")),
+                ("60", tr("1 hour")),
+                ("120", tr("2 hours")),
+            ],
+        )
+        return (tuple(called), int(picked)) if picked is not None else None
+
+    async def reporting_unit(self, case: Case) -> str | None:
+        """Which summoned unit reports in: a unit's own terminal its own unit (no question
+        when it is the only one); the hall picks among those still out."""
+        desk = self._desk
+        waiting = list(whistle.waiting(case))
+        actor = desk.session.actor
+        if actor is not None and actor.role in SCOPED_ROLES:
+            own = own_units(actor, desk.hall())
+            waiting = [u for u in waiting if u in own]
+        if len(waiting) == 1:
+            return waiting[0]
+        units = desk.model.units
+        return await self.pick(
+            "Which unit reports in?", [(u, units[u].name if u in units else u) for u in waiting]
+        )

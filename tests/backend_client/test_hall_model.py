@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
 from backend_client.hall_model import HallDelta, HallModel
+from dispatch.command_chain import desk_of
 from dispatch.models import (
+    Area,
+    AreaKind,
     Basis,
     Case,
     Deadline,
@@ -23,6 +26,8 @@ from dispatch.models import (
     Staff,
     Status,
     Step,
+    Unit,
+    UnitKind,
     Urgency,
 )
 from dispatch.queues import QUEUES, Entry, Queue, QuickFilter, Sort, entry, in_queue, splice
@@ -87,6 +92,20 @@ quick_filters = st.builds(
     grid=st.sampled_from([None, "g1", "g2"]),
 )
 PERSON = Staff(id="s1", name="张伟", unit="u1", role="城管队员", shift=Shift.DAY)
+# The chain of command: two streets (g1 in the first, g2 in the second) and a desk per level.
+AREAS = [
+    Area(code="d", name="区", kind=AreaKind.DISTRICT),
+    Area(code="st1", name="东街道", kind=AreaKind.STREET, parent="d"),
+    Area(code="st2", name="西街道", kind=AreaKind.STREET, parent="d"),
+    Area(code="g1", name="一网格", kind=AreaKind.GRID, parent="st1"),
+    Area(code="g2", name="二网格", kind=AreaKind.GRID, parent="st2"),
+]
+DESKS = [
+    Unit(id="sh1", name="东街道城运中心", kind=UnitKind.LOCALITY, area="st1", desk=Level.STREET),
+    Unit(id="dh", name="区城运中心", kind=UnitKind.LOCALITY, area="d", desk=Level.DISTRICT),
+    Unit(id="lead", name="区领导", kind=UnitKind.LOCALITY, area="d", desk=Level.LEADERSHIP),
+    Unit(id="u1", name="城管", kind=UnitKind.DEPARTMENT),
+]
 
 
 class ModelVersusRecount(RuleBasedStateMachine):
@@ -137,9 +156,15 @@ class ModelVersusRecount(RuleBasedStateMachine):
     def the_commander_filters(self, quick: QuickFilter) -> None:
         self._follow(self.model.set_quick(quick))
 
-    @rule(batch=st.lists(cases, max_size=8))
-    def a_snapshot_replaces_everything(self, batch: list[Case]) -> None:
-        self._follow(self.model.replace(batch, [PERSON], [], [], self.now))
+    @rule(
+        batch=st.lists(cases, max_size=8), desk=st.sampled_from([None, "sh1", "dh", "lead", "u1"])
+    )
+    def a_snapshot_replaces_everything(self, batch: list[Case], desk: str | None) -> None:
+        """A snapshot, for an operator at the street, district or leadership desk, or none."""
+        delta = self.model.replace(batch, [PERSON], DESKS, AREAS, self.now, desk_unit=desk)
+        assert self.model.desk == desk_of(desk, {u.id: u for u in DESKS},
+                                          {a.code: a for a in AREAS})  # fmt: skip
+        self._follow(delta)
 
     @invariant()
     def everything_equals_a_full_recount(self) -> None:
@@ -147,7 +172,7 @@ class ModelVersusRecount(RuleBasedStateMachine):
         every = list(model.cases.values())
         shown = [c for c in every if model.quick.admits(c)]
         for queue in QUEUES:
-            members = {c.id for c in shown if in_queue(c, queue, now)}
+            members = {c.id for c in shown if in_queue(c, queue, now, model.desk)}
             assert set(model.members(queue)) == members, queue
             assert model.count(queue) == len(members)
             recount: list[Entry] = sorted(entry(c, model.sort) for c in shown if c.id in members)

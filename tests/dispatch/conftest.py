@@ -133,6 +133,11 @@ ACTORS = {
     "unit": Actor(name="城管终端", role=Role.UNIT, unit="ENF"),
     "other_unit": Actor(name="环卫终端", role=Role.UNIT, unit="SAN"),
     "observer": Actor(name="大屏", role=Role.OBSERVER),
+    # Desks of the chain of command (units made by tests/dispatch/test_command_chain.py's hall).
+    "street_desk": Actor(name="街道值班员", role=Role.DISPATCHER, unit="SH1"),
+    "district_desk": Actor(name="区值班员", role=Role.DISPATCHER, unit="DH"),
+    "leader": Actor(name="区领导", role=Role.DISPATCHER, unit="LEAD"),
+    "police_terminal": Actor(name="派出所终端", role=Role.UNIT, unit="POL"),
 }
 
 

@@ -12,10 +12,12 @@ from conftest import MONDAY_9
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dispatch import whistle
 from dispatch.commands import CASE_COMMANDS, CaseCommand
 from dispatch.errors import Refusal
 from dispatch.hall import Hall
 from dispatch.models import (
+    LEVELS,
     Actor,
     Basis,
     Case,
@@ -28,7 +30,9 @@ from dispatch.models import (
     Source,
     Status,
     Step,
+    Summons,
     Urgency,
+    Whistle,
 )
 from dispatch.roles import own_units
 from dispatch.workflow import TRANSITIONS, decide, precheck
@@ -117,8 +121,26 @@ def cases(draw: st.DrawFn) -> Case:
         parked_from=Status.DISPATCHED if status is Status.PARKED else None,
         parked_at=NOW - timedelta(hours=1) if status is Status.PARKED else None,
         callback=draw(st.sampled_from([None, "satisfied"])),
+        whistles=draw(whistles()),
         version=draw(st.integers(1, 20)),
     )
+
+
+def whistles() -> st.SearchStrategy[tuple[Whistle, ...]]:
+    """None, or one whose units are in, out, or a mix; its deadline to come or past."""
+    summons = st.builds(
+        Summons,
+        unit=st.sampled_from(UNITS),
+        reported_at=st.sampled_from([None, NOW - timedelta(minutes=5)]),
+    )
+    one = st.builds(
+        Whistle,
+        by=st.just("boss"),
+        at=st.just(NOW - timedelta(minutes=40)),
+        due=st.sampled_from([NOW + timedelta(minutes=10), NOW - timedelta(minutes=10)]),
+        units=st.lists(summons, min_size=1, max_size=3, unique_by=lambda s: s.unit).map(tuple),
+    )
+    return st.one_of(st.just(()), one.map(lambda w: (w,)))
 
 
 def valid_arguments(
@@ -152,6 +174,25 @@ def valid_arguments(
     elif op in ("approve", "refuse"):
         pending = case.request.kind if case.request is not None else None
         args["request"] = pending or data.draw(st.sampled_from([k.value for k in RequestKind]))
+    elif op == "whistle":
+        args["units"] = tuple(data.draw(st.lists(st.sampled_from(UNITS), min_size=1, max_size=3)))
+        args["minutes"] = data.draw(st.integers(1, 120))
+    elif op == "report_in":
+        # The one a terminal's key sends: its own unit still out (the first, as precheck
+        # names it); the hall's: any unit still out.
+        waiting = list(whistle.waiting(case))
+        summoned = sorted(whistle.summoned(case))
+        if actor.role in (Role.STANDBY, Role.UNIT):
+            own = own_units(actor, hall)
+            mine = [u for u in waiting if u in own] or sorted(own & set(summoned))
+            args["unit"] = min(mine) if mine else (actor.unit or "ENF")
+        else:
+            args["unit"] = data.draw(st.sampled_from(waiting or summoned or UNITS))
+    elif op == "send_down":
+        below = LEVELS[: LEVELS.index(case.level)]
+        args["level"] = data.draw(st.sampled_from(below)) if below else None
+    elif op == "instruct":
+        args["minutes"] = data.draw(st.sampled_from([None, 60]))
     elif op == "merge":
         target = _case(id="C2", kind=case.kind, category=case.category, status=Status.ACCEPTED)
         args["into"] = target.id

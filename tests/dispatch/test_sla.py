@@ -139,7 +139,7 @@ def test_next_deadline_and_due_breaches(flow) -> None:
     assert sla.next_deadline(closed) is None
 
 
-def test_breach_marks_escalates_and_alerts_the_level_above(flow) -> None:
+def test_breach_marks_escalates_and_alerts_the_desk_it_reaches(flow) -> None:
     case = flow.intake(kind=Kind.COMPONENT, category="0101")
     deadline = case.deadline(Step.ACCEPT)
     now = deadline.due
@@ -150,7 +150,9 @@ def test_breach_marks_escalates_and_alerts_the_level_above(flow) -> None:
         EventType.ALERT,
     ]
     assert all(e.actor == "hub" and e.case == case.id and e.at == now for e in events)
-    assert events[2].data == {"level": "district", "step": "accept", "case": case.id}
+    assert events[2].data == {
+        "level": "street", "units": [], "on_duty": [], "step": "accept", "case": case.id
+    }
     after = case
     for e in events:
         after = apply_case_event(after, e)

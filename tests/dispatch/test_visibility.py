@@ -16,7 +16,19 @@ import pytest
 
 from dispatch.events import Event, EventType, apply_case_event, case_fields
 from dispatch.hall import Hall
-from dispatch.models import Actor, Case, Kind, Role, Shift, Source, Staff, Status, Urgency
+from dispatch.models import (
+    Actor,
+    Case,
+    Kind,
+    Role,
+    Shift,
+    Source,
+    Staff,
+    Status,
+    Summons,
+    Urgency,
+    Whistle,
+)
 from dispatch.visibility import (
     FULL,
     OBSERVER,
@@ -57,7 +69,7 @@ def case(n: int) -> Case:
 def move(rng: random.Random, before: Case, seq: int) -> Event:
     """A random event on ``before``: created, or its owner or supporting units changed, or a
     note (no placement change)."""
-    kind = rng.choice(["owner", "owner", "joint", "note"])
+    kind = rng.choice(["owner", "owner", "joint", "note", "whistle"])
     changes: dict[str, Any] = {"version": before.version + 1}
     type_ = EventType.NOTED
     if kind == "owner":
@@ -67,6 +79,11 @@ def move(rng: random.Random, before: Case, seq: int) -> Event:
         type_ = EventType.JOINT
         changes["owner_unit"] = rng.choice(UNITS)
         changes["supporting_units"] = sorted(rng.sample(UNITS, rng.randrange(3)))
+    elif kind == "whistle":  # 吹哨: the summoned units see the case too
+        type_ = EventType.WHISTLED
+        summoned = rng.sample(UNITS, rng.randrange(1, 3))
+        whistle = Whistle(by="x", at=AT, due=AT, units=tuple(Summons(unit=u) for u in summoned))
+        changes["whistles"] = msgspec.to_builtins((*before.whistles, whistle))
     return Event(seq=seq, at=AT, actor="x", type=type_, case=before.id, changes=changes,
                  reason="李四 13900001111")  # fmt: skip
 
@@ -127,9 +144,11 @@ def test_a_scopes_mirror_holds_exactly_what_it_may_see(seed: int) -> None:
 def test_levels_and_what_each_hides() -> None:
     unit_a = Scope(ViewKind.UNIT, frozenset({"a"}))
     c = case(1)
-    assert level(unit_a, ("a", frozenset())) is Level.OWNS
-    assert level(unit_a, ("b", frozenset({"a"}))) is Level.SUPPORTS
-    assert level(unit_a, ("b", frozenset({"c"}))) is Level.NONE
+    none: frozenset[str] = frozenset()
+    assert level(unit_a, ("a", none, none)) is Level.OWNS
+    assert level(unit_a, ("b", frozenset({"a"}), none)) is Level.SUPPORTS
+    assert level(unit_a, ("b", frozenset({"c"}), none)) is Level.NONE
+    assert level(unit_a, ("b", none, frozenset({"a"}))) is Level.SUPPORTS  # summoned
     assert level(unit_a, None) is Level.NONE
     assert level(OBSERVER, None) is Level.REDACTED and level(FULL, None) is Level.WHOLE
     assert redact_case(c, Level.OWNS) is c and redact_case(c, Level.WHOLE) is c

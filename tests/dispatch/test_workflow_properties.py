@@ -17,7 +17,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from dispatch import escalation, sla
+from dispatch import escalation, sla, whistle
 from dispatch.commands import (
     CASE_COMMANDS,
     Accept,
@@ -52,10 +52,12 @@ from dispatch.models import (
     Actor,
     Case,
     Kind,
+    Level,
     Point,
     Role,
     Source,
     Status,
+    Step,
     Urgency,
 )
 from dispatch.roles import allowed
@@ -88,6 +90,8 @@ ARGS: dict[str, st.SearchStrategy[Any]] = {
     "supporting": st.lists(st.sampled_from(UNITS), min_size=1, max_size=3).map(tuple),
     "minutes": st.integers(min_value=1, max_value=600),
     "request": st.sampled_from(REQUESTS),
+    "units": st.lists(st.sampled_from(UNITS), min_size=1, max_size=3).map(tuple),
+    "level": st.sampled_from([None, *Level]),
 }
 
 
@@ -277,6 +281,9 @@ def run(hall: Hall) -> None:
                     assert case.merged_into in self.cases
                 if case.owner_unit is not None:
                     assert case.owner_unit in hall.units
+                # The report-in clock runs only while a summoned unit is still out.
+                if case.deadline(Step.REPORT_IN) is not None:
+                    assert whistle.waiting(case)
 
     run_state_machine_as_test(
         Hallway,

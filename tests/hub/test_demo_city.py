@@ -18,6 +18,7 @@ from dispatch.models import (
     Case,
     Duty,
     Kind,
+    Level,
     Shift,
     Source,
     Status,
@@ -25,7 +26,7 @@ from dispatch.models import (
     Urgency,
 )
 from dispatch.routing import Suggestion, Why, open_load, rank_staff, suggest
-from hub.demo_city import City, demo_city
+from hub.demo_city import DISTRICT_HALL, LEADERSHIP, STREET_OFFICE, City, demo_city
 
 DEPT_KEYS = {
     "enforcement",
@@ -109,6 +110,15 @@ def test_every_department_type_is_staffed(city: City) -> None:
     assert {u.id for u in city.units} <= staffed
 
 
+def test_the_chain_of_command_has_a_desk_per_level_with_people_on_duty(city: City) -> None:
+    desks = {u.id: u.desk for u in city.units if u.desk is not None}
+    assert desks == {
+        STREET_OFFICE: Level.STREET, DISTRICT_HALL: Level.DISTRICT, LEADERSHIP: Level.LEADERSHIP
+    }  # fmt: skip
+    for unit in desks:
+        assert any(s.unit == unit and s.duty is Duty.ON_DUTY for s in city.staff), unit
+
+
 def test_the_roster(city: City) -> None:
     units = {u.id for u in city.units}
     grids = set(of_kind(city, AreaKind.GRID))
@@ -118,7 +128,9 @@ def test_the_roster(city: City) -> None:
     assert len({s.phone for s in city.staff}) == len(city.staff)
     for s in city.staff:
         assert s.unit in units
-        assert s.grids and set(s.grids) <= grids
+        # The district's desks patrol no grid; everyone else has home grids.
+        assert bool(s.grids) is (s.unit not in (DISTRICT_HALL, LEADERSHIP))
+        assert set(s.grids) <= grids
         assert s.position is not None
         assert s.phone is not None and s.phone.startswith("138") and len(s.phone) == 11
         assert 2 <= len(s.name) <= 3
