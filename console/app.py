@@ -33,6 +33,7 @@ from backend_client.client import HubClient
 from backend_client.errors import ClientError, CommandRefused, NotConnected
 from backend_client.hall_model import HallDelta, HallModel
 from backend_client.state import ConnectionState
+from console import thin_updates
 from console.actions import ActionsProvider
 from console.desk import Desk, Feedback, Outcome, Session
 from console.hub_link import run_link
@@ -90,6 +91,8 @@ class GriddeskApp(App[int]):
         demo: bool = False,
     ) -> None:
         super().__init__()
+        if settings.console.low_bandwidth:
+            self.animation_level = "none"  # a scroll or a fade is frames on a slow link
         self.hub_url = hub_url
         self.client: HubClient | None = None
         self._token = token
@@ -345,6 +348,7 @@ def make_console(
     demo: bool = False,
 ) -> GriddeskApp:
     """The console app, ready to run (or to drive with ``run_test`` in tests)."""
+    thin_updates.install()
     return GriddeskApp(
         settings,
         hub_url=hub_url,
