@@ -108,9 +108,14 @@ class BoardScreen(CaseSteps):
 
     def on_mount(self) -> None:
         light = self.desk.light
-        self.query_one(QueueList).set_light(light)
-        self.query_one(CountdownStrip).set_light(light)
-        self.query_one(CaseDetail).set_light(light)
+        minutes = self.desk.settings.console.low_bandwidth
+        for widget in (
+            self.query_one(QueueList),
+            self.query_one(CountdownStrip),
+            self.query_one(CaseDetail),
+        ):
+            widget.set_light(light)
+            widget.set_minutes(minutes)
         self._relabel()
         self._session_changed()
         self.query_one(QueueList).focus()
@@ -281,7 +286,8 @@ class BoardScreen(CaseSteps):
             "" if session.live or not session.detail else f" ({session.detail})"
         )
         now = self._now
-        bar.hub_time = now.astimezone(desk.calendar.tz).strftime("%H:%M:%S") if now else ""
+        clock = "%H:%M" if desk.settings.console.low_bandwidth else "%H:%M:%S"
+        bar.hub_time = now.astimezone(desk.calendar.tz).strftime(clock) if now else ""
         role = desk.words.role(session.role) if session.role else ""
         bar.operator = f"{session.operator} {role}".strip()
         bar.filter_text = " ".join(

@@ -10,13 +10,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files
-from typing import ClassVar
+from typing import ClassVar, Self
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.geometry import Region
 from textual.reactive import Reactive, var
 from textual.widgets import Static
 
@@ -78,12 +80,24 @@ class CaseDetail(VerticalScroll):
         self._fields: RenderableType = ""
         self._deadlines: RenderableType | None = None
         self._history: RenderableType | None = None
+        self._minutes = False
+        # Each deadline line's label and countdown as last drawn, and the line the first one
+        # is on (measured once per case and width): a tick repaints only changed countdowns.
+        self._ticking: list[tuple[str, str, str]] = []
+        self._deadlines_at: tuple[int, int, int] | None = None
+
+    def set_minutes(self, minutes: bool) -> None:
+        """Countdowns to the minute (the low-bandwidth setting) or to the second."""
+        self._minutes = minutes
+        if self.is_mounted:
+            self._draw_deadlines()
+            self._draw()
 
     def compose(self) -> ComposeResult:
         # One body, not a box per part: on the board the detail has a fixed height, and the
         # body filling it never changes size whatever case it shows — so neither an arrow key
         # (another case) nor the tick lays out the screen, which re-renders every widget.
-        yield Static(self._placeholder, id="case-detail-body")
+        yield _Body(self._placeholder, id="case-detail-body")
 
     @property
     def view(self) -> CaseView | None:
@@ -105,6 +119,7 @@ class CaseDetail(VerticalScroll):
     def show(self, view: CaseView | None) -> None:
         """Show ``view``; ``None`` shows the placeholder."""
         self._view = view
+        self._deadlines_at = None
         if not self.is_mounted:
             return
         self._draw_fields()
@@ -116,11 +131,42 @@ class CaseDetail(VerticalScroll):
         self.show(self._view)
 
     def watch_now(self, now: datetime) -> None:
-        if self._view is not None and self._view.deadlines:
-            self._draw_deadlines()
+        if self._view is None or not self._view.deadlines:
+            return
+        before = self._ticking
+        self._draw_deadlines()
+        if self._ticking == before:
+            return
+        body = self.query_one("#case-detail-body", _Body)
+        top = self._deadline_line(body)
+        if top is None or len(before) != len(self._ticking):
             self._draw()
+            return
+        # Only the countdowns that changed are repainted: the fields and the history do not
+        # move with time, and on an SSH link every cell sent is bytes.
+        regions = [
+            Region(cell_len(label) + 1, top + i, cell_len(text) + 2, 1)
+            for i, ((label, text, _), old) in enumerate(zip(self._ticking, before, strict=True))
+            if (label, text) != old[:2] or self._ticking[i][2] != old[2]
+        ]
+        body.update_regions(self._body(), regions)
+
+    def _deadline_line(self, body: Static) -> int | None:
+        """The body line of the first deadline (fields, then a blank line), or None when the
+        body is not laid out yet."""
+        width = body.content_size.width
+        if not width or self._view is None:
+            return None
+        if self._deadlines_at is None or self._deadlines_at[:2] != (id(self._view), width):
+            console = self.app.console
+            lines = console.render_lines(self._fields, console.options.update_width(width))
+            self._deadlines_at = (id(self._view), width, len(lines) + (1 if lines else 0))
+        return self._deadlines_at[2]
 
     def _draw(self) -> None:
+        _put(self.query_one("#case-detail-body", Static), self._body())
+
+    def _body(self) -> Group:
         parts = [p for p in (self._fields, self._deadlines, self._history) if p is not None]
         spaced: list[RenderableType] = []
         for i, part in enumerate(parts):
@@ -129,7 +175,7 @@ class CaseDetail(VerticalScroll):
             spaced.append(part)
             if part is self._deadlines and i < len(parts) - 1:
                 spaced.append(Text(""))
-        _put(self.query_one("#case-detail-body", Static), Group(*spaced))
+        return Group(*spaced)
 
     def _draw_fields(self) -> None:
         view = self._view
@@ -147,6 +193,7 @@ class CaseDetail(VerticalScroll):
 
     def _draw_deadlines(self) -> None:
         view = self._view
+        self._ticking = []
         if view is None or not view.deadlines:
             self._deadlines = None
             return
@@ -154,10 +201,12 @@ class CaseDetail(VerticalScroll):
         for i, (label, deadline) in enumerate(view.deadlines):
             light = self._light(deadline, self.now)
             colour = self.get_component_rich_style(f"case-detail--{light.colour}", partial=True)
+            text = format_countdown(light.seconds_left, minutes=self._minutes)
+            self._ticking.append((label, text, light.colour))
             if i:
                 lines.append("\n")
             lines.append(f"{label} ")
-            lines.append(f" {format_countdown(light.seconds_left)} ", colour)
+            lines.append(f" {text} ", colour)
         self._deadlines = lines
 
     def _draw_history(self) -> None:
@@ -173,6 +222,34 @@ class CaseDetail(VerticalScroll):
         for line in view.history:
             table.add_row(line.time, line.actor, line.text)
         self._history = table
+
+
+class _Body(Static):
+    """The detail's one body; it can take new content and repaint only some of it."""
+
+    _only: tuple[Region, ...] = ()
+
+    def update_regions(self, content: RenderableType, regions: list[Region]) -> None:
+        """Show ``content``, which differs from what is shown only inside ``regions``
+        (content coordinates): only they are sent to the terminal."""
+        if not regions:
+            return
+        self._only = tuple(regions)
+        try:
+            self.update(content, layout=False)
+        finally:
+            self._only = ()
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        if self._only and not regions and not layout and not recompose:
+            regions = self._only
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
 
 def _put(box: Static, content: RenderableType) -> None:

@@ -186,6 +186,7 @@ class QueueList(ScrollView, can_focus=True):
         self._countdown_x = _GUTTER
         self._line_width = _GUTTER
         self._light: Callable[[Deadline, datetime], Light] = default_light
+        self._minutes = False
         self._make_row: Render = _no_row
         self._cache: OrderedDict[str, QueueRow] = OrderedDict()
         # Each drawn row's strip and what it was drawn from: a repaint of the whole list (a
@@ -228,6 +229,13 @@ class QueueList(ScrollView, can_focus=True):
     def set_light(self, fn: Callable[[Deadline, datetime], Light]) -> None:
         """The traffic light (``dispatch.sla.light`` bound to the hall's calendar)."""
         self._light = fn
+        self._countdowns.clear()
+        self._strips.clear()
+        self.refresh()
+
+    def set_minutes(self, minutes: bool) -> None:
+        """Countdowns to the minute (the low-bandwidth setting) or to the second."""
+        self._minutes = minutes
         self._countdowns.clear()
         self._strips.clear()
         self.refresh()
@@ -439,8 +447,19 @@ class QueueList(ScrollView, can_focus=True):
         dirty: list[Region] = []
         for y, (_, key) in enumerate(self._view[top : top + self._page], start=1):
             text, colour = self._countdown(self._row(key))
-            if self._painted.get(y) != (key, text, colour):
-                dirty.append(Region(x, y, width, 1).intersection(screen))
+            painted = self._painted.get(y)
+            if painted == (key, text, colour):
+                continue
+            # "14:38" → "14:37" repaints from the first changed character: on an SSH link
+            # every cell sent is bytes, and most ticks change one digit.
+            first = 0
+            if painted is not None and painted[0] == key and painted[2] == colour:
+                old = painted[1]
+                if len(old) == len(text):
+                    first = width - len(text)
+                    first += next((n for n, (a, b) in enumerate(zip(old, text, strict=True))
+                                   if a != b), 0)  # fmt: skip
+            dirty.append(Region(x + first, y, width - first, 1).intersection(screen))
         if dirty:
             self.refresh(*dirty)
 
@@ -496,7 +515,9 @@ class QueueList(ScrollView, can_focus=True):
             style += self.get_component_rich_style("queue-list--marked")
         if cursor:
             style += self.get_component_rich_style("queue-list--cursor")
-        countdown = _right(text, self._countdown_width) + " "
+        # The countdown's text is a segment of its own (see :meth:`watch_now`).
+        pad = " " * max(0, self._countdown_width - cell_len(text))
+        cd_text = _right(text, self._countdown_width)[len(pad) :]
         cd_style = style
         if colour:
             cd_style += self.get_component_rich_style(f"queue-list--{colour}", partial=True)
@@ -509,8 +530,9 @@ class QueueList(ScrollView, can_focus=True):
             out.append(" ")
         segments = [
             Segment("".join(before), style),
-            Segment(countdown, cd_style),
-            Segment("".join(after), style),
+            Segment(pad, cd_style),
+            Segment(cd_text, cd_style),
+            Segment(" " + "".join(after), style),
         ]
         return Strip(segments, self._line_width)
 
@@ -521,7 +543,7 @@ class QueueList(ScrollView, can_focus=True):
                 shown = ("", "")
             else:
                 light = self._light(row.deadline, self.now)
-                shown = (format_countdown(light.seconds_left), light.colour)
+                shown = (format_countdown(light.seconds_left, minutes=self._minutes), light.colour)
             self._countdowns[row.key] = shown
         return shown
 
