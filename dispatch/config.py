@@ -96,6 +96,9 @@ class ConsoleSettings(_Section, frozen=True, kw_only=True):
     hub_url: str = "ws://127.0.0.1:8765"
     token_file: str = ""
     locale: Annotated[str, msgspec.Meta(pattern="^(zh_CN|en)$")] = "zh_CN"
+    # For a slow or metered link (SSH over a phone tether): countdowns and the clock to the
+    # minute, no animations, so the screen changes once a minute while nothing happens.
+    low_bandwidth: bool = False
 
 
 class Settings(_Section, frozen=True, kw_only=True):
