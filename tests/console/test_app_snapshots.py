@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 from console_fixtures import UNIT, TestClient, board_live, console_for, sqlite_url_in, until
-from rich.cells import cell_len
 from server_fixtures import seed_store
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -119,19 +118,9 @@ async def _settled(pilot: Pilot[int]) -> None:
         pilot,
         lambda: board.query_one(QueueList).row_count == 12
         and board.query_one(CountdownStrip).shown_keys
-        and board.query_one(RosterTable).row_count > 0
-        and _measured(board.query_one(RosterTable)),
+        and board.query_one(RosterTable).row_count > 0,
     )
     await pilot.pause()
-
-
-def _measured(table: RosterTable) -> bool:
-    """Whether the table has measured its columns for the rows it holds: a DataTable sizes
-    them when it is next idle, and a screenshot before that shows names cut to their titles."""
-    return all(
-        column.content_width >= max((cell_len(str(c)) for c in table.get_column(key)), default=0)
-        for key, column in table.columns.items()
-    )
 
 
 async def _opened(pilot: Pilot[int], kind: type[Screen[Any]]) -> None:
