@@ -33,7 +33,7 @@ from backend_client.client import HubClient
 from backend_client.errors import ClientError, CommandRefused, NotConnected
 from backend_client.hall_model import HallDelta, HallModel
 from backend_client.state import ConnectionState
-from console import thin_updates
+from console import colours, thin_updates
 from console.actions import ActionsProvider
 from console.desk import Desk, Feedback, Outcome, Session
 from console.hub_link import run_link
@@ -89,8 +89,11 @@ class GriddeskApp(App[int]):
         client_factory: ClientFactory = HubClient,
         prefs_dir: Path | None = None,
         demo: bool = False,
+        sixteen_colours: bool | None = None,
     ) -> None:
+        """``sixteen_colours``: use the 16-colour theme (None: if the terminal has no more)."""
         super().__init__()
+        self._sixteen = sixteen_colours
         if settings.console.low_bandwidth:
             self.animation_level = "none"  # a scroll or a fade is frames on a slow link
         self.hub_url = hub_url
@@ -116,6 +119,10 @@ class GriddeskApp(App[int]):
     # --- start and the hub link -------------------------------------------------------------
 
     def on_mount(self) -> None:
+        sixteen = self._sixteen
+        if sixteen if sixteen is not None else colours.has_sixteen_colours(self.console):
+            self.register_theme(colours.SIXTEEN)
+            self.theme = colours.SIXTEEN.name
         self.push_screen(BoardScreen(self.desk))
         if self._token:
             self._connect(self._token)
@@ -346,6 +353,7 @@ def make_console(
     client_factory: ClientFactory = HubClient,
     prefs_dir: Path | None = None,
     demo: bool = False,
+    sixteen_colours: bool | None = None,
 ) -> GriddeskApp:
     """The console app, ready to run (or to drive with ``run_test`` in tests)."""
     thin_updates.install()
@@ -356,6 +364,7 @@ def make_console(
         client_factory=client_factory,
         prefs_dir=prefs_dir,
         demo=demo,
+        sixteen_colours=sixteen_colours,
     )
 
 

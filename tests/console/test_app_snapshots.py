@@ -168,3 +168,14 @@ def test_screen(
         await _opened(pilot, kind)
 
     assert snap_compare(app, terminal_size=size, run_before=opened)
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+def test_board_in_sixteen_colours(
+    snap_compare: Any, still_hub: tuple[str, str], tmp_path: Path, locale: str
+) -> None:
+    """``TERM=xterm`` over SSH: the 16-colour theme, green, yellow and red three hues, the
+    cursor row blue with its countdown still legible (issue 11, item 7)."""
+    url, token = still_hub
+    app = console_for(url, token, tmp_path, locale=locale, sixteen_colours=True)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_settled)
