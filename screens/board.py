@@ -141,7 +141,7 @@ class BoardScreen(CaseSteps):
     def _relabel(self) -> None:
         """Titles and texts in the operator's (possibly new) language."""
         tr = self.desk.language.tr
-        cols = [Column(c.key, tr(c.title), c.width) for c in rows.COLUMNS]
+        cols = [Column(c.key, tr(c.title), c.width, c.min_width, c.priority) for c in rows.COLUMNS]
         countdown = rows.COUNTDOWN
         self.query_one(QueueList).set_columns(cols, tr(countdown.title), countdown.width, 0)
         self.query_one(QueueList).set_render(self._row)
@@ -242,17 +242,23 @@ class BoardScreen(CaseSteps):
 
     def _draw_tabs(self) -> None:
         words, model = self.desk.words, self.desk.model
+        width = self.size.width or self.app.size.width
+        # Full names where they fit; else abbreviated ("2 受理 10"), the current tab's name
+        # last — never a bare number, so every tab still says what it holds.
         text = Text()
-        narrow = self.app.size.width < NARROW
-        for n, queue in enumerate(QUEUES, 1):
-            current = queue is self._prefs.queue
-            # At 80 columns only the current tab spells its name; the rest show key and count.
-            title = f" {words.queue(queue)}" if current or not narrow else ":"
-            text.append(f" {n}{title} {model.count(queue)} ", "reverse bold" if current else "")
-            text.append("│", "dim")
-        if self._new:
-            new = self.get_component_rich_style("board--new")
-            text.append(" " + words.tr("{n} new").format(n=self._new), new)
+        for short in ((), (False,), (False, True)):
+            text = Text()
+            for n, queue in enumerate(QUEUES, 1):
+                current = queue is self._prefs.queue
+                abbreviated = (not current and short) or (current and len(short) == 2)
+                name = words.queue_short(queue) if abbreviated else words.queue(queue)
+                text.append(f" {n} {name} {model.count(queue)} ", "reverse bold" if current else "")
+                text.append("│", "dim")
+            if self._new:
+                new = self.get_component_rich_style("board--new")
+                text.append(" " + words.tr("{n} new").format(n=self._new), new)
+            if text.cell_len <= width:
+                break
         # One line high (board.tcss) whatever it says: no layout of the screen for it.
         self.query_one("#tabs", Static).update(text, layout=False)
 
@@ -308,6 +314,7 @@ class BoardScreen(CaseSteps):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
+        self.query_one(CaseDetail).set_compact(event.size.width < NARROW)
         self._draw_strip()
         self._draw_tabs()
 
