@@ -167,9 +167,9 @@ def hub(home: Path, env: dict[str, str]) -> Iterator[str]:
 
 def steady_hall(cases: int, now: datetime) -> str:
     """A scenario (TOML) that leaves ``cases`` cases ticking: half urgent and dispatched (on
-    scene due in 15 minutes), half general and waiting to be accepted. Every step lies a
-    little in the past, so a replay plays them at once."""
-    start = (now - timedelta(minutes=2)).replace(microsecond=0)
+    scene due in 15 minutes), half general and waiting to be accepted. A replay pins the
+    scenario's start to hub now and every step is at the start, so all are played at once."""
+    start = (now - timedelta(minutes=2)).replace(second=0, microsecond=0)
     at = start.strftime("%H:%M:%S")
     lines = [
         "[scenario]",
