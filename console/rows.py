@@ -33,10 +33,10 @@ class Column:
 COLUMNS: tuple[Column, ...] = (
     Column("id", "Case", 10, 10, 0),
     Column("urgency", "Urg.", 4, 2, 4),
-    Column("status", "Status", 12, 8, 1),
+    Column("status", "Status", 13, 9, 1),  # "reported back" whole, never "reported…"
     # The unit next to the status: who has the case is what a commander reads first, and at
     # 80 columns it must not be the column that falls off the right edge.
-    Column("unit", "Unit", 14, 8, 2),
+    Column("unit", "Unit", 12, 8, 2),
     Column("title", "Title", 16, 10, 3),
     Column("category", "Category", 14, 8, 5),
     Column("place", "Place", 12, 8, 6),
