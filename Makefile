@@ -50,6 +50,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.resync
 	$(BIN)/python -m bench.ticker
 	$(BIN)/python -m bench.console_start
+	$(BIN)/python -m bench.ssh_bytes
 	$(BIN)/python -m bench.console_board
 	$(BIN)/python -m bench.console_soak
 

@@ -35,6 +35,7 @@ from backend_client.client import HubClient
 from backend_client.errors import ClientError, CommandRefused, NotConnected
 from backend_client.hall_model import HallDelta, HallModel
 from backend_client.state import ConnectionState
+from console import colours, thin_updates
 from console.actions import ActionsProvider
 from console.desk import Desk, Feedback, Outcome, Session
 from console.hub_link import run_link
@@ -95,8 +96,14 @@ class GriddeskApp(App[int]):
         prefs_dir: Path | None = None,
         demo: bool = False,
         driver_class: type[Driver] | None = None,
+        sixteen_colours: bool | None = None,
     ) -> None:
+        """``sixteen_colours``: use the 16-colour theme (None: if the terminal has no more);
+        ``driver_class``: the terminal driver (over SSH: one that probes the link)."""
         super().__init__(driver_class=driver_class)
+        self._sixteen = sixteen_colours
+        if settings.console.low_bandwidth:
+            self.animation_level = "none"  # a scroll or a fade is frames on a slow link
         self.hub_url = hub_url
         self.client: HubClient | None = None
         self._token = token
@@ -120,6 +127,10 @@ class GriddeskApp(App[int]):
     # --- start and the hub link -------------------------------------------------------------
 
     def on_mount(self) -> None:
+        sixteen = self._sixteen
+        if sixteen if sixteen is not None else colours.has_sixteen_colours(self.console):
+            self.register_theme(colours.SIXTEEN)
+            self.theme = colours.SIXTEEN.name
         self.push_screen(BoardScreen(self.desk))
         if self._token:
             self._connect(self._token)
@@ -402,8 +413,10 @@ def make_console(
     prefs_dir: Path | None = None,
     demo: bool = False,
     driver_class: type[Driver] | None = None,
+    sixteen_colours: bool | None = None,
 ) -> GriddeskApp:
     """The console app, ready to run (or to drive with ``run_test`` in tests)."""
+    thin_updates.install()
     return GriddeskApp(
         settings,
         hub_url=hub_url,
@@ -412,6 +425,7 @@ def make_console(
         prefs_dir=prefs_dir,
         demo=demo,
         driver_class=driver_class,
+        sixteen_colours=sixteen_colours,
     )
 
 

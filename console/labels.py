@@ -28,6 +28,7 @@ from dispatch.models import (
     Step,
     Urgency,
 )
+from dispatch.queues import Queue
 from dispatch.routing import Why
 from dispatch.whistle import Attendance
 
@@ -190,6 +191,18 @@ OP: Mapping[str, str] = {
     "report_in": "report in",
 }
 """Each hub op as a verb (refusals name the op that was refused)."""
+
+QUEUE_SHORT: Mapping[Queue, str] = {
+    Queue.URGENT: "Urg.",
+    Queue.TO_ACCEPT: "Acc.",
+    Queue.TO_DISPATCH: "Disp.",
+    Queue.IN_PROGRESS: "Prog.",
+    Queue.TO_CHECK: "Chk.",
+    Queue.OVERDUE: "Late",
+    Queue.ALL: "All",
+}
+"""Each queue's tab name where the full titles do not fit (80 columns): abbreviated, never
+dropped, so every tab still says what it holds."""
 
 TABLES: tuple[Mapping[StrEnum, str], ...] = (
     STATUS,

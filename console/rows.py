@@ -25,20 +25,26 @@ class Column:
     key: str
     title: str  # gettext id
     width: int  # terminal cells (a CJK character takes two)
+    min_width: int = 0
+    """Narrowest it may be cut to (ending in "…") when the list is short of room; 0: never cut."""
+    priority: int = 0
+    """Who keeps their room when the list is narrow: 0 first; the last are left out."""
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("id", "Case", 11),
-    Column("urgency", "Urg.", 4),
-    Column("status", "Status", 8),
-    Column("category", "Category", 14),
-    Column("title", "Title", 16),
-    Column("place", "Place", 12),
-    Column("unit", "Unit", 14),
-    Column("level", "Level", 10),
-    Column("source", "Source", 8),
+    Column("id", "Case", 10, 10, 0),
+    Column("urgency", "Urg.", 4, 2, 4),
+    Column("status", "Status", 13, 9, 1),  # "reported back" whole, never "reported…"
+    # The unit next to the status: who has the case is what a commander reads first, and at
+    # 80 columns it must not be the column that falls off the right edge.
+    Column("unit", "Unit", 12, 8, 2),
+    Column("title", "Title", 16, 10, 3),
+    Column("category", "Category", 14, 8, 5),
+    Column("place", "Place", 12, 8, 6),
+    Column("level", "Level", 10, 6, 7),
+    Column("source", "Source", 8, 6, 8),
 )
-COUNTDOWN = Column("countdown", "Due", 8)
+COUNTDOWN = Column("countdown", "Due", 7)
 
 URGENT_MARK = "!"
 """The urgency cell of an urgent case (gettext id: "急" in Chinese)."""
@@ -50,12 +56,12 @@ def case_cells(case: Case, words: Wording) -> tuple[str, ...]:
         case.id,
         words.tr(URGENT_MARK) if case.urgency is Urgency.URGENT else "",
         words.status(case.status),
-        words.category(case.category),
-        case.title,
-        words.place(case),
         # While a standby officer is being called (after hours, not yet signed for), whom:
         # the name moves down the night's order as the hub calls the next.
         words.owner(case) if is_waiting(case) else words.unit(case.owner_unit),
+        case.title,
+        words.category(case.category),
+        words.place(case),
         words.level(case.level),
         words.source(case.source),
     )

@@ -20,6 +20,7 @@ from console.labels import (
     KIND,
     LEVEL,
     OP,
+    QUEUE_SHORT,
     REQUEST,
     ROLE,
     SHIFT,
@@ -120,6 +121,10 @@ class Wording:
 
     def queue(self, value: Queue) -> str:
         return self.tr(QUEUE_TITLES[value])
+
+    def queue_short(self, value: Queue) -> str:
+        """The queue's abbreviated tab name (where the full titles do not fit)."""
+        return self.tr(QUEUE_SHORT[value])
 
     def sort(self, value: Sort) -> str:
         return self.tr(SORT_TITLES[value])

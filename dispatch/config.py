@@ -106,6 +106,9 @@ class ConsoleSettings(_Section, frozen=True, kw_only=True):
     # Over SSH: seconds the terminal may leave the console's probes unanswered before the
     # console exits (a link that died without a FIN); 0 turns the probe off.
     link_timeout: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 60.0
+    # For a slow or metered link (SSH over a phone tether): countdowns and the clock to the
+    # minute, no animations, so the screen changes once a minute while nothing happens.
+    low_bandwidth: bool = False
 
 
 class Settings(_Section, frozen=True, kw_only=True):

@@ -110,9 +110,14 @@ class BoardScreen(CaseSteps):
 
     def on_mount(self) -> None:
         light = self.desk.light
-        self.query_one(QueueList).set_light(light)
-        self.query_one(CountdownStrip).set_light(light)
-        self.query_one(CaseDetail).set_light(light)
+        minutes = self.desk.settings.console.low_bandwidth
+        for widget in (
+            self.query_one(QueueList),
+            self.query_one(CountdownStrip),
+            self.query_one(CaseDetail),
+        ):
+            widget.set_light(light)
+            widget.set_minutes(minutes)
         self._relabel()
         self._session_changed()
         self.query_one(QueueList).focus()
@@ -138,7 +143,7 @@ class BoardScreen(CaseSteps):
     def _relabel(self) -> None:
         """Titles and texts in the operator's (possibly new) language."""
         tr = self.desk.language.tr
-        cols = [Column(c.key, tr(c.title), c.width) for c in rows.COLUMNS]
+        cols = [Column(c.key, tr(c.title), c.width, c.min_width, c.priority) for c in rows.COLUMNS]
         countdown = rows.COUNTDOWN
         self.query_one(QueueList).set_columns(cols, tr(countdown.title), countdown.width, 0)
         self.query_one(QueueList).set_render(self._row)
@@ -240,17 +245,23 @@ class BoardScreen(CaseSteps):
 
     def _draw_tabs(self) -> None:
         words, model = self.desk.words, self.desk.model
+        width = self.size.width or self.app.size.width
+        # Full names where they fit; else abbreviated ("2 受理 10"), the current tab's name
+        # last — never a bare number, so every tab still says what it holds.
         text = Text()
-        narrow = self.app.size.width < NARROW
-        for n, queue in enumerate(QUEUES, 1):
-            current = queue is self._prefs.queue
-            # At 80 columns only the current tab spells its name; the rest show key and count.
-            title = f" {words.queue(queue)}" if current or not narrow else ":"
-            text.append(f" {n}{title} {model.count(queue)} ", "reverse bold" if current else "")
-            text.append("│", "dim")
-        if self._new:
-            new = self.get_component_rich_style("board--new")
-            text.append(" " + words.tr("{n} new").format(n=self._new), new)
+        for short in ((), (False,), (False, True)):
+            text = Text()
+            for n, queue in enumerate(QUEUES, 1):
+                current = queue is self._prefs.queue
+                abbreviated = (not current and short) or (current and len(short) == 2)
+                name = words.queue_short(queue) if abbreviated else words.queue(queue)
+                text.append(f" {n} {name} {model.count(queue)} ", "reverse bold" if current else "")
+                text.append("│", "dim")
+            if self._new:
+                new = self.get_component_rich_style("board--new")
+                text.append(" " + words.tr("{n} new").format(n=self._new), new)
+            if text.cell_len <= width:
+                break
         # One line high (board.tcss) whatever it says: no layout of the screen for it.
         self.query_one("#tabs", Static).update(text, layout=False)
 
@@ -284,7 +295,8 @@ class BoardScreen(CaseSteps):
             "" if session.live or not session.detail else f" ({session.detail})"
         )
         now = self._now
-        bar.hub_time = now.astimezone(desk.calendar.tz).strftime("%H:%M:%S") if now else ""
+        clock = "%H:%M" if desk.settings.console.low_bandwidth else "%H:%M:%S"
+        bar.hub_time = now.astimezone(desk.calendar.tz).strftime(clock) if now else ""
         role = desk.words.role(session.role) if session.role else ""
         bar.operator = f"{session.operator} {role}".strip()
         bar.filter_text = " ".join(
@@ -305,6 +317,7 @@ class BoardScreen(CaseSteps):
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW, "-narrow")
+        self.query_one(CaseDetail).set_compact(event.size.width < NARROW)
         self._draw_strip()
         self._draw_tabs()
 

@@ -30,6 +30,8 @@ class IntakeScreen(Screen[None]):
     DEFAULT_CSS = """
     IntakeScreen VerticalScroll { padding: 0 1; }
     IntakeScreen Horizontal { height: auto; }
+    /* Grid code and address side by side, each half: an Input alone takes the whole line. */
+    IntakeScreen Horizontal Input { width: 1fr; }
     IntakeScreen Label { padding: 1 0 0 0; }
     IntakeScreen #categories { height: 8; }
     """

@@ -16,17 +16,21 @@ from dispatch.models import Deadline
 from dispatch.sla import Light, light
 
 
-def format_countdown(seconds_left: float) -> str:
+def format_countdown(seconds_left: float, *, minutes: bool = False) -> str:
     """``12:34`` left or ``-03:10`` overdue under an hour, ``5h12m`` above, ``2d3h`` past a day.
 
     Seconds are truncated toward zero, so the text changes once a second and a deadline just
-    passed reads ``-00:00`` (the light is already red then).
+    passed reads ``-00:00`` (the light is already red then). ``minutes`` (the low-bandwidth
+    setting) shows the last hour to the minute too — ``12m``, ``-3m`` — so the text, and the
+    bytes on a slow link, change once a minute.
     """
     sign = "-" if seconds_left < 0 else ""
     total = int(abs(seconds_left))
+    if total < 3600 and minutes:
+        return f"{sign}{total // 60}m"
     if total < 3600:
-        minutes, seconds = divmod(total, 60)
-        return f"{sign}{minutes:02d}:{seconds:02d}"
+        mins, secs = divmod(total, 60)
+        return f"{sign}{mins:02d}:{secs:02d}"
     hours, rest = divmod(total, 3600)
     if hours < 24:
         return f"{sign}{hours}h{rest // 60:02d}m"

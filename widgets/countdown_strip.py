@@ -84,6 +84,15 @@ class CountdownStrip(Widget, can_focus=True):
         self._items: tuple[StripItem, ...] = ()
         self._light: Callable[[Deadline, datetime], Light] = default_light
         self._cursor = 0
+        self._minutes = False
+        # What each block's countdown line shows (case id, text, colour), as last drawn: a
+        # tick repaints only the characters of the countdowns that changed.
+        self._painted: dict[int, tuple[str, str, str]] = {}
+
+    def set_minutes(self, minutes: bool) -> None:
+        """Countdowns to the minute (the low-bandwidth setting) or to the second."""
+        self._minutes = minutes
+        self.refresh()
 
     def set_items(self, items: Sequence[StripItem]) -> None:
         """The candidates; the strip orders them soonest (or most overdue) first."""
@@ -106,9 +115,28 @@ class CountdownStrip(Widget, can_focus=True):
         return [item.key for item in self._items[: self._fits()]]
 
     def watch_now(self, now: datetime) -> None:
-        # Only the countdown line moves with time: the ids and titles above it stay put, and
-        # repainting them every second is bytes on an SSH link for nothing.
-        self.refresh(Region(0, 2, self.size.width, 1))
+        # Only the countdowns move with time: the ids and titles above them stay put, and on an
+        # SSH link every repainted cell is bytes. A countdown whose text only changed at the
+        # end ("14:38" → "14:37") repaints from its first changed character.
+        dirty: list[Region] = []
+        for i, item in enumerate(self._items[: self._fits()]):
+            painted = self._painted.get(i)
+            text, colour = self._countdown(item)
+            if painted == (item.key, text, colour):
+                continue
+            x = i * (BLOCK_WIDTH + 1)
+            if painted is None or painted[0] != item.key or painted[2] != colour:
+                dirty.append(Region(x, 2, BLOCK_WIDTH, 1))
+                continue
+            old = painted[1]
+            if len(old) != len(text):
+                dirty.append(Region(x, 2, BLOCK_WIDTH, 1))
+                continue
+            first = next(n for n, (a, b) in enumerate(zip(old, text, strict=True)) if a != b)
+            left = (BLOCK_WIDTH - cell_len(text)) // 2
+            dirty.append(Region(x + left + first, 2, len(text) - first, 1))
+        if dirty:
+            self.refresh(*dirty)
 
     def action_cursor(self, step: int) -> None:
         shown = len(self.shown_keys)
@@ -146,18 +174,27 @@ class CountdownStrip(Widget, can_focus=True):
             style = base + self.get_component_rich_style("countdown-strip--block")
             if i == self._cursor and self.has_focus:
                 style += self.get_component_rich_style("countdown-strip--cursor")
-            segments.append(self._block_line(item, y, style))
+            segments.extend(self._block_line(i, item, y, style))
             segments.append(Segment(" ", base))
         return Strip(segments).crop_extend(0, width, base)
 
-    def _block_line(self, item: StripItem, y: int, style: Style) -> Segment:
+    def _block_line(self, i: int, item: StripItem, y: int, style: Style) -> list[Segment]:
         if y == 0:
-            return Segment(_centre(item.key, BLOCK_WIDTH), style + Style(bold=True))
+            return [Segment(_centre(item.key, BLOCK_WIDTH), style + Style(bold=True))]
         if y == 1:
-            return Segment(_centre(item.title, BLOCK_WIDTH), style)
+            return [Segment(_centre(item.title, BLOCK_WIDTH), style)]
+        text, name = self._countdown(item)
+        self._painted[i] = (item.key, text, name)
+        colour = self.get_component_rich_style(f"countdown-strip--{name}", partial=True)
+        # The countdown is a segment of its own, so a repaint of it sends no padding.
+        left = (BLOCK_WIDTH - cell_len(text)) // 2
+        right = BLOCK_WIDTH - left - cell_len(text)
+        styled = style + colour
+        return [Segment(" " * left, styled), Segment(text, styled), Segment(" " * right, styled)]
+
+    def _countdown(self, item: StripItem) -> tuple[str, str]:
         light = self._light(item.deadline, self.now)
-        colour = self.get_component_rich_style(f"countdown-strip--{light.colour}", partial=True)
-        return Segment(_centre(format_countdown(light.seconds_left), BLOCK_WIDTH), style + colour)
+        return format_countdown(light.seconds_left, minutes=self._minutes), light.colour
 
 
 def _centre(text: str, width: int) -> str:

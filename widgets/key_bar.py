@@ -7,7 +7,7 @@ screen's ``check_action``, what is hidden and what is greyed) and passes every d
 through the translator it is given. The screen may say which actions to show and in which
 order (a standby officer's own steps first); by default every shown binding, in order.
 
-It takes one line, or two when the keys do not fit — and never drops the help key, so however
+It takes one line, or two when the keys do not fit; the help key comes first, so however
 narrow the terminal, the bar always says where every key is.
 """
 
@@ -28,7 +28,7 @@ from textual.widget import Widget
 Translate = Callable[[str], str]
 
 HELP_ACTION = "help"
-"""Kept on the bar when keys must be dropped for lack of room."""
+"""Shown first, so it is never dropped for lack of room."""
 MAX_LINES = 2
 _GAP = 2
 
@@ -120,10 +120,14 @@ class KeyBar(Widget):
         )
 
     def _lines(self, width: int) -> list[list[ShownKey]]:
+        # The help key first: however narrow the terminal and whatever is cut at the end,
+        # the bar always opens with where every key is.
         keys = self.keys
+        help_key = next((k for k in keys if k.action == HELP_ACTION), None)
+        if help_key is not None:
+            keys = [help_key, *(k for k in keys if k is not help_key)]
         lines: list[list[ShownKey]] = [[]]
         used = 0
-        help_key = next((k for k in keys if k.action == HELP_ACTION), None)
         for key in keys:
             need = key.width + (_GAP if lines[-1] else 0)
             if used + need > width and lines[-1]:
@@ -133,11 +137,6 @@ class KeyBar(Widget):
                 used, need = 0, key.width
             lines[-1].append(key)
             used += need
-        if help_key is not None and all(help_key not in line for line in lines):
-            last = lines[-1]
-            while last and sum(k.width + _GAP for k in last) + help_key.width > width:
-                last.pop()
-            last.append(help_key)
         return lines
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.resources import files
 from typing import ClassVar
@@ -53,11 +53,18 @@ CACHED_ROWS = 4096
 
 @dataclass(frozen=True)
 class Column:
-    """A fixed-width column; ``width`` is in terminal cells (a Chinese character takes two)."""
+    """A fixed-width column; ``width`` is in terminal cells (a Chinese character takes two).
+
+    When the list is narrower than its columns, they are fitted by ``priority`` (0 first):
+    each may be cut down to ``min_width`` (its text then ends in "…"; 0: never cut), and the
+    columns of least priority that still do not fit are left out.
+    """
 
     key: str
     title: str
     width: int
+    min_width: int = 0
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -179,13 +186,18 @@ class QueueList(ScrollView, can_focus=True):
         disabled and hidden, so the key reaches the screen."""
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._outer_keys = outer_keys
+        self._all_columns: tuple[Column, ...] = ()
+        self._wanted_countdown_index = 0
+        # The columns shown at the current width (fitted), and each one's cell in a row.
         self._columns: tuple[Column, ...] = ()
+        self._cell_index: tuple[int, ...] = ()
         self._countdown_title = ""
         self._countdown_width = 0
         self._countdown_index = 0
         self._countdown_x = _GUTTER
         self._line_width = _GUTTER
         self._light: Callable[[Deadline, datetime], Light] = default_light
+        self._minutes = False
         self._make_row: Render = _no_row
         self._cache: OrderedDict[str, QueueRow] = OrderedDict()
         # Each drawn row's strip and what it was drawn from: a repaint of the whole list (a
@@ -219,19 +231,46 @@ class QueueList(ScrollView, can_focus=True):
         countdown_index: int = 0,
     ) -> None:
         """Lay out the columns; the countdown column goes before ``columns[countdown_index]``
-        (0: first; ``len(columns)``: last)."""
-        self._columns = tuple(columns)
+        (0: first; ``len(columns)``: last). They are fitted to the list's width (see
+        :class:`Column`) now and whenever the list is resized."""
+        self._all_columns = tuple(columns)
         self._countdown_title = countdown_title
         self._countdown_width = countdown_width
-        self._countdown_index = max(0, min(countdown_index, len(self._columns)))
+        self._wanted_countdown_index = max(0, min(countdown_index, len(self._all_columns)))
+        self._fit_columns()
+        self._repaint_all()
+
+    def _fit_columns(self) -> bool:
+        """Fit the columns to the width; True if what is shown changed."""
+        room = self.size.width - self.styles.scrollbar_size_vertical if self.size.width else 0
+        room -= _GUTTER + (self._countdown_width + 1 if self._countdown_width else 0)
+        shown = _fit(self._all_columns, room) if room > 0 else list(enumerate(self._all_columns))
+        columns = tuple(c for _, c in shown)
+        cell_index = tuple(i for i, _ in shown)
+        if columns == self._columns and cell_index == self._cell_index:
+            return False
+        self._columns, self._cell_index = columns, cell_index
+        self._countdown_index = sum(1 for i in cell_index if i < self._wanted_countdown_index)
         widths = [c.width for c in self._columns[: self._countdown_index]]
         self._countdown_x = _GUTTER + sum(w + 1 for w in widths)
-        self._line_width = _GUTTER + sum(c.width + 1 for c in self._columns) + countdown_width + 1
-        self._repaint_all()
+        countdown = self._countdown_width + 1 if self._countdown_width else 0
+        self._line_width = _GUTTER + sum(c.width + 1 for c in self._columns) + countdown
+        return True
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._fit_columns():
+            self._repaint_all()
 
     def set_light(self, fn: Callable[[Deadline, datetime], Light]) -> None:
         """The traffic light (``dispatch.sla.light`` bound to the hall's calendar)."""
         self._light = fn
+        self._countdowns.clear()
+        self._strips.clear()
+        self.refresh()
+
+    def set_minutes(self, minutes: bool) -> None:
+        """Countdowns to the minute (the low-bandwidth setting) or to the second."""
+        self._minutes = minutes
         self._countdowns.clear()
         self._strips.clear()
         self.refresh()
@@ -450,8 +489,19 @@ class QueueList(ScrollView, can_focus=True):
         dirty: list[Region] = []
         for y, (_, key) in enumerate(self._view[top : top + self._page], start=1):
             text, colour = self._countdown(self._row(key))
-            if self._painted.get(y) != (key, text, colour):
-                dirty.append(Region(x, y, width, 1).intersection(screen))
+            painted = self._painted.get(y)
+            if painted == (key, text, colour):
+                continue
+            # "14:38" → "14:37" repaints from the first changed character: on an SSH link
+            # every cell sent is bytes, and most ticks change one digit.
+            first = 0
+            if painted is not None and painted[0] == key and painted[2] == colour:
+                old = painted[1]
+                if len(old) == len(text):
+                    first = width - len(text)
+                    first += next((n for n, (a, b) in enumerate(zip(old, text, strict=True))
+                                   if a != b), 0)  # fmt: skip
+            dirty.append(Region(x + first, y, width - first, 1).intersection(screen))
         if dirty:
             self.refresh(*dirty)
 
@@ -477,7 +527,7 @@ class QueueList(ScrollView, can_focus=True):
         for i, column in enumerate(self._columns):
             if i == self._countdown_index:
                 parts.append(_right(self._countdown_title, self._countdown_width) + " ")
-            parts.append(set_cell_size(column.title, column.width) + " ")
+            parts.append(_cut(column.title, column.width) + " ")
         if self._countdown_index == len(self._columns):
             parts.append(_right(self._countdown_title, self._countdown_width) + " ")
         return Strip([Segment("".join(parts), style)], self._line_width)
@@ -507,21 +557,24 @@ class QueueList(ScrollView, can_focus=True):
             style += self.get_component_rich_style("queue-list--marked")
         if cursor:
             style += self.get_component_rich_style("queue-list--cursor")
-        countdown = _right(text, self._countdown_width) + " "
+        # The countdown's text is a segment of its own (see :meth:`watch_now`).
+        pad = " " * max(0, self._countdown_width - cell_len(text))
+        cd_text = _right(text, self._countdown_width)[len(pad) :]
         cd_style = style
         if colour:
             cd_style += self.get_component_rich_style(f"queue-list--{colour}", partial=True)
         cells = row.cells
         before = [MARK + " " if marked else "  "]
         after: list[str] = []
-        for i, column in enumerate(self._columns):
+        for i, (index, column) in enumerate(zip(self._cell_index, self._columns, strict=True)):
             out = before if i < self._countdown_index else after
-            out.append(set_cell_size(_one_line(cells[i]) if i < len(cells) else "", column.width))
+            out.append(_cut(_one_line(cells[index]) if index < len(cells) else "", column.width))
             out.append(" ")
         segments = [
             Segment("".join(before), style),
-            Segment(countdown, cd_style),
-            Segment("".join(after), style),
+            Segment(pad, cd_style),
+            Segment(cd_text, cd_style),
+            Segment(" " + "".join(after), style),
         ]
         return Strip(segments, self._line_width)
 
@@ -532,7 +585,7 @@ class QueueList(ScrollView, can_focus=True):
                 shown = ("", "")
             else:
                 light = self._light(row.deadline, self.now)
-                shown = (format_countdown(light.seconds_left), light.colour)
+                shown = (format_countdown(light.seconds_left, minutes=self._minutes), light.colour)
             self._countdowns[row.key] = shown
         return shown
 
@@ -744,6 +797,35 @@ def _right(text: str, width: int) -> str:
     """``text`` right-aligned in ``width`` cells, so countdown digits line up."""
     gap = width - cell_len(text)
     return " " * gap + text if gap >= 0 else set_cell_size(text, width)
+
+
+def _fit(columns: Sequence[Column], room: int) -> list[tuple[int, Column]]:
+    """The columns that fit ``room`` cells (each with its one-cell gap), in their order, with
+    their fitted widths: all at full width if they fit; else, by priority, each at its least
+    width while room lasts, and what is left widens them again, again by priority."""
+    if sum(c.width + 1 for c in columns) <= room:
+        return list(enumerate(columns))
+    order = sorted(range(len(columns)), key=lambda i: (columns[i].priority, i))
+    widths: dict[int, int] = {}
+    used = 0
+    for i in order:
+        least = columns[i].min_width or columns[i].width
+        if used + least + 1 <= room:
+            widths[i] = least
+            used += least + 1
+    for i in order:
+        if i in widths:
+            more = min(columns[i].width - widths[i], room - used)
+            widths[i] += more
+            used += more
+    return [(i, replace(columns[i], width=widths[i])) for i in sorted(widths)]
+
+
+def _cut(text: str, width: int) -> str:
+    """``text`` in exactly ``width`` cells; cut text ends in "…" so a reader knows it was."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(set_cell_size(text, max(0, width - 1)).rstrip() + "…", width)
 
 
 def _one_line(text: str) -> str:

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from importlib.resources import files
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
+from textual.geometry import Region
 from textual.reactive import Reactive, reactive
 from textual.widget import Widget
 
@@ -58,8 +60,9 @@ class StatusBar(Widget):
     """The connection state in words (e.g. "已连接 ws://…", "重连中…")."""
     connected: Reactive[bool] = reactive(True)
     """False shows the connection part in red (``-offline``)."""
-    hub_time: Reactive[str] = reactive("")
-    """Hub time, already formatted; in demo mode it is shown inside the badge."""
+    hub_time: Reactive[str] = reactive("", repaint=False)
+    """Hub time, already formatted; in demo mode it is shown inside the badge. A new time
+    repaints only the clock's characters (see :meth:`watch_hub_time`)."""
     operator: Reactive[str] = reactive("")
     """Operator name and role."""
     shift: Reactive[str] = reactive("")
@@ -88,6 +91,24 @@ class StatusBar(Widget):
     def set_translator(self, translate: Callable[[str], str]) -> None:
         self._translate = translate
         self.refresh()
+
+    def watch_hub_time(self, old: str, new: str) -> None:
+        # The clock moves every second and nothing else on the bar does: on an SSH link only
+        # its changed characters are sent ("22:57:08" → "22:57:09": one).
+        at = self._time_at(new)
+        if at is None or len(old) != len(new) or not self.size.width:
+            self.refresh()
+            return
+        first = next((n for n, (a, b) in enumerate(zip(old, new, strict=True)) if a != b), None)
+        if first is not None:
+            self.refresh(Region(at + first, 0, len(new) - first, 1))
+
+    def _time_at(self, hub_time: str) -> int | None:
+        """The cell where the hub time starts on the bar (None: not shown on its own)."""
+        if self.demo or not hub_time:
+            return None
+        marker = "●" if self.connected else "✕"
+        return cell_len(f" {marker} {self.connection} ") + cell_len(_SEP)
 
     def watch_connected(self, connected: bool) -> None:
         self.set_class(not connected, "-offline")

@@ -36,11 +36,25 @@ __all__ = [
 ]
 
 
-def console_for(hub_url: str, token: str, prefs_dir: Path, locale: str = "en") -> GriddeskApp:
+def console_for(
+    hub_url: str,
+    token: str,
+    prefs_dir: Path,
+    locale: str = "en",
+    *,
+    sixteen_colours: bool | None = False,
+) -> GriddeskApp:
+    """A console on ``hub_url``; in true colour unless ``sixteen_colours`` (tests must not
+    depend on the TERM they happen to run under)."""
     settings = Settings(console=ConsoleSettings(locale=locale))
     factory = partial(HubClient, backoff_min=0.05, backoff_max=0.3)
     return make_console(
-        settings, hub_url=hub_url, token=token, client_factory=factory, prefs_dir=prefs_dir
+        settings,
+        hub_url=hub_url,
+        token=token,
+        client_factory=factory,
+        prefs_dir=prefs_dir,
+        sixteen_colours=sixteen_colours,
     )
 
 

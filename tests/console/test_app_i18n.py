@@ -50,6 +50,7 @@ def test_every_word_the_code_names_has_a_chinese_text() -> None:
     zh = translator("zh_CN")
     words = [a.description for a in ACTIONS] + [c.title for c in COLUMNS]
     words += [*QUEUE_TITLES.values(), *SORT_TITLES.values(), *QUICK_KINDS.values()]
+    words += [*labels.QUEUE_SHORT.values()]
     words += [*ROSTER_COLUMNS, COUNTDOWN.title, URGENT_MARK, status_bar.DEMO, status_bar.STOPPED]
     words += [*CODE_TEXT.values(), *CONNECTION.values(), *labels.OP.values()]
     words += [d.text for d in DETAILS.values()]

@@ -90,3 +90,26 @@ async def test_command_palette_runs_board_actions(tmp_path: Path) -> None:
             await pilot.pause(0.3)
             await pilot.press("enter")
             await until(pilot, lambda: isinstance(app.screen, RosterScreen))
+
+
+async def test_every_intake_field_is_reachable_by_tab_at_80x24(tmp_path: Path) -> None:
+    """A standby officer on an 80×24 terminal tabs through the whole form: each field comes
+    into view with the focus, the address (beside the grid code) too."""
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        app = console_for(hub.url, hub.tokens[Role.DISPATCHER], tmp_path)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await until(pilot, lambda: board_live(app))
+            await pilot.press("i")
+            await until(pilot, lambda: isinstance(app.screen, IntakeScreen))
+            screen = app.screen
+            seen: set[str] = set()
+            for _ in range(12):
+                await pilot.press("tab")
+                await pilot.pause()
+                focused = app.focused
+                if focused is not None and focused.id:
+                    assert focused.region.height > 0 and focused.region.width > 2, focused.id
+                    assert screen.region.contains_region(focused.region), focused.id
+                    seen.add(focused.id)
+            fields = {"source", "search", "categories", "grid", "address", "urgency", "title"}
+            assert fields | {"description"} <= seen, seen

@@ -50,7 +50,7 @@ SUMMARY = re.compile(
     r"\d+ of \d+ steps played"
 )
 BOARD_KEY = "? Help"
-"""The footer's first board key (en); it leaves the footer while the ``:`` line has the keys."""
+"""The key bar's first key (en); it leaves the bar while the ``:`` line has the keys."""
 TITLE = "e2e-demo-drain"
 
 
@@ -91,7 +91,8 @@ class Demo:
         return next((line for line in self.pane().splitlines() if needle in line), "")
 
     def footer(self) -> str:
-        return self.pane().rstrip("\n").splitlines()[-1]
+        """The key bar: the last two lines (it wraps to two when its keys do not fit one)."""
+        return "\n".join(self.pane().rstrip("\n").splitlines()[-2:])
 
     def typing(self) -> bool:
         """The ``:`` line has the keys: the board's keys have left the footer."""

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from textual.app import App, ComposeResult
+from textual.geometry import Region
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input
@@ -62,14 +63,24 @@ async def test_roster_updates_only_changed_cells_and_keeps_the_cursor() -> None:
         await pilot.press("down")
         assert roster.highlighted_key == "s2"
 
-        updated: list[tuple[Any, ...]] = []
-        real_update = roster.update_cell
+        refreshed: list[tuple[Region, ...]] = []
+        real_refresh = roster.refresh
 
-        def recording_update(*args: Any, **kwargs: Any) -> None:
-            updated.append(args)
-            real_update(*args, **kwargs)
+        def recording_refresh(*regions: Region, **kwargs: Any) -> RosterTable:
+            refreshed.append(regions)
+            return real_refresh(*regions, **kwargs)
 
-        roster.update_cell = recording_update  # type: ignore[method-assign]
+        roster.refresh = recording_refresh  # type: ignore[method-assign]
+        # The same people, one status changed: only that cell is repainted.
+        roster.set_rows(
+            [
+                RosterRow("s1", ("张伟", "城管一中队", "在岗")),
+                RosterRow("s2", ("李娜", "环卫所", "外勤")),
+                RosterRow("s3", ("王强", "派出所", "外勤")),
+            ]
+        )
+        assert refreshed == [(Region(1 + 4 + 2 + 10 + 2, 2, 4, 1),)]
+        assert roster.highlighted_key == "s2"
         roster.set_rows(
             [
                 RosterRow("s2", ("李娜", "环卫所", "处置中")),
@@ -78,11 +89,10 @@ async def test_roster_updates_only_changed_cells_and_keeps_the_cursor() -> None:
             ]
         )
         await pilot.pause()
-        assert updated == [("s2", "c2", "处置中")]
         assert roster.row_count == 3
         assert roster.get_row("s2") == ["李娜", "环卫所", "处置中"]
         assert roster.get_row("s4") == ["赵敏", "市场所", "在岗"]
-        assert roster.highlighted_key in {"s2", "s3"}  # s1 above it left; the row stays
+        assert roster.highlighted_key == "s2"  # s1 above it left; the cursor stays on s2
 
 
 async def test_roster_enter_posts_the_staff_id() -> None:
