@@ -200,6 +200,7 @@ QUEUE_SHORT: Mapping[Queue, str] = {
     Queue.TO_CHECK: "Chk.",
     Queue.OVERDUE: "Late",
     Queue.ALL: "All",
+    Queue.DESK: "Esc.",
 }
 """Each queue's tab name where the full titles do not fit (80 columns): abbreviated, never
 dropped, so every tab still says what it holds."""

@@ -248,14 +248,16 @@ class BoardScreen(CaseSteps):
         width = self.size.width or self.app.size.width
         # Full names where they fit; else abbreviated ("2 受理 10"), the current tab's name
         # last — never a bare number, so every tab still says what it holds.
+        # At the narrowest, the padding around each tab goes too.
         text = Text()
-        for short in ((), (False,), (False, True)):
+        for short, pad in (((), " "), ((False,), " "), ((False, True), " "), ((False, True), "")):
             text = Text()
             for n, queue in enumerate(QUEUES, 1):
                 current = queue is self._prefs.queue
                 abbreviated = (not current and short) or (current and len(short) == 2)
                 name = words.queue_short(queue) if abbreviated else words.queue(queue)
-                text.append(f" {n} {name} {model.count(queue)} ", "reverse bold" if current else "")
+                label = f"{pad}{n} {name} {model.count(queue)}{pad}"
+                text.append(label, "reverse bold" if current else "")
                 text.append("│", "dim")
             if self._new:
                 new = self.get_component_rich_style("board--new")

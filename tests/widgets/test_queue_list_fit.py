@@ -45,7 +45,7 @@ async def test_at_80_columns_the_unit_and_the_overdue_sign_stay_and_cuts_are_mar
         queue.now = T0
         row = QueueRow("2611230042", tuple(CELLS[c.key] for c in COLUMNS), overdue(0.7), True)
         entry: Entry = (0.0, "2611230042")
-        queue.show([entry], lambda key: row)
+        queue.show([entry], lambda key: row, lambda key: entry if key == entry[1] else None)
         await pilot.pause()
         header = queue.render_line(0).text
         line = queue.render_line(1).text
