@@ -122,6 +122,7 @@ DETAILS: Mapping[str, Detail] = {
     "already_with_unit": Detail(ErrorCode.INVALID, "case {case} is already with {unit}"),
     "no_callback": Detail(ErrorCode.ILLEGAL_STEP, "no callback for a {source} case"),
     "callback_done": Detail(ErrorCode.ILLEGAL_STEP, "case {case} already had its callback"),
+    "reopen_satisfied": Detail(ErrorCode.INVALID, "a satisfied reporter does not reopen a case"),
     "top_level": Detail(ErrorCode.ILLEGAL_STEP, "case {case} is already at {level}, the top level"),
     "lead_supports": Detail(ErrorCode.INVALID, "{unit} cannot lead and support at once"),
     "request_pending": Detail(ErrorCode.ILLEGAL_STEP, "a {request} request is already pending"),
