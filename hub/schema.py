@@ -14,7 +14,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -135,7 +146,8 @@ class CaseRow(Base):
     level: Mapped[Tag]
     owner_unit: Mapped[Ident | None] = mapped_column(index=True)
     owner_staff: Mapped[Ident | None]
-    reported_at: Mapped[datetime]
+    # Indexed for ``cases_window`` (the monthly assessment reads a month of reports).
+    reported_at: Mapped[datetime] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
     version: Mapped[int]
     data: Mapped[LongText]
@@ -173,6 +185,20 @@ class CommandRow(Base):
     at: Mapped[datetime]
 
 
+class TrackPointRow(Base):
+    """One stored position of a person's patrol track (thinned: dispatch.tracks.keeps). Not
+    an event: positions are many and short-lived, kept ``assessment.track_retention_days``."""
+
+    __tablename__ = "track_points"
+    __table_args__ = (Index("ix_track_points_staff_at", "staff", "at"),)
+
+    id: Mapped[Seq] = mapped_column(primary_key=True, autoincrement=True)
+    staff: Mapped[Ident]
+    at: Mapped[datetime] = mapped_column(index=True)  # the retention prune deletes by age
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+
+
 class OperatorRow(Base):
     """Someone allowed to connect. Only the sha256 of the token is kept."""
 
@@ -194,6 +220,7 @@ __all__ = [
     "EventRow",
     "OperatorRow",
     "StaffRow",
+    "TrackPointRow",
     "UTCDateTime",
     "UnitRow",
 ]

@@ -46,7 +46,8 @@ from sqlalchemy.ext.asyncio import (
 from dispatch.events import Event, EventType
 from dispatch.models import TERMINAL_STATUSES, Actor, Area, Case, Role, Staff, Unit
 from dispatch.roles import SCOPED_ROLES
-from hub import migrations
+from dispatch.tracks import TrackPoint
+from hub import migrations, tracks_store
 from hub.engines import SqliteWriter, async_url, make_engine, sqlite_file
 from hub.schema import (
     AreaRow,
@@ -427,6 +428,45 @@ class Store:
         async with self._sessions() as session:
             data = await session.scalars(select(StaffRow.data).order_by(StaffRow.id))
             return [_staff_decoder.decode(d) for d in data]
+
+    async def cases_reported(
+        self, since: datetime, until: datetime, after: str | None, limit: int
+    ) -> list[Case]:
+        """Cases reported in [``since``, ``until``), by id after ``after``, at most ``limit``."""
+        return await self._read(
+            functools.partial(tracks_store.read_cases_reported, since=since, until=until,
+                              after=after, limit=limit)
+        )  # fmt: skip
+
+    # --- patrol tracks (hub/tracks_store.py) ----------------------------------------------
+
+    async def add_track_points(self, points: Sequence[tuple[str, TrackPoint]]) -> None:
+        """Store thinned ``(staff, point)`` pairs in one transaction."""
+        await self._write(functools.partial(tracks_store.insert_points, points=points))
+
+    async def track_points(
+        self, since: datetime, until: datetime, staff: Collection[str] = ()
+    ) -> dict[str, list[TrackPoint]]:
+        """Stored points with ``since`` <= ``at`` < ``until``, by person, in time order."""
+        return await self._read(
+            functools.partial(tracks_store.read_points, since=since, until=until, staff=staff)
+        )
+
+    async def last_track_points(self, since: datetime) -> dict[str, TrackPoint]:
+        """Each person's latest stored point at or after ``since``."""
+        return await self._read(functools.partial(tracks_store.last_points, since=since))
+
+    async def prune_track_points(self, before: datetime) -> int:
+        """Delete track points older than ``before``; how many went."""
+        return await self._write(functools.partial(tracks_store.prune_points, before=before))
+
+    async def _write(self, fn: Callable[[Connection], _T]) -> _T:
+        """``fn(conn)`` in one write transaction (on a SQLite file, on the writer's thread:
+        queued with the engine's commits, never racing them for the file's lock)."""
+        if self._writer is not None:
+            return await self._writer.run(self._writer.transaction, fn)
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(fn)
 
     # --- operators ------------------------------------------------------------------------
 
