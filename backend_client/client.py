@@ -51,13 +51,12 @@ from dispatch.commands import Command
 from dispatch.errors import ErrorCode
 from dispatch.events import Event, EventType
 from dispatch.models import Case, Point, Role
-from dispatch.tracks import TrackPoint
 from dispatch.protocol import (
     PROTOCOL_VERSION,
     Ack,
-    CatalogRequest,
     Cases,
     CasesRequest,
+    CatalogRequest,
     Categories,
     Error,
     Events,
@@ -66,10 +65,10 @@ from dispatch.protocol import (
     HistoryRequest,
     HubMessage,
     Ping,
+    Pong,
     PositionReport,
     Positions,
     PositionTaken,
-    Pong,
     Snapshot,
     Tracks,
     TracksRequest,
@@ -79,6 +78,7 @@ from dispatch.protocol import (
     decode_hub,
     encode,
 )
+from dispatch.tracks import TrackPoint
 
 log = logging.getLogger(__name__)
 
