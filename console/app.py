@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -48,6 +48,7 @@ from dispatch.calendar import WorkingCalendar
 from dispatch.catalog import Catalog
 from dispatch.commands import Command
 from dispatch.config import Settings
+from screens.assessment import AssessmentLoaded
 from screens.board import BoardScreen
 from screens.case import HistoryLoaded
 from screens.guard import ActionFailed
@@ -311,6 +312,34 @@ class GriddeskApp(App[int]):
             reply_to.post_message(HandoverLoaded(None, str(exc)))
         else:
             reply_to.post_message(HandoverLoaded(report))
+
+    def fetch_assessment(
+        self, reply_to: MessagePump, since: datetime, until: datetime, workers: Sequence[str]
+    ) -> None:
+        self._assessment(reply_to, since, until, tuple(workers))
+
+    @work(group="assessment", exclusive=True, exit_on_error=False)
+    async def _assessment(
+        self, reply_to: MessagePump, since: datetime, until: datetime, workers: tuple[str, ...]
+    ) -> None:
+        """The window's cases (``cases_window``) and today's patrol (``tracks``), posted as
+        :class:`AssessmentLoaded`; a role that may not read the whole hall gets its own
+        cases counted, and the reason said."""
+        from zoneinfo import ZoneInfo
+
+        try:
+            if self.client is None:
+                raise NotConnected("not connected to the hub")
+            cases, _ = await self.client.cases_window(since, until)
+            today = self.client.hub_now().astimezone(ZoneInfo(self.desk.settings.clock.timezone))
+            tracks = await self.client.tracks(today.date(), workers)
+        except CommandRefused as exc:
+            note = describe(exc, self.desk.words, self.desk.seen)
+            reply_to.post_message(AssessmentLoaded(since, None, note=note))
+        except ClientError as exc:
+            reply_to.post_message(AssessmentLoaded(since, None, note=str(exc)))
+        else:
+            reply_to.post_message(AssessmentLoaded(since, tuple(cases), tuple(tracks.patrols)))
 
     # --- never die of an operator's action -----------------------------------------------------
 
