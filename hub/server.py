@@ -177,6 +177,11 @@ class HubServer:
         return int(sockname[1])
 
     @property
+    def patrol(self) -> PatrolKeeper:
+        """The patrol tracks' keeper (the demo hall reports its walking workers through it)."""
+        return self._patrol
+
+    @property
     def clients(self) -> int:
         """Authenticated connections now."""
         return len(self._clients)
