@@ -54,6 +54,7 @@ from screens.case import HistoryLoaded
 from screens.guard import ActionFailed
 from screens.handover import HandoverLoaded
 from screens.login import LoginScreen
+from screens.roster import PatrolLoaded
 
 log = logging.getLogger(__name__)
 
@@ -312,6 +313,29 @@ class GriddeskApp(App[int]):
             reply_to.post_message(HandoverLoaded(None, str(exc)))
         else:
             reply_to.post_message(HandoverLoaded(report))
+
+    def fetch_patrol(self, reply_to: MessagePump, staff_id: str) -> None:
+        self._patrol(reply_to, staff_id)
+
+    @work(group="patrol", exclusive=True, exit_on_error=False)
+    async def _patrol(self, reply_to: MessagePump, staff_id: str) -> None:
+        """The person's patrol today (``tracks``), posted as :class:`PatrolLoaded`; a role
+        that may not read tracks gets ``None`` and the reason."""
+        from zoneinfo import ZoneInfo
+
+        try:
+            if self.client is None:
+                raise NotConnected("not connected to the hub")
+            today = self.client.hub_now().astimezone(ZoneInfo(self.desk.settings.clock.timezone))
+            tracks = await self.client.tracks(today.date(), [staff_id])
+        except CommandRefused as exc:
+            note = describe(exc, self.desk.words, self.desk.seen)
+            reply_to.post_message(PatrolLoaded(staff_id, None, note=note))
+        except ClientError as exc:
+            reply_to.post_message(PatrolLoaded(staff_id, None, note=str(exc)))
+        else:
+            day = next((p for p in tracks.patrols if p.staff == staff_id), None)
+            reply_to.post_message(PatrolLoaded(staff_id, day, tracks.minimum_minutes))
 
     def fetch_assessment(
         self, reply_to: MessagePump, since: datetime, until: datetime, workers: Sequence[str]

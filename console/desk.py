@@ -106,6 +106,9 @@ class Commands(Protocol):
         """Ask the hub for the current shift's hand-over report; ``reply_to`` gets a
         ``HandoverLoaded``."""
 
+    def fetch_patrol(self, reply_to: MessagePump, staff_id: str) -> None:
+        """Ask the hub for the person's patrol today; ``reply_to`` gets a ``PatrolLoaded``."""
+
     def fetch_assessment(
         self, reply_to: MessagePump, since: datetime, until: datetime, workers: Sequence[str]
     ) -> None:

@@ -1,16 +1,20 @@
 """The assessment screen (K) against a real hub: it shows the figures of the cases reported
 this month (read from the hub), switches period and grouping by key, lists the callbacks owed
 with their due time, and a unit terminal — which may not read the whole hall — is told so and
-sees the figures of its own cases."""
+sees the figures of its own cases. The roster's person detail shows their patrol today and
+the short-patrol alert."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
 from console_fixtures import board_live, console_for, running_hub, sqlite_url_in, until
 from textual.widgets import Static
 
+from backend_client import HubClient
 from dispatch.commands import (
     Accept,
     Acknowledge,
@@ -22,7 +26,10 @@ from dispatch.commands import (
     Verify,
 )
 from dispatch.models import Actor, Role, Source
+from dispatch.tracks import TrackPoint
 from screens.assessment import AssessmentScreen, Period
+from screens.roster import RosterScreen
+from widgets.roster_table import RosterTable
 
 COMMANDER = Actor(name="op-commander", role=Role.COMMANDER)
 
@@ -97,3 +104,40 @@ async def test_a_unit_terminal_sees_its_own_cases_and_is_told_why(tmp_path: Path
             await until(pilot, lambda: screen.assessment is not None)
             assert "may not" in shown(app)  # the hub's refusal, in words
             assert screen.assessment is not None and screen.assessment.whole.reported == 0
+
+
+class StillClock:
+    """Hub time standing at a working afternoon (the patrol is today's whenever tests run)."""
+
+    speed = 1.0
+    at = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    async def sleep(self, hub_seconds: float) -> None:
+        await asyncio.sleep(3600)
+
+
+async def test_the_roster_shows_a_persons_patrol_today_and_the_short_patrol_alert(
+    tmp_path: Path,
+) -> None:
+    async with running_hub(sqlite_url_in(tmp_path), clock=StillClock()) as hub:
+        start = StillClock.at - timedelta(minutes=30)
+        points = [TrackPoint(at=start + timedelta(seconds=s), lon=121.4945, lat=31.2065)
+                  for s in range(0, 20 * 60 + 1, 30)]  # fmt: skip
+        async with HubClient.connected(hub.url, hub.tokens[Role.COMMANDER], timeout=5) as bridge:
+            await bridge.report_positions("S010", points)
+        app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
+        async with app.run_test(size=(160, 45)) as pilot:
+            await until(pilot, lambda: board_live(app))
+            await pilot.press("R")
+            assert isinstance(app.screen, RosterScreen)
+            table = app.screen.query_one(RosterTable)
+            table.move_cursor(row=table.get_row_index("S010"))
+            await pilot.press("enter")
+            detail = app.screen.query_one("#cases", Static)
+            await until(pilot, lambda: "Patrol today" in str(detail.content))
+            shown_text = str(detail.content)
+            assert "Patrol today: 20 min, 0 min in own grid" in shown_text
+            assert "under the minimum of 240 min" in shown_text
