@@ -220,3 +220,18 @@ async def test_cases_window_reads_the_reported_cases_paged_and_redacted_for_obse
         assert first.cases[0].reporter == "12345-0"
         seen = await ask(observer, CasesRequest(id="c3", since=window[0], until=window[1]), "c3")
         assert isinstance(seen, Cases) and seen.cases[0].reporter is None  # no personal data
+
+
+async def test_track_points_older_than_the_retention_are_pruned(db_url: str) -> None:
+    await seed_store(db_url)
+    store = await Store.open(db_url)
+    try:
+        old = TrackPoint(at=START - timedelta(days=91), lon=121.49, lat=31.2)
+        new = TrackPoint(at=START - timedelta(days=89), lon=121.49, lat=31.2)
+        await store.add_track_points([(WORKER, old), (WORKER, new)])
+        assert await store.prune_track_points(START - timedelta(days=90)) == 1
+        kept = await store.track_points(START - timedelta(days=100), START)
+        assert kept == {WORKER: [new]}
+        assert await store.last_track_points(START - timedelta(days=95)) == {WORKER: new}
+    finally:
+        await store.close()
