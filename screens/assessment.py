@@ -194,7 +194,13 @@ class AssessmentScreen(Screen[None]):
         # A narrow terminal gets one decimal ("96.6%"), so eleven columns fit in 80.
         decimals = 2 if self.size.width >= WIDE else 1
         parts.append(_table(figure_table(a, self.desk.words, decimals)))
-        parts.append(Text(tr("Grid workers") + " · " + tr("patrol today"), style="bold underline"))
+        head = Text(tr("Grid workers") + " · " + tr("patrol today"), style="bold underline")
+        short = sum(1 for p in a.patrols.values() if p.short_days)
+        if short:  # 巡查有效时间短: the alert a leader looks for first
+            minimum = self.desk.settings.assessment.patrol_minimum_minutes
+            alert = tr("{n} under the patrol minimum of {minimum} min")
+            head.append("  ⚠ " + alert.format(n=short, minimum=minimum), "bold red")
+        parts.append(head)
         heads, rows = worker_table(a, self.desk.words, decimals)
         parts.append(_table((heads, rows)) if rows else Text(tr("None."), style="dim"))
         parts.extend(self._callback_queue())

@@ -34,6 +34,28 @@ from widgets.roster_table import RosterTable
 COMMANDER = Actor(name="op-commander", role=Role.COMMANDER)
 
 
+class StillClock:
+    """Hub time standing at a working afternoon (the patrol is today's whenever tests run)."""
+
+    speed = 1.0
+    at = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.at
+
+    async def sleep(self, hub_seconds: float) -> None:
+        await asyncio.sleep(3600)
+
+
+async def patrolled(url: str, token: str) -> None:
+    """S010 walked 20 minutes this afternoon (no grid outline in the demo city: 0 inside)."""
+    start = StillClock.at - timedelta(minutes=30)
+    points = [TrackPoint(at=start + timedelta(seconds=s), lon=121.4945, lat=31.2065)
+              for s in range(0, 20 * 60 + 1, 30)]  # fmt: skip
+    async with HubClient.connected(url, token, timeout=5) as bridge:
+        assert await bridge.report_positions("S010", points) == 41
+
+
 def shown(app: object) -> str:
     screen = app.screen  # type: ignore[attr-defined]
     if not isinstance(screen, AssessmentScreen):
@@ -50,7 +72,8 @@ def shown(app: object) -> str:
 async def test_k_shows_the_figures_the_periods_the_groups_and_the_callbacks_owed(
     tmp_path: Path,
 ) -> None:
-    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+    async with running_hub(sqlite_url_in(tmp_path), clock=StillClock()) as hub:
+        await patrolled(hub.url, hub.tokens[Role.COMMANDER])
         ack = await hub.engine.execute(hub.intake(1, source=Source.HOTLINE, reporter="12345-7"),
                                        COMMANDER)  # fmt: skip
         case, version = ack.case, ack.version
@@ -82,6 +105,7 @@ async def test_k_shows_the_figures_the_periods_the_groups_and_the_callbacks_owed
             assert "50.00 %" in whole
             assert "Callback queue · owed 1 · overdue 0" in text and case in text
             assert "12345-7" in text
+            assert "1 under the patrol minimum of 240 min" in text  # S010's 20 minutes
 
             await pilot.press("g")
             await until(pilot, lambda: "Figures by Grid" in shown(app))
@@ -106,28 +130,11 @@ async def test_a_unit_terminal_sees_its_own_cases_and_is_told_why(tmp_path: Path
             assert screen.assessment is not None and screen.assessment.whole.reported == 0
 
 
-class StillClock:
-    """Hub time standing at a working afternoon (the patrol is today's whenever tests run)."""
-
-    speed = 1.0
-    at = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    async def sleep(self, hub_seconds: float) -> None:
-        await asyncio.sleep(3600)
-
-
 async def test_the_roster_shows_a_persons_patrol_today_and_the_short_patrol_alert(
     tmp_path: Path,
 ) -> None:
     async with running_hub(sqlite_url_in(tmp_path), clock=StillClock()) as hub:
-        start = StillClock.at - timedelta(minutes=30)
-        points = [TrackPoint(at=start + timedelta(seconds=s), lon=121.4945, lat=31.2065)
-                  for s in range(0, 20 * 60 + 1, 30)]  # fmt: skip
-        async with HubClient.connected(hub.url, hub.tokens[Role.COMMANDER], timeout=5) as bridge:
-            await bridge.report_positions("S010", points)
+        await patrolled(hub.url, hub.tokens[Role.COMMANDER])
         app = console_for(hub.url, hub.tokens[Role.COMMANDER], tmp_path)
         async with app.run_test(size=(160, 45)) as pilot:
             await until(pilot, lambda: board_live(app))
