@@ -87,6 +87,59 @@ def inside(point: Point, outline: Sequence[Point]) -> bool:
     return hit
 
 
+class PatrolTally:
+    """One worker's patrol of one day, counted a point at a time: :func:`patrol_day` over a
+    whole track, and the hub as each point is stored (so a day's figures are never re-read
+    from its points). Each stretch between two consecutive points counts whole when both ends
+    are inside an own grid, half when one is (the border was crossed somewhere between), not
+    at all when neither is; a stretch longer than the gap limit is not patrol at all."""
+
+    __slots__ = ("last", "last_inside", "patrol", "points", "within")
+
+    def __init__(
+        self,
+        *,
+        points: int = 0,
+        patrol: float = 0.0,
+        within: float = 0.0,
+        last: TrackPoint | None = None,
+        last_inside: bool = False,
+    ) -> None:
+        self.points = points
+        self.patrol = patrol  # minutes
+        self.within = within  # minutes inside an own grid
+        self.last = last
+        self.last_inside = last_inside
+
+    def add(self, point: TrackPoint, now_inside: bool, max_gap: timedelta) -> None:
+        """Count ``point`` (later than the last one added) and the stretch that led to it."""
+        last = self.last
+        if last is not None:
+            gap = point.at - last.at
+            if timedelta(0) < gap <= max_gap:
+                minutes = gap.total_seconds() / 60
+                self.patrol += minutes
+                self.within += minutes * ((self.last_inside + now_inside) / 2)
+        self.points += 1
+        self.last, self.last_inside = point, now_inside
+
+    def day(self, staff: str, day: date, minimum_minutes: int) -> PatrolDay:
+        return PatrolDay(
+            staff=staff,
+            day=day,
+            points=self.points,
+            patrol_minutes=round(self.patrol, 1),
+            inside_minutes=round(self.within, 1),
+            short=self.within < minimum_minutes,
+        )
+
+
+def inside_any(point: TrackPoint, outlines: Sequence[Sequence[Point]]) -> bool:
+    """Whether the point is inside one of the outlines."""
+    where = point.point
+    return any(inside(where, o) for o in outlines)
+
+
 def patrol_day(
     staff: str,
     day: date,
@@ -94,33 +147,13 @@ def patrol_day(
     outlines: Sequence[Sequence[Point]],
     settings: AssessmentSettings,
 ) -> PatrolDay:
-    """Patrol and inside-grid minutes of one worker's day (``points`` in time order).
-
-    Each stretch between two consecutive points counts whole when both ends are inside an
-    own grid, half when one is (the border was crossed somewhere between), not at all when
-    neither is; a stretch longer than ``track_max_gap_minutes`` is not patrol at all.
-    """
+    """Patrol and inside-grid minutes of one worker's day (``points`` in time order), as
+    :class:`PatrolTally` counts them."""
+    tally = PatrolTally()
     max_gap = timedelta(minutes=settings.track_max_gap_minutes)
-    patrol = within = 0.0
-    was_inside: bool | None = None
-    previous: TrackPoint | None = None
     for p in points:
-        now_inside = any(inside(p.point, o) for o in outlines)
-        if previous is not None and was_inside is not None:
-            gap = p.at - previous.at
-            if timedelta(0) < gap <= max_gap:
-                minutes = gap.total_seconds() / 60
-                patrol += minutes
-                within += minutes * ((was_inside + now_inside) / 2)
-        previous, was_inside = p, now_inside
-    return PatrolDay(
-        staff=staff,
-        day=day,
-        points=len(points),
-        patrol_minutes=round(patrol, 1),
-        inside_minutes=round(within, 1),
-        short=within < settings.patrol_minimum_minutes,
-    )
+        tally.add(p, inside_any(p, outlines), max_gap)
+    return tally.day(staff, day, settings.patrol_minimum_minutes)
 
 
 def local_day(at: datetime, tz: tzinfo) -> date:

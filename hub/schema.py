@@ -11,12 +11,13 @@ produce exactly this metadata.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -199,6 +200,25 @@ class TrackPointRow(Base):
     lat: Mapped[float] = mapped_column(Float)
 
 
+class PatrolDayRow(Base):
+    """A grid worker's patrol of one day of the hall's calendar, counted as its points are
+    stored (dispatch.tracks.PatrolTally) — so a day's or a month's figures are read from one
+    row per worker and day, never from the points — with the last point, to go on counting
+    after a restart."""
+
+    __tablename__ = "patrol_days"
+
+    staff: Mapped[Ident] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    points: Mapped[int]
+    patrol_minutes: Mapped[float] = mapped_column(Float)
+    inside_minutes: Mapped[float] = mapped_column(Float)
+    last_at: Mapped[datetime]
+    last_lon: Mapped[float] = mapped_column(Float)
+    last_lat: Mapped[float] = mapped_column(Float)
+    last_inside: Mapped[bool]
+
+
 class OperatorRow(Base):
     """Someone allowed to connect. Only the sha256 of the token is kept."""
 
@@ -219,6 +239,7 @@ __all__ = [
     "CommandRow",
     "EventRow",
     "OperatorRow",
+    "PatrolDayRow",
     "StaffRow",
     "TrackPointRow",
     "UTCDateTime",

@@ -22,7 +22,7 @@ import functools
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import msgspec
@@ -59,6 +59,7 @@ from hub.schema import (
     UnitRow,
 )
 from hub.tokens import new_token, token_hash, token_matches
+from hub.tracks_store import PatrolState
 
 RECENT_CLOSED = timedelta(days=7)
 """How long a finished case stays in the hub's memory: :meth:`Store.load` returns every open
@@ -440,9 +441,12 @@ class Store:
 
     # --- patrol tracks (hub/tracks_store.py) ----------------------------------------------
 
-    async def add_track_points(self, points: Sequence[tuple[str, TrackPoint]]) -> None:
-        """Store thinned ``(staff, point)`` pairs in one transaction."""
-        await self._write(functools.partial(tracks_store.insert_points, points=points))
+    async def save_patrol(
+        self, points: Sequence[tuple[str, TrackPoint]], days: Sequence[PatrolState] = ()
+    ) -> None:
+        """Store thinned ``(staff, point)`` pairs and the patrol days they moved, in one
+        transaction."""
+        await self._write(functools.partial(tracks_store.write_patrol, points=points, days=days))
 
     async def track_points(
         self, since: datetime, until: datetime, staff: Collection[str] = ()
@@ -452,13 +456,23 @@ class Store:
             functools.partial(tracks_store.read_points, since=since, until=until, staff=staff)
         )
 
-    async def last_track_points(self, since: datetime) -> dict[str, TrackPoint]:
-        """Each person's latest stored point at or after ``since``."""
-        return await self._read(functools.partial(tracks_store.last_points, since=since))
+    async def patrol_days(self, day: date, staff: Collection[str] = ()) -> list[PatrolState]:
+        """The counted patrol of ``day``, one per worker (of ``staff`` when given)."""
+        return await self._read(
+            functools.partial(tracks_store.read_patrol_days, day=day, staff=staff)
+        )
 
-    async def prune_track_points(self, before: datetime) -> int:
-        """Delete track points older than ``before``; how many went."""
-        return await self._write(functools.partial(tracks_store.prune_points, before=before))
+    async def latest_patrol(self, staff: str) -> PatrolState | None:
+        """The worker's latest counted day, with their last stored point."""
+        return await self._read(functools.partial(tracks_store.latest_patrol, staff=staff))
+
+    async def prune_patrol(self, points_before: datetime, days_before: date) -> int:
+        """Delete track points before ``points_before`` and patrol days before
+        ``days_before``; how many points went."""
+        return await self._write(
+            functools.partial(tracks_store.prune, points_before=points_before,
+                              days_before=days_before)
+        )  # fmt: skip
 
     async def _write(self, fn: Callable[[Connection], _T]) -> _T:
         """``fn(conn)`` in one write transaction (on a SQLite file, on the writer's thread:

@@ -31,9 +31,10 @@ from dispatch.protocol import (
     TracksRequest,
     encode,
 )
-from dispatch.tracks import TrackPoint
+from dispatch.tracks import PatrolTally, TrackPoint
 from hub.demo_city import demo_city
 from hub.store import Store
+from hub.tracks_store import PatrolState
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # 09:00 in the hall (Asia/Shanghai)
 GRID = "310115001001"
@@ -228,10 +229,32 @@ async def test_track_points_older_than_the_retention_are_pruned(db_url: str) -> 
     try:
         old = TrackPoint(at=START - timedelta(days=91), lon=121.49, lat=31.2)
         new = TrackPoint(at=START - timedelta(days=89), lon=121.49, lat=31.2)
-        await store.add_track_points([(WORKER, old), (WORKER, new)])
-        assert await store.prune_track_points(START - timedelta(days=90)) == 1
+        days = [PatrolState(WORKER, p.at.date(), PatrolTally(points=1, last=p)) for p in (old, new)]
+        await store.save_patrol([(WORKER, old), (WORKER, new)], days)
+        assert await store.prune_patrol(START - timedelta(days=90), new.at.date()) == 1
         kept = await store.track_points(START - timedelta(days=100), START)
         assert kept == {WORKER: [new]}
-        assert await store.last_track_points(START - timedelta(days=95)) == {WORKER: new}
+        latest = await store.latest_patrol(WORKER)
+        assert latest is not None and latest.day == new.at.date() and latest.tally.last == new
+        assert await store.patrol_days(old.at.date()) == []
     finally:
         await store.close()
+
+
+async def test_a_restarted_hub_goes_on_counting_the_days_patrol(db_url: str) -> None:
+    """The day's count and the last point come back from the database: the patrol goes on
+    from where it stood, and a terminal retrying what it sent before the restart adds nothing."""
+    await seed_store(db_url)
+    walk_start = START
+    first = [TrackPoint(at=walk_start + timedelta(minutes=m), lon=121.4945, lat=31.2065)
+             for m in range(0, 11)]  # fmt: skip
+    second = [TrackPoint(at=walk_start + timedelta(minutes=m), lon=121.4945, lat=31.2065)
+              for m in range(11, 21)]  # fmt: skip
+    clock = StepClock(START + timedelta(hours=1))
+    async with running_hub(db_url, seed=False, clock=clock) as running:
+        assert await running.server.patrol.report(WORKER, first) == 11
+    async with running_hub(db_url, seed=False, clock=clock) as running:
+        assert await running.server.patrol.report(WORKER, first) == 0  # a retry: nothing new
+        assert await running.server.patrol.report(WORKER, second) == 10
+        days, _ = await running.server.patrol.patrols(START.date(), [WORKER], False)
+    assert (days[0].points, days[0].patrol_minutes) == (21, 20.0)
