@@ -111,8 +111,9 @@ class AssessmentSettings(_Section, frozen=True, kw_only=True):
     track_min_seconds: Annotated[int, msgspec.Meta(ge=1)] = 30
     # A gap longer than this between two positions is not patrol time (terminal off).
     track_max_gap_minutes: Minutes = 10
-    # Stored track points older than this many days are deleted.
-    track_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] = 90
+    # Stored track points older than this many days are deleted (the per-day patrol figures
+    # are kept 400 days).
+    track_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] = 31
     # A grid worker with fewer minutes inside their own grids in a day is flagged (巡查有效时间短).
     patrol_minimum_minutes: Annotated[int, msgspec.Meta(ge=0)] = 240
 
