@@ -124,7 +124,7 @@ RESULTS: Mapping[str, frozenset[Status]] = {
     "report_back": frozenset({S.REPORTED_BACK}),
     "check": frozenset({S.CHECKED, S.DISPATCHED}),  # failed check: rework, same unit
     "rework": frozenset({S.DISPATCHED}),
-    "callback": frozenset({S.DISPATCHED}),  # 不满意 with reopen: rework, same unit
+    "callback": frozenset({S.CLOSED, S.DISPATCHED}),  # 不满意 with reopen: rework, same unit
     "close": frozenset({S.CLOSED}),
     "joint": _IN_HAND,  # from ACCEPTED it dispatches; in hand it keeps the status
     "approve": _IN_HAND | {S.ACCEPTED, S.PARKED, S.VOIDED},  # extension keeps the status
