@@ -60,6 +60,7 @@ class LoadResult(msgspec.Struct):
 def seeder(workers: int) -> fanout.Prepare:
     async def seed(store: Store) -> None:
         from dispatch.models import AreaKind, Shift, Staff
+        from dispatch.tracks import GRID_WORKER
         from hub.demo_city import demo_city
 
         city = demo_city()
@@ -70,7 +71,7 @@ def seeder(workers: int) -> fanout.Prepare:
                 id=f"{PREFIX}{i}",
                 name=f"网格员{i}",
                 unit=unit,
-                role="网格员",
+                role=GRID_WORKER,
                 shift=Shift.DAY,
                 grids=(grids[i % len(grids)],),
             )

@@ -27,8 +27,6 @@ if TYPE_CHECKING:  # the client and the domain are imported when the command run
 
 MAX_DAYS = 366
 """A report covers at most a year (each day's patrol is one request)."""
-GRID_WORKER = "网格员"
-"""The job title whose holders are assessed as grid workers (every one of them has a row)."""
 
 
 def add_report_parser(subparsers: Any) -> None:
@@ -107,6 +105,7 @@ async def _report(client: HubClient, args: argparse.Namespace, settings: Setting
     from console.wording import Wording
     from dispatch.assessment import GroupBy, assess
     from dispatch.catalog import Catalog
+    from dispatch.tracks import grid_workers
 
     tz = ZoneInfo(settings.clock.timezone)
     now = client.hub_now()
@@ -122,7 +121,7 @@ async def _report(client: HubClient, args: argparse.Namespace, settings: Setting
     if cut:
         _say("griddesk report: the window holds more cases than were read; figures are partial")
     mirror = client.mirror
-    workers = sorted(s.id for s in mirror.staff.values() if s.role == GRID_WORKER)
+    workers = grid_workers(mirror.staff.values())
     patrol_days = []
     day = start
     while day <= min(end, today):

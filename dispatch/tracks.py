@@ -22,7 +22,16 @@ import msgspec
 
 from dispatch.config import AssessmentSettings
 from dispatch.geo import distance_m
-from dispatch.models import Latitude, Longitude, Point
+from dispatch.models import Latitude, Longitude, Point, Staff
+
+GRID_WORKER = "网格员"
+"""The job title (``Staff.role``) of those assessed as grid workers: each has a row in the
+report, and the demo walks them around their grids."""
+
+
+def grid_workers(staff: Iterable[Staff]) -> list[str]:
+    """The ids of the grid workers among ``staff``, sorted."""
+    return sorted(s.id for s in staff if s.role == GRID_WORKER)
 
 
 class TrackPoint(msgspec.Struct, frozen=True, gc=False):

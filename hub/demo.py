@@ -36,7 +36,7 @@ from dispatch.config import Settings
 from dispatch.models import Role
 from dispatch.patrol_walk import walk_position
 from dispatch.scenario import Scenario
-from dispatch.tracks import TrackPoint
+from dispatch.tracks import GRID_WORKER, TrackPoint
 from hub.clock import SimClock
 from hub.engine import Engine
 from hub.replay import Player, Progress, scenario_hall
@@ -124,7 +124,6 @@ async def demo_hall(
             await server.close()
 
 
-GRID_WORKER = "网格员"
 WALK_SECONDS = 30.0
 """Hub seconds between two positions of a demo grid worker (a phone every 30 s)."""
 

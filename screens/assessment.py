@@ -33,12 +33,10 @@ from console.report_text import GROUP_TITLES, figure_table, worker_table
 from dispatch.assessment import Assessment, GroupBy, assess
 from dispatch.callbacks import CallbackDue, callback_queue
 from dispatch.models import Case
-from dispatch.tracks import PatrolDay
+from dispatch.tracks import PatrolDay, grid_workers
 from screens.guard import guarded
 from widgets.key_bar import KeyBar
 
-GRID_WORKER = "网格员"
-"""The job title whose holders are assessed as grid workers."""
 WIDE = 120
 """From this many columns the rates show two decimals, as in the report."""
 QUEUE_SHOWN = 12
@@ -131,7 +129,7 @@ class AssessmentScreen(Screen[None]):
         return period_window(self.period, today, self._tz)
 
     def _workers(self) -> list[str]:
-        return sorted(s.id for s in self.desk.model.staff.values() if s.role == GRID_WORKER)
+        return grid_workers(self.desk.model.staff.values())
 
     # --- keys ------------------------------------------------------------------------------
 
