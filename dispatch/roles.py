@@ -19,6 +19,8 @@
 | shift_change               |     ✓     |     ✓      |          |         |          |
 | handover_note, handover_ack|     ✓     |     ✓      |          |         |          |
 | (read) events_window       |     ✓     |     ✓      |          |         |          |
+| (read) cases_window, tracks|     ✓     |     ✓      |          |         | redacted |
+| position (patrol track)    |     ✓     |     ✓      |          | own unit|          |
 
 "Own unit": a standby or unit operator acts only on cases owned by its unit (or a unit whose
 ``parent`` is its unit; a unit operator of a supporting unit in joint enforcement may add
