@@ -28,7 +28,7 @@ import ssl as ssl_module
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import msgspec
@@ -50,10 +50,12 @@ from dispatch.catalog import Category
 from dispatch.commands import Command
 from dispatch.errors import ErrorCode
 from dispatch.events import Event, EventType
-from dispatch.models import Role
+from dispatch.models import Case, Point, Role
 from dispatch.protocol import (
     PROTOCOL_VERSION,
     Ack,
+    Cases,
+    CasesRequest,
     CatalogRequest,
     Categories,
     Error,
@@ -65,14 +67,20 @@ from dispatch.protocol import (
     OnDutyNow,
     Ping,
     Pong,
+    PositionReport,
+    Positions,
+    PositionTaken,
     RotaRequest,
     Snapshot,
+    Tracks,
+    TracksRequest,
     Welcome,
     Window,
     WindowRequest,
     decode_hub,
     encode,
 )
+from dispatch.tracks import TrackPoint
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +105,18 @@ class _Refused(Exception):
         super().__init__(detail)
         self.state = state
         self.detail = detail
+
+
+_Request = (
+    HistoryRequest
+    | CatalogRequest
+    | WindowRequest
+    | RotaRequest
+    | CasesRequest
+    | TracksRequest
+    | PositionReport
+)
+_Answer = History | Categories | Window | OnDutyNow | Cases | Tracks | PositionTaken
 
 
 class HubClient:
@@ -136,7 +156,7 @@ class HubClient:
         self._clock = HubClock()
         self._ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future[Ack]] = {}
-        self._requests: dict[str, asyncio.Future[History | Categories | Window | OnDutyNow]] = {}
+        self._requests: dict[str, asyncio.Future[_Answer]] = {}
         """Reads awaiting their answer (``history``, ``catalog``), by request id."""
         self._ping_sent: float | None = None
         self._changed = asyncio.Event()  # set and replaced at every state change
@@ -148,6 +168,11 @@ class HubClient:
         self._on_state: list[StateCallback] = []
         self._on_snapshot: list[SnapshotCallback] = []
         self._on_change: list[ChangeCallback] = []
+        self.positions: dict[str, Point] = {}
+        """Staff's last reported positions from the hub's ``positions`` frames (commanders,
+        dispatchers and observers only; not part of the mirror: positions are not events)."""
+        self.positions_at: datetime | None = None
+        """Hub time of the last ``positions`` frame."""
 
     # --- callbacks -------------------------------------------------------------------------
 
@@ -370,16 +395,49 @@ class HubClient:
         assert isinstance(answer, OnDutyNow)
         return answer
 
-    async def _read(
-        self, request: HistoryRequest | CatalogRequest | WindowRequest | RotaRequest, what: str
-    ) -> History | Categories | Window | OnDutyNow:
+    async def cases_window(
+        self, since: datetime, until: datetime, *, most: int = 500_000
+    ) -> tuple[list[Case], bool]:
+        """The stored cases reported in [``since``, ``until``) as they stand now — open or
+        finished, also those older than the hub keeps in memory — by id, asked a page at a
+        time; and whether ``most`` cut them short. Commanders and dispatchers (whole) and
+        observers (redacted); ``forbidden`` otherwise; raises as :meth:`history`."""
+        out: list[Case] = []
+        after: str | None = None
+        while True:
+            request = CasesRequest(id=self.new_id(), since=since, until=until, after=after)
+            answer = await self._read(request, "cases window")
+            assert isinstance(answer, Cases)
+            out.extend(answer.cases)
+            if not answer.more or not answer.cases:
+                return out, False
+            if len(out) >= most:
+                return out[:most], True
+            after = answer.cases[-1].id
+
+    async def tracks(self, day: date, staff: Sequence[str] = (), *, points: bool = False) -> Tracks:
+        """The grid workers' patrol of ``day`` (the hall's calendar): minutes, inside-grid
+        minutes and the short-patrol flag per person, with the stored tracks if ``points``.
+        Commanders, dispatchers and observers; raises as :meth:`history`."""
+        request = TracksRequest(id=self.new_id(), day=day, staff=tuple(staff), points=points)
+        answer = await self._read(request, "tracks")
+        assert isinstance(answer, Tracks)
+        return answer
+
+    async def report_positions(self, staff: str, points: Sequence[TrackPoint]) -> int:
+        """Report where ``staff`` was (a grid worker's terminal); returns how many points the
+        hub stored after thinning. Raises as :meth:`history`."""
+        request = PositionReport(id=self.new_id(), staff=staff, points=tuple(points))
+        answer = await self._read(request, "position")
+        assert isinstance(answer, PositionTaken)
+        return answer.kept
+
+    async def _read(self, request: _Request, what: str) -> _Answer:
         """Send a read request and wait for its answer (by the request id)."""
         ws = self._ws
         if self.state is not ConnectionState.LIVE or ws is None:
             raise NotConnected(f"not connected to the hub ({self.state}): {what} not asked")
-        future: asyncio.Future[History | Categories | Window | OnDutyNow] = (
-            asyncio.get_running_loop().create_future()
-        )
+        future: asyncio.Future[_Answer] = asyncio.get_running_loop().create_future()
         self._requests[request.id] = future
         try:
             try:
@@ -533,7 +591,12 @@ class HubClient:
             future = self._pending.get(message.command)
             if future is not None and not future.done():
                 future.set_result(message)
-        elif isinstance(message, History | Categories | Window | OnDutyNow):
+        elif isinstance(message, Positions):
+            self.positions.update(message.positions)
+            self.positions_at = message.at
+        elif isinstance(
+            message, History | Categories | Window | OnDutyNow | Cases | Tracks | PositionTaken
+        ):
             request = self._requests.get(message.id)
             if request is not None and not request.done():
                 request.set_result(message)

@@ -48,7 +48,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +64,7 @@ if TYPE_CHECKING:
     from dispatch.events import Event
     from dispatch.models import Actor, Unit
     from hub.engine import Engine
+    from hub.store import Store
 
 HOST = "127.0.0.1"
 CLIENT = Path(__file__).resolve().parent / "recv_client.py"
@@ -285,7 +287,15 @@ async def run_bare(args: argparse.Namespace, frame_bytes: int) -> Phase:
 # --- our hub -------------------------------------------------------------------------------
 
 
-async def run_hub(args: argparse.Namespace) -> Phase:
+Prepare = Callable[["Store"], Awaitable[None]]
+"""Seeds more of the hall before the hub starts (bench/positions.py: its grid workers)."""
+Alongside = Callable[[int, str], AbstractAsyncContextManager[object]]
+"""A load run beside the measured phase, given the hub's port and the commander's token."""
+
+
+async def run_hub(
+    args: argparse.Namespace, *, prepare: Prepare | None = None, alongside: Alongside | None = None
+) -> Phase:
     from dispatch.catalog import Catalog
     from dispatch.commands import Command, Intake, Note
     from dispatch.config import Settings
@@ -323,6 +333,8 @@ async def run_hub(args: argparse.Namespace) -> Phase:
         store = await Store.open(f"sqlite+aiosqlite:///{tmp}/hub.db")
         await store.seed(city.areas, city.units, city.staff)
         token = await store.add_operator("bench", Role.COMMANDER)
+        if prepare is not None:
+            await prepare(store)
         engine = Engine(store, settings, catalog, WallClock())
         await engine.start()
         # Listeners run in the order they were added: ours bracket the server's.
@@ -382,7 +394,9 @@ async def run_hub(args: argparse.Namespace) -> Phase:
             return asyncio.ensure_future(asyncio.wait_for(_all(pending), 30))
 
         try:
-            phase = await measure("hub", args, server.port, hellos, send, timeline, settle)
+            beside = alongside(server.port, token) if alongside else contextlib.nullcontext()
+            async with beside:
+                phase = await measure("hub", args, server.port, hellos, send, timeline, settle)
             phase.expected_n = expected
         finally:
             await server.close()

@@ -520,9 +520,7 @@ class Planner:
 
     # --- one life, closed or cut short at ``target`` ----------------------------------------
 
-    def life(
-        self, p: _Path, d: _Draft, t0: datetime, target: Status | None
-    ) -> None:
+    def life(self, p: _Path, d: _Draft, t0: datetime, target: Status | None) -> None:
         """The case's moves from intake on; raises _Stop once it reaches ``target`` (None: to
         its end). The last move that started a running clock is marked as the anchor."""
         rng, lim = self.rng, self.limits(d)

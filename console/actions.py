@@ -90,6 +90,7 @@ ACTIONS: tuple[Action, ...] = (
     Action("8", "queue('desk')", "Escalated queue"),
     Action("R", "roster", "Roster"),
     Action("H", "handover", "Hand-over", _ops("handover_ack"), live=True),
+    Action("K", "assessment", "Assessment", live=True),
     Action("i", "intake", "Intake", _ops("intake"), live=True),
     Action("L", "language", "中文/English"),
     Action("q", "quit", "Quit"),

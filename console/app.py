@@ -17,7 +17,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar, cast
@@ -51,11 +51,13 @@ from dispatch.command_chain import addressed_to
 from dispatch.commands import Command
 from dispatch.config import Settings
 from dispatch.events import Event, EventType
+from screens.assessment import AssessmentLoaded
 from screens.board import BoardScreen
 from screens.case import HistoryLoaded
 from screens.guard import ActionFailed
 from screens.handover import HandoverLoaded
 from screens.login import LoginScreen
+from screens.roster import PatrolLoaded
 
 log = logging.getLogger(__name__)
 
@@ -349,6 +351,57 @@ class GriddeskApp(App[int]):
             reply_to.post_message(HandoverLoaded(None, str(exc)))
         else:
             reply_to.post_message(HandoverLoaded(report))
+
+    def fetch_patrol(self, reply_to: MessagePump, staff_id: str) -> None:
+        self._patrol(reply_to, staff_id)
+
+    @work(group="patrol", exclusive=True, exit_on_error=False)
+    async def _patrol(self, reply_to: MessagePump, staff_id: str) -> None:
+        """The person's patrol today (``tracks``), posted as :class:`PatrolLoaded`; a role
+        that may not read tracks gets ``None`` and the reason."""
+        from zoneinfo import ZoneInfo
+
+        try:
+            if self.client is None:
+                raise NotConnected("not connected to the hub")
+            today = self.client.hub_now().astimezone(ZoneInfo(self.desk.settings.clock.timezone))
+            tracks = await self.client.tracks(today.date(), [staff_id])
+        except CommandRefused as exc:
+            note = describe(exc, self.desk.words, self.desk.seen)
+            reply_to.post_message(PatrolLoaded(staff_id, None, note=note))
+        except ClientError as exc:
+            reply_to.post_message(PatrolLoaded(staff_id, None, note=str(exc)))
+        else:
+            day = next((p for p in tracks.patrols if p.staff == staff_id), None)
+            reply_to.post_message(PatrolLoaded(staff_id, day, tracks.minimum_minutes))
+
+    def fetch_assessment(
+        self, reply_to: MessagePump, since: datetime, until: datetime, workers: Sequence[str]
+    ) -> None:
+        self._assessment(reply_to, since, until, tuple(workers))
+
+    @work(group="assessment", exclusive=True, exit_on_error=False)
+    async def _assessment(
+        self, reply_to: MessagePump, since: datetime, until: datetime, workers: tuple[str, ...]
+    ) -> None:
+        """The window's cases (``cases_window``) and today's patrol (``tracks``), posted as
+        :class:`AssessmentLoaded`; a role that may not read the whole hall gets its own
+        cases counted, and the reason said."""
+        from zoneinfo import ZoneInfo
+
+        try:
+            if self.client is None:
+                raise NotConnected("not connected to the hub")
+            cases, _ = await self.client.cases_window(since, until)
+            today = self.client.hub_now().astimezone(ZoneInfo(self.desk.settings.clock.timezone))
+            tracks = await self.client.tracks(today.date(), workers)
+        except CommandRefused as exc:
+            note = describe(exc, self.desk.words, self.desk.seen)
+            reply_to.post_message(AssessmentLoaded(since, None, note=note))
+        except ClientError as exc:
+            reply_to.post_message(AssessmentLoaded(since, None, note=str(exc)))
+        else:
+            reply_to.post_message(AssessmentLoaded(since, tuple(cases), tuple(tracks.patrols)))
 
     # --- never die of an operator's action -----------------------------------------------------
 

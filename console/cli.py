@@ -190,10 +190,12 @@ def _parser() -> argparse.ArgumentParser:
 
     from console.ctl_args import add_ctl_parser
     from console.handover_cli import add_handover_parser
+    from console.report_cli import add_report_parser
     from console.scenario_cli import add_scenario_parsers
 
     add_ctl_parser(commands)
     add_handover_parser(commands)
+    add_report_parser(commands)
     add_scenario_parsers(commands)
 
     version = commands.add_parser("version", help="print the version and the protocol version")
@@ -394,7 +396,7 @@ def _run_ssh_setup(args: argparse.Namespace) -> int:
         return 2
     overrides = _overrides(args, {"hub": "console.hub_url", "lang": "console.locale"})
     settings = load_settings(args.config, os.environ, overrides)
-    token_file: Path = (args.token_file or user_data_dir() / "ssh" / f"{args.name}.token")
+    token_file: Path = args.token_file or user_data_dir() / "ssh" / f"{args.name}.token"
     token_file = token_file.expanduser().resolve()
 
     async def issue(store: Store) -> int:

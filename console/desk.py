@@ -9,7 +9,7 @@ the connection; the app keeps the desk current and tells screens what changed wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -105,6 +105,15 @@ class Commands(Protocol):
     def fetch_handover(self, reply_to: MessagePump) -> None:
         """Ask the hub for the current shift's hand-over report; ``reply_to`` gets a
         ``HandoverLoaded``."""
+
+    def fetch_patrol(self, reply_to: MessagePump, staff_id: str) -> None:
+        """Ask the hub for the person's patrol today; ``reply_to`` gets a ``PatrolLoaded``."""
+
+    def fetch_assessment(
+        self, reply_to: MessagePump, since: datetime, until: datetime, workers: Sequence[str]
+    ) -> None:
+        """Ask the hub for the cases reported in [since, until) and today's patrol of
+        ``workers``; ``reply_to`` gets an ``AssessmentLoaded``."""
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,17 @@ _YES_WORDS: Mapping[str, bool] = {
     "n": False,
     "否": False,
 }
+# 回访's answers: (satisfied, reopen as rework); "reopen" is 不满意 sending the case back.
+_CALLBACK_WORDS: Mapping[str, tuple[bool, bool]] = {
+    "yes": (True, False),
+    "y": (True, False),
+    "是": (True, False),
+    "no": (False, False),
+    "n": (False, False),
+    "否": (False, False),
+    "reopen": (False, True),
+    "返工": (False, True),
+}
 _PASS_WORDS: Mapping[str, bool] = {
     "pass": True,
     "passed": True,
@@ -226,9 +237,9 @@ VERBS: tuple[Verb, ...] = (
          "rework", ("case", "text")),
     Verb("close", ("结案",), "close ID [NOTE…]", "结案 close a checked case",
          "close", ("case", "text")),
-    Verb("callback", ("回访",), "callback ID yes|no [NOTE…]",
-         "回访 the reporter satisfied (yes) or not (no)", "callback",
-         ("case", "yes|no", "text")),
+    Verb("callback", ("回访",), "callback ID yes|no|reopen [NOTE…]",
+         "回访 the reporter satisfied (yes), not (no), or not and reopen as rework (reopen)",
+         "callback", ("case", "yes|no|reopen", "text")),
     Verb("escalate", ("上报",), "escalate ID REASON…", "上报 one level up",
          "escalate", ("case", "text")),
     Verb("urge", ("督办", "催办"), "urge ID [REASON…]", "督办 urge the owning unit",
@@ -518,8 +529,8 @@ class _Parser:
             case "close":
                 command = Close(**base, reason=self.rest())
             case "callback":
-                satisfied = self.choice(_YES_WORDS, "the answer")
-                command = Callback(**base, satisfied=satisfied, reason=self.rest())
+                satisfied, reopen = self.choice(_CALLBACK_WORDS, "the answer")
+                command = Callback(**base, satisfied=satisfied, reopen=reopen, reason=self.rest())
             case "escalate":
                 command = Escalate(**base, reason=self.text("a reason"))
             case "urge":

@@ -130,9 +130,11 @@ class Close(CaseCommand, frozen=True, kw_only=True, tag="close"):
 
 
 class Callback(CaseCommand, frozen=True, kw_only=True, tag="callback"):
-    """回访: the reporter's answer after closing."""
+    """回访: the reporter's answer after closing. ``reopen`` (only with an unsatisfied answer,
+    and a reason) sends the case back to its unit as rework (返工)."""
 
     satisfied: bool
+    reopen: bool = False
 
 
 class Escalate(CaseCommand, frozen=True, kw_only=True, tag="escalate"):

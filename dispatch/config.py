@@ -111,6 +111,23 @@ class ConsoleSettings(_Section, frozen=True, kw_only=True):
     low_bandwidth: bool = False
 
 
+class AssessmentSettings(_Section, frozen=True, kw_only=True):
+    """Callbacks (回访) and patrol tracks (巡查轨迹), as the monthly assessment counts them."""
+
+    # A closed public report is owed its callback within this many hours of closing.
+    callback_due_hours: Annotated[int, msgspec.Meta(ge=1, le=24 * 30)] = 48
+    # Positions are stored only this far apart (metres) or this long apart (seconds).
+    track_min_metres: Annotated[float, msgspec.Meta(ge=0)] = 10.0
+    track_min_seconds: Annotated[int, msgspec.Meta(ge=1)] = 30
+    # A gap longer than this between two positions is not patrol time (terminal off).
+    track_max_gap_minutes: Minutes = 10
+    # Stored track points older than this many days are deleted (the per-day patrol figures
+    # are kept 400 days).
+    track_retention_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] = 31
+    # A grid worker with fewer minutes inside their own grids in a day is flagged (巡查有效时间短).
+    patrol_minimum_minutes: Annotated[int, msgspec.Meta(ge=0)] = 240
+
+
 class Settings(_Section, frozen=True, kw_only=True):
     hub: HubSettings = HubSettings()
     clock: ClockSettings = ClockSettings()
@@ -120,6 +137,7 @@ class Settings(_Section, frozen=True, kw_only=True):
     intake: IntakeSettings = IntakeSettings()
     standby: StandbySettings = StandbySettings()
     console: ConsoleSettings = ConsoleSettings()
+    assessment: AssessmentSettings = AssessmentSettings()
 
 
 def parse_settings(text: str) -> Settings:

@@ -73,6 +73,7 @@ DETAILS: Mapping[str, Detail] = {
     "command_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed on this command"),
     "history_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed to read the history"),
     "window_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed to read the events"),
+    "request_failed": Detail(ErrorCode.UNAVAILABLE, "the hub failed to answer the request"),
     # --- the engine (hub/engine.py) ---
     "hub_not_running": Detail(ErrorCode.UNAVAILABLE, "the hub is not running"),
     "hub_stopping": Detail(ErrorCode.UNAVAILABLE, "the hub is stopping"),
@@ -122,6 +123,7 @@ DETAILS: Mapping[str, Detail] = {
     "already_with_unit": Detail(ErrorCode.INVALID, "case {case} is already with {unit}"),
     "no_callback": Detail(ErrorCode.ILLEGAL_STEP, "no callback for a {source} case"),
     "callback_done": Detail(ErrorCode.ILLEGAL_STEP, "case {case} already had its callback"),
+    "reopen_satisfied": Detail(ErrorCode.INVALID, "a satisfied reporter does not reopen a case"),
     "top_level": Detail(ErrorCode.ILLEGAL_STEP, "case {case} is already at {level}, the top level"),
     "lead_supports": Detail(ErrorCode.INVALID, "{unit} cannot lead and support at once"),
     "request_pending": Detail(ErrorCode.ILLEGAL_STEP, "a {request} request is already pending"),
@@ -135,6 +137,10 @@ DETAILS: Mapping[str, Detail] = {
         ErrorCode.ILLEGAL_STEP, "cannot merge into case {into}: it is {status}"
     ),
     "merge_other_category": Detail(ErrorCode.INVALID, "case {into} is of another category"),
+    "cases_window_backwards": Detail(
+        ErrorCode.INVALID, "a cases window must start before it ends ({since} .. {until})"
+    ),
+    "position_out_of_scope": Detail(ErrorCode.FORBIDDEN, "{staff} is not a person of unit {unit}"),
     "handover_window": Detail(
         ErrorCode.INVALID, "a hand-over window must start before it ends ({since} .. {until})"
     ),

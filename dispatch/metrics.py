@@ -42,7 +42,7 @@ class Figures:
     reported: int = 0  # every case counted, from any source
     dispatched: int = 0  # sent to a unit at least once (dispatched_at set)
     due_to_close: int = 0  # 应结案: closed, or accepted and open past a deadline
-    called_back: int = 0  # 回访 made (callback recorded)
+    called_back: int = 0  # 回访 made (callback recorded; a case it reopened counts too)
     satisfied: int = 0  # callbacks answered satisfied
 
     @property
@@ -119,14 +119,16 @@ class _Tally:
                 self.closed_on_time += 1
             if case.reworks > 0:
                 self.reworked += 1
-            if case.callback is not None:
-                self.called_back += 1
-                if case.callback == SATISFIED:
-                    self.satisfied += 1
         elif is_overdue(case, now):
             self.overdue += 1
             if case.accepted_at is not None and case.is_open:
                 self.due_to_close += 1
+        # Counted whatever the status: an unsatisfied callback that reopened the case as
+        # rework must still weigh on 回访满意率.
+        if case.callback is not None:
+            self.called_back += 1
+            if case.callback == SATISFIED:
+                self.satisfied += 1
 
     def figures(self) -> Figures:
         return Figures(

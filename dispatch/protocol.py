@@ -13,7 +13,7 @@ another kind.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -22,7 +22,8 @@ from dispatch.catalog import Category
 from dispatch.commands import ONE_LINE, OPS, AnyCommand, Id, Instant
 from dispatch.errors import ErrorCode, Param, Refusal, refuse
 from dispatch.events import Event, EventType
-from dispatch.models import Area, Case, Role, Staff, Unit
+from dispatch.models import Area, Case, Point, Role, Staff, Unit
+from dispatch.tracks import PatrolDay, TrackPoint
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 256 * 1024
@@ -98,8 +99,57 @@ class RotaRequest(Message, frozen=True, kw_only=True, tag="rota"):
     id: Id  # echoed in the reply
 
 
+CASES_PAGE = 2000
+"""Cases in one ``cases_window`` answer at most; ``more`` says to ask again after the last."""
+POSITIONS_MAX = 120
+"""Points in one ``position`` report at most (an hour of a point every 30 s, and some)."""
+
+
+class CasesRequest(Message, frozen=True, kw_only=True, tag="cases_window"):
+    """Ask for the stored cases **reported** in [``since``, ``until``) — open or finished, as
+    they stand now — in case id order, resuming after case id ``after`` (paging): the monthly
+    assessment's source, for finished cases older than the hub keeps in memory. Commanders
+    and dispatchers get them whole, observers redacted (dispatch.roles.READ_CASES)."""
+
+    id: Id  # echoed in the reply
+    since: Instant
+    until: Instant
+    after: Id | None = None
+
+
+class PositionReport(Message, frozen=True, kw_only=True, tag="position"):
+    """A grid worker's terminal reports where the worker was (oldest first): the hub stores
+    the points thinned (dispatch.tracks.keeps) as the worker's patrol track, and sets the
+    person's last position. Unit terminals for a person of their own unit, and the hall."""
+
+    id: Id  # echoed in the reply
+    staff: Id
+    points: Annotated[tuple[TrackPoint, ...], msgspec.Meta(min_length=1, max_length=120)]
+
+
+class TracksRequest(Message, frozen=True, kw_only=True, tag="tracks"):
+    """Ask for the patrol of a day of the hall's calendar: per grid worker (``staff``, empty:
+    everyone with a track that day) the patrol and inside-own-grid minutes and the
+    short-patrol flag, and with ``points`` the stored track itself. Commanders, dispatchers
+    and observers (dispatch.roles.READ_TRACKS)."""
+
+    id: Id  # echoed in the reply
+    day: date
+    staff: Annotated[tuple[Id, ...], msgspec.Meta(max_length=2000)] = ()
+    points: bool = False
+
+
 ClientMessage = (
-    Hello | CommandFrame | Ping | HistoryRequest | CatalogRequest | WindowRequest | RotaRequest
+    Hello
+    | CommandFrame
+    | Ping
+    | HistoryRequest
+    | CatalogRequest
+    | WindowRequest
+    | RotaRequest
+    | CasesRequest
+    | PositionReport
+    | TracksRequest
 )
 
 # --- hub → client --------------------------------------------------------------------------
@@ -207,8 +257,61 @@ class OnDutyNow(Message, frozen=True, kw_only=True, tag="rota"):
     next_change: datetime | None = None
 
 
+class Cases(Message, frozen=True, kw_only=True, tag="cases_window"):
+    """The answer to a ``cases_window`` request: at most :data:`CASES_PAGE` cases by id;
+    ``more``: ask again with ``after`` = the last id here."""
+
+    id: str  # the request id
+    since: datetime
+    until: datetime
+    cases: list[Case]
+    more: bool = False
+
+
+class PositionTaken(Message, frozen=True, kw_only=True, tag="position"):
+    """The answer to a ``position`` report: how many of its points were stored (the rest were
+    within the thinning distance and time of the last stored one, or older than it)."""
+
+    id: str  # the request id
+    kept: int
+
+
+class Tracks(Message, frozen=True, kw_only=True, tag="tracks"):
+    """The answer to a ``tracks`` request: one :class:`~dispatch.tracks.PatrolDay` per worker,
+    by staff id, and their stored points when asked."""
+
+    id: str  # the request id
+    day: date
+    minimum_minutes: int  # the configured patrol minimum the ``short`` flag is against
+    patrols: list[PatrolDay]
+    points: dict[str, list[TrackPoint]] = {}
+
+
+class Positions(Message, frozen=True, kw_only=True, tag="positions"):
+    """Live, at most once a second, to commanders, dispatchers and observers only: the last
+    position of each person whose track moved since the previous frame. Not an event (no
+    ``seq``, not in the log): positions are coalesced so a thousand terminals reporting every
+    30 s cost the fan-out one small frame a second."""
+
+    at: datetime
+    positions: dict[str, Point]
+
+
 HubMessage = (
-    Welcome | Snapshot | Events | Ack | Error | Pong | History | Categories | Window | OnDutyNow
+    Welcome
+    | Snapshot
+    | Events
+    | Ack
+    | Error
+    | Pong
+    | History
+    | Categories
+    | Window
+    | OnDutyNow
+    | Cases
+    | PositionTaken
+    | Tracks
+    | Positions
 )
 
 _client_decoder: msgspec.json.Decoder[ClientMessage] = msgspec.json.Decoder(ClientMessage)
@@ -250,13 +353,17 @@ def _untyped(frame: bytes) -> tuple[Any, str | None]:
         return None, str(exc)
 
 
+_REQUESTS = ("history", "catalog", "events_window", "rota", "cases_window", "position", "tracks")
+"""Client frame types that carry a request ``id`` echoed in the answer (or the error)."""
+
+
 def command_id_of(frame: bytes | str) -> str | None:
     """Best effort: the command id in a frame that failed validation, to tag the error."""
     raw, _ = _untyped(frame.encode() if isinstance(frame, str) else frame)
     if isinstance(raw, dict) and isinstance(raw.get("command"), dict):
         cid = raw["command"].get("id")
         return cid if isinstance(cid, str) and len(cid) <= 64 else None
-    if isinstance(raw, dict) and raw.get("type") in ("history", "catalog", "events_window", "rota"):
+    if isinstance(raw, dict) and raw.get("type") in _REQUESTS:
         rid = raw.get("id")
         return rid if isinstance(rid, str) and len(rid) <= 64 else None
     return None
@@ -269,7 +376,7 @@ def _classify(frame: bytes, exc: msgspec.ValidationError) -> Refusal:
     if not isinstance(raw, dict):
         return refuse("not_an_object")
     kind = raw.get("type")
-    if kind not in ("hello", "command", "ping", "history", "catalog", "events_window", "rota"):
+    if kind not in ("hello", "command", "ping", *_REQUESTS):
         return refuse("unknown_message", type=_shown(kind))
     if kind == "command":
         body = raw.get("command")

@@ -23,6 +23,8 @@
 | instruct (批办)            |     ✓     |  at desk   |          |         |          |
 | send_down, whistle         |     ✓     |     ✓      |          |         |          |
 | report_in (报到)           |     ✓     |     ✓      | summoned | summoned|          |
+| (read) cases_window, tracks|     ✓     |     ✓      |          |         | redacted |
+| position (patrol track)    |     ✓     |     ✓      |          | own unit|          |
 
 "Own unit": a standby or unit operator acts only on cases owned by its unit (or a unit whose
 ``parent`` is its unit; a unit operator of a supporting unit in joint enforcement may add
@@ -109,6 +111,17 @@ ALLOWED: Mapping[Role, frozenset[str]] = {
 READ_WINDOW = frozenset({Role.COMMANDER, Role.DISPATCHER})
 """Roles that may read the whole hall's events of a time window (``events_window``): it holds
 every case and person unredacted, so only the hall's own desk."""
+
+READ_CASES = frozenset({Role.COMMANDER, Role.DISPATCHER, Role.OBSERVER})
+"""Roles that may read the stored cases of a time window (``cases_window``, the monthly
+assessment's source): observers get them redacted, as in their snapshot."""
+
+READ_TRACKS = frozenset({Role.COMMANDER, Role.DISPATCHER, Role.OBSERVER})
+"""Roles that may read the grid workers' patrol tracks (``tracks``): the hall and its wall."""
+
+REPORT_POSITIONS = frozenset({Role.COMMANDER, Role.DISPATCHER, Role.UNIT})
+"""Roles that may report positions (``position``): a unit terminal for its own people, the
+hall (a patrol bridge) for anyone."""
 
 SCOPED_ROLES = frozenset({Role.STANDBY, Role.UNIT})
 """Roles that act only for their own unit (and the units under it)."""

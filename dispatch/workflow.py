@@ -133,6 +133,7 @@ RESULTS: Mapping[str, frozenset[Status]] = {
     "report_back": frozenset({S.REPORTED_BACK}),
     "check": frozenset({S.CHECKED, S.DISPATCHED}),  # failed check: rework, same unit
     "rework": frozenset({S.DISPATCHED}),
+    "callback": frozenset({S.CLOSED, S.DISPATCHED}),  # 不满意 with reopen: rework, same unit
     "close": frozenset({S.CLOSED}),
     "joint": _IN_HAND,  # from ACCEPTED it dispatches; in hand it keeps the status
     "approve": _IN_HAND | {S.ACCEPTED, S.PARKED, S.VOIDED},  # extension keeps the status
@@ -528,7 +529,8 @@ def _verified_if_needed(case: Case, now: datetime, hall: Hall) -> None:
 
 
 def _callback_due(case: Case, now: datetime, hall: Hall) -> None:
-    if case.source not in PUBLIC_SOURCES:
+    # A public report is owed one; so is a case that absorbed duplicates (their reporters).
+    if case.source not in PUBLIC_SOURCES and not case.also_reported_by:
         raise refuse("no_callback", source=case.source)
     if case.callback is not None:
         raise refuse("callback_done", case=case.id)
@@ -678,7 +680,20 @@ def _close(case: Case, cmd: Close, ctx: _Ctx) -> _Outcome:
 
 def _callback(case: Case, cmd: Callback, ctx: _Ctx) -> _Outcome:
     answer = SATISFIED if cmd.satisfied else UNSATISFIED
-    return _one(EventType.CALLBACK, _replace(case, callback=answer))
+    called = _replace(case, callback=answer)
+    if not cmd.reopen:
+        return _one(EventType.CALLBACK, called)
+    if cmd.satisfied:
+        raise refuse("reopen_satisfied")
+    _need_reason(cmd)
+    # 不满意 → 返工: back to the same unit with fresh clocks; the answer stays recorded.
+    reopened = _handling(called, ctx, reworks=case.reworks + 1, closed_at=None, on_time=None)
+    return _Outcome(
+        [
+            _Step(EventType.CALLBACK, called),
+            _Step(EventType.REWORK, reopened, {"callback": True}),
+        ]
+    )
 
 
 def _escalate(case: Case, cmd: Escalate, ctx: _Ctx) -> _Outcome:

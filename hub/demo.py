@@ -34,8 +34,11 @@ from typing import Self, TypeVar
 
 from dispatch.config import Settings
 from dispatch.models import Role
+from dispatch.patrol_walk import walk_position
 from dispatch.scenario import Scenario
+from dispatch.tracks import GRID_WORKER, TrackPoint
 from hub.clock import SimClock
+from hub.engine import Engine
 from hub.replay import Player, Progress, scenario_hall
 from hub.server import HubServer
 
@@ -94,10 +97,12 @@ async def demo_hall(
         server = HubServer(engine, store, settings.hub)
         await server.start(host, port)
         playing: asyncio.Task[Progress] | None = None
+        walking: asyncio.Task[None] | None = None
         if not hold:
             clock.pace()
             playing = asyncio.create_task(player.run(keep_ticking=True), name="griddesk-demo")
             playing.add_done_callback(_report_failure)
+            walking = asyncio.create_task(_walk(server, engine, clock), name="griddesk-patrol")
         try:
             yield DemoHall(
                 url=f"ws://{host}:{server.port}",
@@ -108,14 +113,40 @@ async def demo_hall(
                 opened=opened,
             )
         finally:
-            if playing is not None:
-                playing.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await playing
+            for task in (playing, walking):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             # Time stops with the play, so the clock read after the hall closed says where the
             # play stopped, not where the schedule has got to since.
             clock.hold(clock.now())
             await server.close()
+
+
+WALK_SECONDS = 30.0
+"""Hub seconds between two positions of a demo grid worker (a phone every 30 s)."""
+
+
+async def _walk(server: HubServer, engine: Engine, clock: SimClock) -> None:
+    """Move the demo's grid workers on their patrol loops (dispatch.patrol_walk), a position
+    each every 30 hub seconds through the same path a terminal's ``position`` report takes
+    (all of a round in one flush of the patrol keeper)."""
+    while True:
+        now = clock.now()
+        hall = engine.hall
+        reports = []
+        for person in hall.staff.values():
+            area = hall.areas.get(person.grids[0]) if person.grids else None
+            if person.role != GRID_WORKER or area is None or area.centre is None:
+                continue
+            point = walk_position(person.id, area.centre, now)
+            track = [TrackPoint(at=now, lon=point.lon, lat=point.lat)]
+            reports.append(server.patrol.report(person.id, track))
+        for failure in await asyncio.gather(*reports, return_exceptions=True):
+            if isinstance(failure, Exception):
+                log.warning("a demo patrol position was not stored: %s", failure)
+        await clock.sleep(WALK_SECONDS)
 
 
 def _report_failure(task: asyncio.Task[Progress]) -> None:

@@ -11,10 +11,22 @@ produce exactly this metadata.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Integer, MetaData, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Date,
+    DateTime,
+    Dialect,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -135,7 +147,8 @@ class CaseRow(Base):
     level: Mapped[Tag]
     owner_unit: Mapped[Ident | None] = mapped_column(index=True)
     owner_staff: Mapped[Ident | None]
-    reported_at: Mapped[datetime]
+    # Indexed for ``cases_window`` (the monthly assessment reads a month of reports).
+    reported_at: Mapped[datetime] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
     version: Mapped[int]
     data: Mapped[LongText]
@@ -173,6 +186,39 @@ class CommandRow(Base):
     at: Mapped[datetime]
 
 
+class TrackPointRow(Base):
+    """One stored position of a person's patrol track (thinned: dispatch.tracks.keeps). Not
+    an event: positions are many and short-lived, kept ``assessment.track_retention_days``."""
+
+    __tablename__ = "track_points"
+    __table_args__ = (Index("ix_track_points_staff_at", "staff", "at"),)
+
+    id: Mapped[Seq] = mapped_column(primary_key=True, autoincrement=True)
+    staff: Mapped[Ident]
+    at: Mapped[datetime] = mapped_column(index=True)  # the retention prune deletes by age
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+
+
+class PatrolDayRow(Base):
+    """A grid worker's patrol of one day of the hall's calendar, counted as its points are
+    stored (dispatch.tracks.PatrolTally) — so a day's or a month's figures are read from one
+    row per worker and day, never from the points — with the last point, to go on counting
+    after a restart."""
+
+    __tablename__ = "patrol_days"
+
+    staff: Mapped[Ident] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True, index=True)
+    points: Mapped[int]
+    patrol_minutes: Mapped[float] = mapped_column(Float)
+    inside_minutes: Mapped[float] = mapped_column(Float)
+    last_at: Mapped[datetime]
+    last_lon: Mapped[float] = mapped_column(Float)
+    last_lat: Mapped[float] = mapped_column(Float)
+    last_inside: Mapped[bool]
+
+
 class OperatorRow(Base):
     """Someone allowed to connect. Only the sha256 of the token is kept."""
 
@@ -203,8 +249,10 @@ __all__ = [
     "CommandRow",
     "EventRow",
     "OperatorRow",
+    "PatrolDayRow",
     "RotaRow",
     "StaffRow",
+    "TrackPointRow",
     "UTCDateTime",
     "UnitRow",
 ]

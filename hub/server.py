@@ -34,6 +34,7 @@ import logging
 import math
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from http import HTTPStatus
 from ssl import SSLContext
 
@@ -45,10 +46,13 @@ from websockets.http11 import Request, Response
 from dispatch.config import HubSettings
 from dispatch.errors import Refusal, refuse
 from dispatch.events import Event
-from dispatch.models import Actor
+from dispatch.models import Actor, Point, Role
 from dispatch.protocol import (
+    CASES_PAGE,
     PROTOCOL_VERSION,
     WINDOW_PAGE,
+    Cases,
+    CasesRequest,
     CatalogRequest,
     Categories,
     CommandFrame,
@@ -60,8 +64,13 @@ from dispatch.protocol import (
     OnDutyNow,
     Ping,
     Pong,
+    PositionReport,
+    Positions,
+    PositionTaken,
     RotaRequest,
     Snapshot,
+    Tracks,
+    TracksRequest,
     Welcome,
     Window,
     WindowRequest,
@@ -69,7 +78,7 @@ from dispatch.protocol import (
     decode_client,
     encode,
 )
-from dispatch.roles import READ_WINDOW
+from dispatch.roles import READ_CASES, READ_TRACKS, READ_WINDOW, REPORT_POSITIONS
 from dispatch.visibility import (
     Level,
     Scope,
@@ -85,6 +94,7 @@ from dispatch.visibility import (
 )
 from hub.connection import TRY_AGAIN_LATER, Connection
 from hub.engine import Engine, HallSnapshot
+from hub.patrol import PatrolKeeper
 from hub.ratelimit import TokenBucket, Verdict
 from hub.scoping import Placements
 from hub.store import Grant, Store
@@ -139,6 +149,8 @@ class HubServer:
         self._placements: Placements | None = None
         """Where each case stands for role-scoped clients; made when the first one connects."""
         self._unlisten = engine.listen(self._fan_out)
+        self._patrol = PatrolKeeper(store, lambda: engine.hall, lambda: engine.clock)
+        self._patrol.publish = self._fan_out_positions
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -157,6 +169,7 @@ class HubServer:
             close_timeout=s.close_timeout,
         )
         self._watch_task = asyncio.create_task(self._watch(), name="hub-watch")
+        await self._patrol.start()
 
     @property
     def port(self) -> int:
@@ -164,6 +177,11 @@ class HubServer:
             raise RuntimeError("the server is not started")
         sockname = next(iter(self._server.sockets)).getsockname()
         return int(sockname[1])
+
+    @property
+    def patrol(self) -> PatrolKeeper:
+        """The patrol tracks' keeper (the demo hall reports its walking workers through it)."""
+        return self._patrol
 
     @property
     def clients(self) -> int:
@@ -185,6 +203,7 @@ class HubServer:
         A client that does not complete the closing handshake within ``close_timeout`` (it
         stopped reading) has its TCP connection aborted."""
         self._unlisten()
+        await self._patrol.close()
         if self._watch_task is not None:
             self._watch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -357,6 +376,83 @@ class HubServer:
             window = asyncio.create_task(self._run_window(conn, message, inflight))
             self._commands.add(window)
             window.add_done_callback(self._commands.discard)
+        elif isinstance(message, CasesRequest | PositionReport | TracksRequest):
+            await self._read_request(conn, message, inflight)
+
+    async def _read_request(
+        self,
+        conn: Connection,
+        message: CasesRequest | PositionReport | TracksRequest,
+        inflight: asyncio.Semaphore,
+    ) -> None:
+        """The assessment's requests: the role first, before any read; then, like a command,
+        in a task under the same cap of requests in flight."""
+        if isinstance(message, CasesRequest):
+            allowed, op = READ_CASES, "cases_window"
+        elif isinstance(message, TracksRequest):
+            allowed, op = READ_TRACKS, "tracks"
+        else:
+            allowed, op = REPORT_POSITIONS, "position"
+        if conn.actor.role not in allowed:
+            conn.put(_error(refuse("role_may_not", role=conn.actor.role, op=op), message.id))
+            return
+        await inflight.acquire()
+        task = asyncio.create_task(self._run_read(conn, message, inflight))
+        self._commands.add(task)
+        task.add_done_callback(self._commands.discard)
+
+    async def _run_read(
+        self,
+        conn: Connection,
+        message: CasesRequest | PositionReport | TracksRequest,
+        inflight: asyncio.Semaphore,
+    ) -> None:
+        try:
+            answer = await self._answer(conn, message)
+        except Refusal as refusal:
+            conn.put(_error(refusal, message.id))
+        except Exception:
+            log.exception("%s %s for %s failed", message.__struct_config__.tag, message.id,
+                          conn.actor.name)  # fmt: skip
+            conn.put(_error(refuse("request_failed"), message.id))
+        else:
+            conn.put(answer)
+        finally:
+            inflight.release()
+
+    async def _answer(
+        self, conn: Connection, message: CasesRequest | PositionReport | TracksRequest
+    ) -> bytes:
+        if isinstance(message, CasesRequest):
+            if message.until <= message.since:
+                raise refuse("cases_window_backwards", since=message.since.isoformat(),
+                             until=message.until.isoformat())  # fmt: skip
+            cases = await self._store.cases_reported(
+                message.since, message.until, message.after, CASES_PAGE + 1
+            )
+            more = len(cases) > CASES_PAGE
+            shown = visible_cases(conn.scope, cases[:CASES_PAGE])
+            return encode(Cases(id=message.id, since=message.since, until=message.until,
+                                cases=shown, more=more))  # fmt: skip
+        if isinstance(message, TracksRequest):
+            patrols, points = await self._patrol.patrols(message.day, message.staff, message.points)
+            minimum = self._engine.hall.settings.assessment.patrol_minimum_minutes
+            return encode(Tracks(id=message.id, day=message.day, minimum_minutes=minimum,
+                                 patrols=patrols, points=points))  # fmt: skip
+        person = self._engine.hall.staff.get(message.staff)
+        if person is None:
+            raise refuse("unknown_staff", staff=message.staff)
+        if conn.actor.role is Role.UNIT and person.unit != conn.actor.unit:
+            raise refuse("position_out_of_scope", staff=message.staff, unit=conn.actor.unit)
+        kept = await self._patrol.report(message.staff, message.points)
+        return encode(PositionTaken(id=message.id, kept=kept))
+
+    def _fan_out_positions(self, at: datetime, moved: dict[str, Point]) -> None:
+        """The moved positions of the last second, one frame for the hall's and the wall's
+        views (role-scoped unit terminals are not sent the whole city's staff)."""
+        clients = [c for c in self._clients if c.actor.role in READ_TRACKS]
+        if clients:
+            self._send_live(clients, [encode(Positions(at=at, positions=moved))])
 
     def _on_duty_now(self, request_id: str) -> OnDutyNow:
         now = self._engine.clock.now()

@@ -22,7 +22,7 @@ import functools
 import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
 import msgspec
@@ -47,7 +47,8 @@ from dispatch.events import Event, EventType
 from dispatch.models import TERMINAL_STATUSES, Actor, Area, Case, Role, Staff, Unit
 from dispatch.roles import SCOPED_ROLES
 from dispatch.rota import Rota, dump_rota, load_rota
-from hub import migrations
+from dispatch.tracks import TrackPoint
+from hub import migrations, tracks_store
 from hub.engines import SqliteWriter, async_url, make_engine, sqlite_file
 from hub.schema import (
     AreaRow,
@@ -59,6 +60,7 @@ from hub.schema import (
     UnitRow,
 )
 from hub.tokens import new_token, token_hash, token_matches
+from hub.tracks_store import PatrolState
 
 RECENT_CLOSED = timedelta(days=7)
 """How long a finished case stays in the hub's memory: :meth:`Store.load` returns every open
@@ -443,6 +445,58 @@ class Store:
         async with self._sessions() as session:
             data = await session.scalars(select(StaffRow.data).order_by(StaffRow.id))
             return [_staff_decoder.decode(d) for d in data]
+
+    async def cases_reported(
+        self, since: datetime, until: datetime, after: str | None, limit: int
+    ) -> list[Case]:
+        """Cases reported in [``since``, ``until``), by id after ``after``, at most ``limit``."""
+        return await self._read(
+            functools.partial(tracks_store.read_cases_reported, since=since, until=until,
+                              after=after, limit=limit)
+        )  # fmt: skip
+
+    # --- patrol tracks (hub/tracks_store.py) ----------------------------------------------
+
+    async def save_patrol(
+        self, points: Sequence[tuple[str, TrackPoint]], days: Sequence[PatrolState] = ()
+    ) -> None:
+        """Store thinned ``(staff, point)`` pairs and the patrol days they moved, in one
+        transaction."""
+        await self._write(functools.partial(tracks_store.write_patrol, points=points, days=days))
+
+    async def track_points(
+        self, since: datetime, until: datetime, staff: Collection[str] = ()
+    ) -> dict[str, list[TrackPoint]]:
+        """Stored points with ``since`` <= ``at`` < ``until``, by person, in time order."""
+        return await self._read(
+            functools.partial(tracks_store.read_points, since=since, until=until, staff=staff)
+        )
+
+    async def patrol_days(self, day: date, staff: Collection[str] = ()) -> list[PatrolState]:
+        """The counted patrol of ``day``, one per worker (of ``staff`` when given)."""
+        return await self._read(
+            functools.partial(tracks_store.read_patrol_days, day=day, staff=staff)
+        )
+
+    async def latest_patrol(self, staff: str) -> PatrolState | None:
+        """The worker's latest counted day, with their last stored point."""
+        return await self._read(functools.partial(tracks_store.latest_patrol, staff=staff))
+
+    async def prune_patrol(self, points_before: datetime, days_before: date) -> int:
+        """Delete track points before ``points_before`` and patrol days before
+        ``days_before``; how many points went."""
+        return await self._write(
+            functools.partial(tracks_store.prune, points_before=points_before,
+                              days_before=days_before)
+        )  # fmt: skip
+
+    async def _write(self, fn: Callable[[Connection], _T]) -> _T:
+        """``fn(conn)`` in one write transaction (on a SQLite file, on the writer's thread:
+        queued with the engine's commits, never racing them for the file's lock)."""
+        if self._writer is not None:
+            return await self._writer.run(self._writer.transaction, fn)
+        async with self._engine.begin() as conn:
+            return await conn.run_sync(fn)
 
     # --- operators ------------------------------------------------------------------------
 

@@ -514,6 +514,11 @@ class BoardScreen(CaseSteps):
 
         self.app.push_screen(HandoverScreen(self.desk))
 
+    def action_assessment(self) -> None:
+        from screens.assessment import AssessmentScreen
+
+        self.app.push_screen(AssessmentScreen(self.desk))
+
     def action_intake(self) -> None:
         from screens.intake import IntakeScreen
 

@@ -1,4 +1,6 @@
-"""All staff, filterable by unit, shift and field status; Enter shows a person's open cases."""
+"""All staff, filterable by unit, shift and field status; Enter shows a person's open cases
+and, for the hall and the wall, today's patrol (巡查: minutes, minutes inside their own grids,
+and the short-patrol flag against ``assessment.patrol_minimum_minutes``) read from the hub."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -16,12 +19,26 @@ from console import rows
 from console.desk import Desk
 from console.messages import DeskChanged
 from dispatch.models import Field, Shift
+from dispatch.tracks import PatrolDay
 from screens.guard import guarded
 from screens.pick import PickScreen
 from widgets.key_bar import KeyBar
 from widgets.roster_table import RosterRow, RosterTable
 
 ANY = "*"
+
+
+class PatrolLoaded(Message):
+    """A person's patrol today arrived (``patrol`` None: not available, ``note`` says why)."""
+
+    def __init__(
+        self, staff: str, patrol: PatrolDay | None, minimum: int = 0, note: str = ""
+    ) -> None:
+        super().__init__()
+        self.staff = staff
+        self.patrol = patrol
+        self.minimum = minimum
+        self.note = note
 
 
 class RosterScreen(Screen[None]):
@@ -43,6 +60,8 @@ class RosterScreen(Screen[None]):
         self.desk = desk
         self._only = rows.RosterFilter(unit=unit)
         self._person: str | None = None
+        self._patrol: PatrolLoaded | None = None
+        """The selected person's patrol today, once the hub answered."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="filters")
@@ -117,7 +136,15 @@ class RosterScreen(Screen[None]):
     @guarded
     def _selected(self, event: RosterTable.Selected) -> None:
         self._person = event.key
+        self._patrol = None
         self._show_person(event.key)
+        self.desk.commands.fetch_patrol(self, event.key)
+
+    @guarded
+    def on_patrol_loaded(self, message: PatrolLoaded) -> None:
+        if message.staff == self._person:
+            self._patrol = message
+            self._show_person(message.staff)
 
     def _show_person(self, staff_id: str) -> None:
         desk, words = self.desk, self.desk.words
@@ -128,6 +155,17 @@ class RosterScreen(Screen[None]):
             + "\n",
             "bold",
         )
+        patrol = self._patrol
+        if patrol is not None and patrol.staff == staff_id and patrol.patrol is not None:
+            tr, day = desk.language.tr, patrol.patrol
+            line = tr("Patrol today: {patrol} min, {inside} min in own grid").format(
+                patrol=f"{day.patrol_minutes:.0f}", inside=f"{day.inside_minutes:.0f}"
+            )
+            text.append(line)
+            if day.short:
+                short = tr("under the minimum of {minimum} min").format(minimum=patrol.minimum)
+                text.append("  ⚠ " + short, "bold red")
+            text.append("\n")
         for case in sorted(owned, key=lambda c: c.id):
             text.append(f"{case.id}  {words.status(case.status)}  {case.title}\n")
         self.query_one("#cases", Static).update(text)

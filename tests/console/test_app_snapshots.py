@@ -1,4 +1,4 @@
-"""Snapshots of every screen (board, case, roster, help, intake, hand-over) at 80×24 and
+"""Snapshots of every screen (board, case, roster, help, intake, hand-over, assessment) at 80×24 and
 200×50 in zh_CN and en, against a real hub whose clock stands still (so countdowns and case
 ids are the same on every run).
 
@@ -29,6 +29,7 @@ from hub.clock import VirtualClock
 from hub.engine import Engine
 from hub.server import HubServer
 from hub.store import Store
+from screens.assessment import AssessmentScreen
 from screens.board import BoardScreen
 from screens.case import CaseScreen
 from screens.handover import HandoverScreen
@@ -138,6 +139,9 @@ async def _opened(pilot: Pilot[int], kind: type[Screen[Any]]) -> None:
     if isinstance(app.screen, HandoverScreen):
         screen = app.screen
         await until(pilot, lambda: screen.report is not None)
+    if isinstance(app.screen, AssessmentScreen):
+        assessed = app.screen
+        await until(pilot, lambda: assessed.assessment is not None)
     await pilot.pause()
 
 
@@ -148,6 +152,7 @@ SCREENS: dict[str, tuple[tuple[str, ...], type[Screen[Any]]]] = {
     "help": (("question_mark",), HelpScreen),
     "intake": (("i",), IntakeScreen),
     "handover": (("H",), HandoverScreen),
+    "assessment": (("K",), AssessmentScreen),
 }
 """Each screen and the keys that open it from the board (on the "all" tab)."""
 

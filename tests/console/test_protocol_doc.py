@@ -16,6 +16,8 @@ from dispatch.events import Event, EventType
 from dispatch.models import Area, Case, Staff, Unit
 from dispatch.protocol import (
     Ack,
+    Cases,
+    CasesRequest,
     ClientMessage,
     CommandFrame,
     Error,
@@ -26,15 +28,44 @@ from dispatch.protocol import (
     HubMessage,
     Ping,
     Pong,
+    PositionReport,
+    Positions,
+    PositionTaken,
     Snapshot,
+    Tracks,
+    TracksRequest,
     Welcome,
 )
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "PROTOCOL.md").read_text(encoding="utf-8")
 EXAMPLES = re.findall(r"```json\n(.*?)\n```", DOC, flags=re.DOTALL)
-CLIENT_TYPES = {str(t.__struct_config__.tag) for t in (Hello, CommandFrame, Ping, HistoryRequest)}
+CLIENT_TYPES = {
+    str(t.__struct_config__.tag)
+    for t in (
+        Hello,
+        CommandFrame,
+        Ping,
+        HistoryRequest,
+        CasesRequest,
+        PositionReport,
+        TracksRequest,
+    )
+}
 HUB_TYPES = {
-    str(t.__struct_config__.tag) for t in (Welcome, Snapshot, Events, Ack, Error, Pong, History)
+    str(t.__struct_config__.tag)
+    for t in (
+        Welcome,
+        Snapshot,
+        Events,
+        Ack,
+        Error,
+        Pong,
+        History,
+        Cases,
+        PositionTaken,
+        Tracks,
+        Positions,
+    )
 }
 
 
@@ -71,8 +102,9 @@ def _shown_type(example: dict[str, Any]) -> Any:
         return HubMessage if "categories" in example else ClientMessage
     if example.get("type") == "events_window":  # both ways: the answer holds the events
         return HubMessage if "events" in example else ClientMessage
-    if example.get("type") == "rota":  # both ways: the answer is the one with its time
-        return HubMessage if "at" in example else ClientMessage
+    answers = {"cases_window": "cases", "position": "kept", "tracks": "patrols", "rota": "at"}
+    if example.get("type") in answers:  # both ways: the answer holds these
+        return HubMessage if answers[example["type"]] in example else ClientMessage
     if example.get("type") in CLIENT_TYPES:
         return ClientMessage
     if example.get("type") in HUB_TYPES:

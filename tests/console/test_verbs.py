@@ -176,6 +176,11 @@ def test_each_new_command_gets_a_new_id(lookup: Lookup) -> None:
             Callback(id="cmd-1", case="2611230042", version=4, satisfied=False, reason="处理太慢"),
         ),
         (
+            "callback 0042 返工 又脏了",
+            Callback(id="cmd-1", case="2611230042", version=4, satisfied=False, reopen=True,
+                     reason="又脏了"),
+        ),
+        (
             "escalate 0042 社区无力处置",
             Escalate(id="cmd-1", case="2611230042", version=4, reason="社区无力处置"),
         ),

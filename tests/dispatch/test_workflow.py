@@ -525,3 +525,32 @@ def test_shift_change_to_standby_and_back(flow, hall) -> None:
     refused(
         ErrorCode.FORBIDDEN, decide_shift, ShiftChange(id="h3", to=Shift.DAY), unit, flow.now, hall
     )
+
+
+# --- callbacks (回访) as a process ------------------------------------------------------------
+
+
+def _closed_hotline_case(flow):  # type: ignore[no-untyped-def]
+    case = flow.intake(source=Source.HOTLINE, reporter="12345-0002")
+    case = flow.do(flow.do(case, Verify, confirmed=True), Accept)
+    case = flow.do(case, Dispatch, unit="ENF", staff="p1")
+    case = flow.do(flow.do(case, Acknowledge, actor="unit"), Arrive, actor="unit")
+    case = flow.do(case, ReportBack, actor="unit", reason="已清理")
+    return flow.do(flow.do(case, Check, passed=True), Close)
+
+
+def test_an_unsatisfied_callback_may_reopen_the_case_as_rework(flow) -> None:
+    case = _closed_hotline_case(flow)
+    refused(ErrorCode.INVALID, flow.do, case, Callback, satisfied=True, reopen=True, reason="x")
+    refused(ErrorCode.REASON_REQUIRED, flow.do, case, Callback, satisfied=False, reopen=True)
+    flow.later(hours=2)
+    case = flow.do(case, Callback, satisfied=False, reopen=True, reason="垃圾又堆起来了")
+    assert (case.status, case.callback, case.reworks) == (Status.DISPATCHED, "unsatisfied", 1)
+    assert case.closed_at is None and case.on_time is None and case.owner_unit == "ENF"
+    assert Step.RESULT in {d.step for d in case.deadlines}  # the clock runs again
+    assert [e.type for e in flow.events[-2:]] == [EventType.CALLBACK, EventType.REWORK]
+
+
+def test_an_unsatisfied_callback_without_reopen_leaves_the_case_closed(flow) -> None:
+    case = flow.do(_closed_hotline_case(flow), Callback, satisfied=False, reason="态度不好")
+    assert (case.status, case.callback, case.reworks) == (Status.CLOSED, "unsatisfied", 0)
