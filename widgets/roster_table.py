@@ -126,6 +126,13 @@ class RosterTable(ScrollView, can_focus=True):
     def row_count(self) -> int:
         return len(self._keys)
 
+    def move_to(self, key: str) -> bool:
+        """Highlight ``key`` and scroll it into view; False when it is not listed."""
+        if key not in self._cells:
+            return False
+        self._move(self._keys.index(key))
+        return True
+
     def get_row(self, key: str) -> list[str]:
         """The cells of ``key`` as shown (before cutting to the column widths)."""
         return list(self._cells[key])

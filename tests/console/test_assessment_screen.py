@@ -141,7 +141,7 @@ async def test_the_roster_shows_a_persons_patrol_today_and_the_short_patrol_aler
             await pilot.press("R")
             assert isinstance(app.screen, RosterScreen)
             table = app.screen.query_one(RosterTable)
-            table.move_cursor(row=table.get_row_index("S010"))
+            assert table.move_to("S010")
             await pilot.press("enter")
             detail = app.screen.query_one("#cases", Static)
             await until(pilot, lambda: "Patrol today" in str(detail.content))
