@@ -52,14 +52,20 @@ from dispatch.commands import (
 )
 from dispatch.config import Settings
 from dispatch.errors import Refusal, refuse
-from dispatch.events import Event, EventType, apply_case_event, apply_staff_event
+from dispatch.events import (
+    WHOLE_CASE_EVENTS,
+    Event,
+    EventType,
+    apply_case_event,
+    apply_staff_event,
+)
 from dispatch.hall import Hall
 from dispatch.models import HUB_ACTOR, Actor, Area, Case, Staff, Step, Unit
 from dispatch.protocol import Ack
 from dispatch.routing import OpenCases, duplicate_window
 from hub.clock import Clock
 from hub.deadlines import DeadlineQueue
-from hub.store import Applied, AppliedRecord, Store, StoreUnavailable
+from hub.store import Applied, AppliedRecord, LogMoved, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,13 @@ Older ones are found on the rare path (docstring above), so this only bounds mem
 RECOVERY_FAILURES = 32
 """Failed transactions one group may cost while its bad commands are looked for (one bad
 command among 256 costs 9); past it, the rest are answered ``store_failed`` (to be retried)."""
+
+LOG_MOVED_RETRIES = 64
+"""Times one group may find the shared log moved (another hub committed first) and be decided
+again after reading the new events; past it, the group is answered ``store_failed``."""
+
+FOLLOW_PAGE = 5_000
+"""Events read at a time when following what other hubs appended to a shared log."""
 
 Listener = Callable[[Sequence[Event]], None]
 
@@ -116,6 +129,7 @@ class _Recovery:
     """What finding the bad commands of one writer's group has cost so far."""
 
     failures: int = 0
+    moved: int = 0  # times the shared log was found moved (LogMoved)
 
 
 @dataclass
@@ -164,6 +178,9 @@ class Engine:
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._ticker_task: asyncio.Task[None] | None = None
+        self._turn = asyncio.Lock()
+        """Held by the writer for a group and by :meth:`follow`: one of them changes state."""
         self._breach_pending: set[tuple[str, Step]] = set()
         self._deadlines = DeadlineQueue()
         self._sooner = asyncio.Event()
@@ -189,7 +206,7 @@ class Engine:
                 gc.enable()
         self._tasks = [asyncio.create_task(self._writer(), name="griddesk-writer")]
         if self._own_ticker:
-            self._tasks.append(asyncio.create_task(self._ticker(), name="griddesk-sla-ticker"))
+            self.start_ticker()
         log.info("engine started: %d cases in memory, seq %d", len(self._cases), self.seq)
 
     async def _load(self) -> None:
@@ -210,7 +227,29 @@ class Engine:
         self._recent = OrderedDict((r.command_id, r) for r in records)
         self.seq = loaded.last_seq
 
+    def start_ticker(self) -> None:
+        """Run the SLA ticker from now on (hub/ticker_lock.py calls this once its hub holds
+        the ticker lock of a shared store; a single hub's engine calls it at start)."""
+        if self._ticker_task is None:
+            self._ticker_task = asyncio.create_task(self._ticker(), name="griddesk-sla-ticker")
+
+    async def stop_ticker(self) -> None:
+        """Stop the SLA ticker (another hub may hold it now). Breach jobs already queued are
+        still written: the shared log's tail check stops one decided twice."""
+        task, self._ticker_task = self._ticker_task, None
+        self._ticker_wakes = None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @property
+    def ticking(self) -> bool:
+        """Whether this engine runs the SLA ticker."""
+        return self._ticker_task is not None
+
     async def stop(self) -> None:
+        await self.stop_ticker()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -274,7 +313,13 @@ class Engine:
             while len(jobs) < MAX_GROUP and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
             try:
-                await self._run_group(jobs, _Recovery())
+                async with self._turn:
+                    if self._store.shared:
+                        # What other hubs wrote first: a refusal is decided on a state at least
+                        # as new as any this hub's clients have seen (an ack needs no such care:
+                        # the commit's tail check has the database arbitrate).
+                        await self._follow()
+                    await self._run_group(jobs, _Recovery())
             except Exception:  # a fault of the engine's own: answer everyone, keep writing
                 log.exception("the writer failed on a group of %d commands", len(jobs))
                 self._fail(jobs, refuse("store_failed"))
@@ -292,7 +337,10 @@ class Engine:
         try:
             group = self._decide_group(jobs)
             if group.applied:
-                await self._store.commit(group.applied)
+                await self._store.commit(group.applied, after=self.seq)
+        except LogMoved as moved:
+            await self._log_moved(jobs, moved, recovery)
+            return
         except Exception as exc:
             await self._recover(jobs, exc, recovery)
             return
@@ -381,6 +429,10 @@ class Engine:
                       exc_info=error)  # fmt: skip
             self._fail(jobs, refuse("store_failed"))
             return
+        if tail != self.seq and self._store.shared:
+            # Another hub committed since: what the database refused may be its doing.
+            await self._log_moved(jobs, LogMoved(tail, self.seq), recovery)
+            return
         if tail != self.seq:
             # Another process appends to this log: every seq this hub gives is taken, and no
             # command is to blame. Only a restart, reading the log afresh, mends that.
@@ -416,6 +468,82 @@ class Engine:
             day, serial = job.new_case[:6], int(job.new_case[6:])
             self._serial[day] = max(self._serial.get(day, 0), serial)
         self._settle(job, refuse("command_not_stored"))
+
+    async def _log_moved(self, jobs: list[_Job], moved: LogMoved, recovery: _Recovery) -> None:
+        """Another hub committed to the shared log first: read its events, decide again."""
+        recovery.moved += 1
+        if recovery.moved > LOG_MOVED_RETRIES:
+            log.error("%d commands not written: the shared log moved %d times under them",
+                      len(jobs), recovery.moved - 1)  # fmt: skip
+            self._fail(jobs, refuse("store_failed"))
+            return
+        log.debug("the shared log moved (%s): following it, then deciding again", moved)
+        try:
+            await self._follow()
+        except Exception as exc:
+            log.error("reading the shared log failed: %s", exc)
+            self._fail(jobs, refuse("store_failed"))
+            return
+        await self._run_group(jobs, recovery)
+
+    # --- following a shared log -------------------------------------------------------------
+
+    async def follow(self) -> int:
+        """Apply what other hubs appended to a shared log since this engine's ``seq``, in seq
+        order, through the same reducer, and hand it to the listeners like its own events.
+        Returns how many events were taken. (hub/peers.py calls this on each notification and
+        on a timer; a single hub never needs it.)"""
+        async with self._turn:
+            return await self._follow()
+
+    async def _follow(self) -> int:
+        taken = 0
+        while True:
+            events = await self._store.events_after(self.seq, FOLLOW_PAGE)
+            if not events:
+                return taken
+            self._take(events)
+            taken += len(events)
+            if len(events) < FOLLOW_PAGE:
+                return taken
+
+    def _take(self, events: Sequence[Event]) -> None:
+        """Fold events another hub committed into the committed state, then publish them."""
+        taken: list[Event] = []
+        for event in events:
+            if event.seq != self.seq + 1:
+                # Commits are serialised by the log lock, so the visible log has no holes;
+                # should one show, stop short of it and read again next time.
+                log.warning("the shared log skips from %d to %d", self.seq, event.seq)
+                break
+            if event.case is not None and event.type is not EventType.ALERT:
+                current = self._cases.get(event.case)
+                if current is None and event.type not in WHOLE_CASE_EVENTS:
+                    # A case finished before this hub started is not held in memory; its
+                    # state is in the database and reaches a client through history.
+                    log.info("event %d on case %s, not held in memory", event.seq, event.case)
+                else:
+                    case = apply_case_event(current, event)
+                    self._put_case(case)
+                    self._last_actor[case.id] = event.actor
+                    if current is None:  # numbered by another hub: never offer that id again
+                        day, serial = case.id[:6], case.id[6:]
+                        if serial.isdigit():
+                            self._serial[day] = max(self._serial.get(day, 0), int(serial))
+            if event.staff is not None and event.changes:
+                person = self._staff.get(event.staff)
+                if person is not None:
+                    self._staff[event.staff] = apply_staff_event(person, event)
+            self.seq = event.seq
+            taken.append(event)
+        if not taken:
+            return
+        self._wake_ticker_if_sooner()
+        for listener in list(self._listeners):
+            try:
+                listener(taken)
+            except Exception:  # one broken listener must not stop the hall
+                log.exception("event listener failed")
 
     def _settle(self, job: _Job, outcome: Ack | Refusal) -> None:
         if job.future.done():  # the caller went away (cancelled): nothing to tell

@@ -67,6 +67,14 @@ for reports (:meth:`Store.all_cases`)."""
 
 MIGRATION_LOCK_KEY = 0x6772_6964_6465_736B  # "griddesk": one hub migrates at a time on PG
 
+LOG_LOCK_KEY = 0x6772_6964_6C6F_6721  # "gridlog!": held by the one hub committing to the log
+"""On PostgreSQL, the transaction-level advisory lock every commit takes before it reads the
+log's tail: commits from all hubs are serialised, so seqs are allocated inside the committing
+transaction, gap-free and global (:class:`LogMoved` when another hub got there first)."""
+
+LOG_CHANNEL = "griddesk_log"
+"""The LISTEN/NOTIFY channel a PostgreSQL commit announces its last seq on (hub/peers.py)."""
+
 _CASE_ID = re.compile(r"^(\d{6})(\d+)$")  # YYMMDD + serial
 
 _T = TypeVar("_T")
@@ -153,6 +161,16 @@ class StoreUnavailable(Exception):
     and retrying part of a batch would only fail again. Raised from the driver's error."""
 
 
+class LogMoved(Exception):
+    """Another hub appended to the shared log since this hub numbered its batch: nothing of
+    the batch was written. The hub reads the new events and decides the batch again."""
+
+    def __init__(self, tail: int, expected: int) -> None:
+        super().__init__(f"the log ends at {tail}, not at {expected}")
+        self.tail = tail
+        self.expected = expected
+
+
 class OperatorExists(ValueError):
     """``add_operator`` with a name already taken."""
 
@@ -215,6 +233,13 @@ class Store:
         return self._engine
 
     @property
+    def shared(self) -> bool:
+        """True when several hubs may write this store at once (PostgreSQL): commits check
+        the log's tail under :data:`LOG_LOCK_KEY` and announce themselves on :data:`LOG_CHANNEL`.
+        A SQLite store has one hub (hub/hub_lock.py) and none of that costs it a round trip."""
+        return self._postgres
+
+    @property
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._engine.dialect.name
@@ -267,8 +292,13 @@ class Store:
 
     # --- the write path -------------------------------------------------------------------
 
-    async def commit(self, batch: Sequence[Applied]) -> None:
+    async def commit(self, batch: Sequence[Applied], *, after: int | None = None) -> None:
         """Write a batch of applied commands in one transaction: all of it, or (raising) none.
+
+        ``after``: the seq the batch's events were numbered after. On a :attr:`shared` store the
+        transaction takes :data:`LOG_LOCK_KEY`, reads the log's tail and raises
+        :class:`LogMoved` (nothing written) when it is not ``after``; once written, it
+        notifies :data:`LOG_CHANNEL` with the batch's last seq (sent by the server at commit).
 
         Events are inserted (never updated: a reused seq fails the batch on the primary key),
         cases created in the batch inserted (a row already under a new case's id fails the
@@ -320,6 +350,7 @@ class Store:
             staff=list(staff_rows.values()),
             commands=command_rows,
             needs_tail=needs_tail,
+            after=after if self._postgres else None,
         )
         try:
             if self._writer is not None:
@@ -330,6 +361,8 @@ class Store:
             # asyncpg connection, without a greenlet round trip per statement.
             async with self._engine.begin() as conn:
                 await conn.run_sync(_write_batch, rows)
+        except LogMoved:
+            raise
         except Exception as exc:
             if not _rows_refused(exc):
                 raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
@@ -645,11 +678,19 @@ class _BatchRows:
     staff: list[dict[str, Any]]
     commands: list[dict[str, Any]]  # "seq" None: acknowledged at the log's tail (needs_tail)
     needs_tail: bool
+    after: int | None = None  # shared store: the tail the batch was numbered after
 
 
 def _write_batch(conn: Connection, rows: _BatchRows) -> None:
     """The statements of :meth:`Store.commit`, inside the caller's transaction on ``conn``."""
     postgres = conn.dialect.name == "postgresql"
+    if rows.after is not None:
+        # Two statements, not one: a statement's snapshot is taken before it waits for the
+        # lock, so the tail must be read by the next one to see the commit that released it.
+        conn.execute(_LOCK_LOG, {"key": LOG_LOCK_KEY})
+        tail = conn.scalar(_LOG_TAIL) or 0
+        if tail != rows.after:
+            raise LogMoved(int(tail), rows.after)
     if rows.events:
         conn.execute(insert(_EVENTS), rows.events)
     if rows.needs_tail:
@@ -671,6 +712,15 @@ def _write_batch(conn: Connection, rows: _BatchRows) -> None:
         conn.execute(_upsert(_STAFF, "id", postgres=postgres), rows.staff)
     if rows.commands:
         conn.execute(insert(_COMMANDS), rows.commands)
+    if rows.after is not None and rows.events:
+        # Delivered to the listening hubs at commit, and dropped with a rollback.
+        last = str(rows.events[-1]["seq"])
+        conn.execute(_NOTIFY_LOG, {"channel": LOG_CHANNEL, "seq": last})
+
+
+_LOCK_LOG = text("SELECT pg_advisory_xact_lock(:key)")
+_LOG_TAIL = select(EventRow.seq).order_by(EventRow.seq.desc()).limit(1)
+_NOTIFY_LOG = text("SELECT pg_notify(:channel, :seq)")
 
 
 @functools.cache
