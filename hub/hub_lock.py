@@ -23,6 +23,7 @@ from pathlib import Path
 from hub.engines import sqlite_file
 from hub.store import Store
 
+
 class HubAlreadyRunning(RuntimeError):
     """Another hub serves this store; the message says which and what to do."""
 

@@ -98,7 +98,8 @@ async def _serve(
     # On a shared store (PostgreSQL, any number of hubs) the ticker runs where the ticker
     # lock is held, and the other hubs' events are followed; a SQLite hub ticks alone.
     shared = store.shared
-    engine = Engine(store, settings, Catalog.default(), clock or _clock(settings), ticker=not shared)
+    clock = clock or _clock(settings)
+    engine = Engine(store, settings, Catalog.default(), clock, ticker=not shared)
     await engine.start()
     peers: list[asyncio.Task[None]] = []
     if shared:

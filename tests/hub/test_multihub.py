@@ -64,7 +64,9 @@ async def _mirrors_match_a_fresh_snapshot(
 
 
 @contextlib.asynccontextmanager
-async def _clients(urls: Sequence[str | Sequence[str]], token: str) -> AsyncIterator[list[HubClient]]:
+async def _clients(
+    urls: Sequence[str | Sequence[str]], token: str
+) -> AsyncIterator[list[HubClient]]:
     async with contextlib.AsyncExitStack() as stack:
         yield [
             await stack.enter_async_context(HubClient.connected(u, token, timeout=UNIT * 5))
@@ -238,7 +240,7 @@ async def test_one_ticker_breaches_each_deadline_once_and_another_takes_over(
             due = max([b.engine.cases[second.case].deadlines[0].due, *(d.due for d in later)])
             clock.hold(due + timedelta(seconds=1))
             await _until(
-                lambda: all(not d.breached and d.due > clock.now() or d.breached
+                lambda: all(d.breached or d.due > clock.now()
                             for c in (first.case, second.case)
                             for d in b.engine.cases[c].deadlines),
                 "every deadline due is breached",

@@ -5,7 +5,7 @@ store takes several hubs: the second one starts and serves the same hall."""
 
 from __future__ import annotations
 
-import subprocess
+import asyncio
 import sys
 from pathlib import Path
 
@@ -54,12 +54,14 @@ async def test_the_cli_says_so_in_one_line_and_exits_1(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'hall.db'}"
     await seed_store(db, city=False)
     async with in_process_hub(db, demo=True):
-        done = subprocess.run(
-            [str(GRIDDESK), "hub", "--db", db, "--listen", "127.0.0.1:0"],
-            capture_output=True, text=True, timeout=20 * UNIT, cwd=tmp_path,
+        proc = await asyncio.create_subprocess_exec(
+            str(GRIDDESK), "hub", "--db", db, "--listen", "127.0.0.1:0",
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=tmp_path,
         )  # fmt: skip
-    assert done.returncode == 1
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1, done.stderr
+        _, raw = await asyncio.wait_for(proc.communicate(), 20 * UNIT)
+    assert proc.returncode == 1
+    stderr = raw.decode()
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1, stderr
     assert lines[0].startswith("griddesk hub: another griddesk hub (pid ")
     assert str(tmp_path / "hall.db") in lines[0]
