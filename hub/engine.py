@@ -18,6 +18,12 @@ not among them is taken for a new one without a read. The commands table's prima
 refuses a reused id at commit, which sends the group to :meth:`Engine._recover`, where the
 stored record answers it; a refused command is looked up before it is answered, since an old
 command retried is usually refused when decided again (its case has moved on).
+
+Several hubs on one PostgreSQL database (:attr:`Store.shared`): the writer decides and commits
+each group inside the log's turn (:meth:`Store.log_turn`, a transaction under an advisory
+lock), after folding in what the other hubs appended; between groups, :meth:`Engine.follow`
+(called by hub/peers.py on their notifications) does the same, so this hub's clients see the
+others' events. The SLA ticker runs only where hub/ticker_lock.py starts it.
 """
 
 from __future__ import annotations
@@ -65,7 +71,7 @@ from dispatch.protocol import Ack
 from dispatch.routing import OpenCases, duplicate_window
 from hub.clock import Clock
 from hub.deadlines import DeadlineQueue
-from hub.store import Applied, AppliedRecord, LogMoved, Store, StoreUnavailable
+from hub.store import Applied, AppliedRecord, Store, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +86,6 @@ Older ones are found on the rare path (docstring above), so this only bounds mem
 RECOVERY_FAILURES = 32
 """Failed transactions one group may cost while its bad commands are looked for (one bad
 command among 256 costs 9); past it, the rest are answered ``store_failed`` (to be retried)."""
-
-LOG_MOVED_RETRIES = 64
-"""Times one group may find the shared log moved (another hub committed first) and be decided
-again after reading the new events; past it, the group is answered ``store_failed``."""
 
 FOLLOW_PAGE = 5_000
 """Events read at a time when following what other hubs appended to a shared log."""
@@ -129,7 +131,6 @@ class _Recovery:
     """What finding the bad commands of one writer's group has cost so far."""
 
     failures: int = 0
-    moved: int = 0  # times the shared log was found moved (LogMoved)
 
 
 @dataclass
@@ -314,11 +315,6 @@ class Engine:
                 jobs.append(self._queue.get_nowait())
             try:
                 async with self._turn:
-                    if self._store.shared:
-                        # What other hubs wrote first: a refusal is decided on a state at least
-                        # as new as any this hub's clients have seen (an ack needs no such care:
-                        # the commit's tail check has the database arbitrate).
-                        await self._follow()
                     await self._run_group(jobs, _Recovery())
             except Exception:  # a fault of the engine's own: answer everyone, keep writing
                 log.exception("the writer failed on a group of %d commands", len(jobs))
@@ -335,12 +331,12 @@ class Engine:
         publish and answer. If deciding or the commit raises (anything but a Refusal), none
         of it is applied and :meth:`_recover` finds whom to blame."""
         try:
-            group = self._decide_group(jobs)
-            if group.applied:
-                await self._store.commit(group.applied, after=self.seq)
-        except LogMoved as moved:
-            await self._log_moved(jobs, moved, recovery)
-            return
+            if self._store.shared:
+                group = await self._decide_on_shared_log(jobs)
+            else:
+                group = self._decide_group(jobs)
+                if group.applied:
+                    await self._store.commit(group.applied)
         except Exception as exc:
             await self._recover(jobs, exc, recovery)
             return
@@ -429,11 +425,9 @@ class Engine:
                       exc_info=error)  # fmt: skip
             self._fail(jobs, refuse("store_failed"))
             return
-        if tail != self.seq and self._store.shared:
-            # Another hub committed since: what the database refused may be its doing.
-            await self._log_moved(jobs, LogMoved(tail, self.seq), recovery)
-            return
-        if tail != self.seq:
+        # (On a shared log the group was decided under the log lock on the log's own state:
+        # other hubs' seqs are not the cause, and what they appended since is read next turn.)
+        if tail != self.seq and not self._store.shared:
             # Another process appends to this log: every seq this hub gives is taken, and no
             # command is to blame. Only a restart, reading the log afresh, mends that.
             log.error(
@@ -469,22 +463,21 @@ class Engine:
             self._serial[day] = max(self._serial.get(day, 0), serial)
         self._settle(job, refuse("command_not_stored"))
 
-    async def _log_moved(self, jobs: list[_Job], moved: LogMoved, recovery: _Recovery) -> None:
-        """Another hub committed to the shared log first: read its events, decide again."""
-        recovery.moved += 1
-        if recovery.moved > LOG_MOVED_RETRIES:
-            log.error("%d commands not written: the shared log moved %d times under them",
-                      len(jobs), recovery.moved - 1)  # fmt: skip
-            self._fail(jobs, refuse("store_failed"))
-            return
-        log.debug("the shared log moved (%s): following it, then deciding again", moved)
-        try:
-            await self._follow()
-        except Exception as exc:
-            log.error("reading the shared log failed: %s", exc)
-            self._fail(jobs, refuse("store_failed"))
-            return
-        await self._run_group(jobs, recovery)
+    async def _decide_on_shared_log(self, jobs: list[_Job]) -> _Group:
+        """Several hubs on one database: take the log's turn (a transaction under the log
+        lock, so no other hub commits meanwhile), fold in what the others appended, decide the
+        group on that state and write it. Seqs are allocated inside the committing
+        transaction, and a version check, a case id or a command id is checked against the
+        state the database holds: two commanders on two hubs, one case, one version — the
+        second to take the turn finds the first's change and gets ``conflict``."""
+        async with self._store.log_turn() as turn:
+            missed = await turn.events_after(self.seq)
+            if missed:  # committed by the others: this hub's state whatever becomes of ours
+                self._take(missed)
+            group = self._decide_group(jobs)
+            if group.applied:
+                await turn.write(group.applied)
+        return group
 
     # --- following a shared log -------------------------------------------------------------
 

@@ -18,9 +18,10 @@ column cannot hold), so the engine looks for the command that wrote them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     async_sessionmaker,
 )
@@ -68,9 +70,10 @@ for reports (:meth:`Store.all_cases`)."""
 MIGRATION_LOCK_KEY = 0x6772_6964_6465_736B  # "griddesk": one hub migrates at a time on PG
 
 LOG_LOCK_KEY = 0x6772_6964_6C6F_6721  # "gridlog!": held by the one hub committing to the log
-"""On PostgreSQL, the transaction-level advisory lock every commit takes before it reads the
-log's tail: commits from all hubs are serialised, so seqs are allocated inside the committing
-transaction, gap-free and global (:class:`LogMoved` when another hub got there first)."""
+"""On PostgreSQL, the transaction-level advisory lock a hub's writer holds while it reads what
+the other hubs appended, decides its group and commits it (:meth:`Store.log_turn`): commits
+from all hubs are serialised, so seqs are allocated inside the committing transaction,
+gap-free and global, and every command is decided on the state the database holds."""
 
 LOG_CHANNEL = "griddesk_log"
 """The LISTEN/NOTIFY channel a PostgreSQL commit announces its last seq on (hub/peers.py)."""
@@ -161,16 +164,6 @@ class StoreUnavailable(Exception):
     and retrying part of a batch would only fail again. Raised from the driver's error."""
 
 
-class LogMoved(Exception):
-    """Another hub appended to the shared log since this hub numbered its batch: nothing of
-    the batch was written. The hub reads the new events and decides the batch again."""
-
-    def __init__(self, tail: int, expected: int) -> None:
-        super().__init__(f"the log ends at {tail}, not at {expected}")
-        self.tail = tail
-        self.expected = expected
-
-
 class OperatorExists(ValueError):
     """``add_operator`` with a name already taken."""
 
@@ -234,9 +227,9 @@ class Store:
 
     @property
     def shared(self) -> bool:
-        """True when several hubs may write this store at once (PostgreSQL): commits check
-        the log's tail under :data:`LOG_LOCK_KEY` and announce themselves on :data:`LOG_CHANNEL`.
-        A SQLite store has one hub (hub/hub_lock.py) and none of that costs it a round trip."""
+        """True when several hubs may write this store at once (PostgreSQL): the writer
+        commits through :meth:`log_turn`. A SQLite store has one hub (hub/hub_lock.py) and
+        commits through :meth:`commit`, without a round trip more."""
         return self._postgres
 
     @property
@@ -292,13 +285,8 @@ class Store:
 
     # --- the write path -------------------------------------------------------------------
 
-    async def commit(self, batch: Sequence[Applied], *, after: int | None = None) -> None:
+    async def commit(self, batch: Sequence[Applied]) -> None:
         """Write a batch of applied commands in one transaction: all of it, or (raising) none.
-
-        ``after``: the seq the batch's events were numbered after. On a :attr:`shared` store the
-        transaction takes :data:`LOG_LOCK_KEY`, reads the log's tail and raises
-        :class:`LogMoved` (nothing written) when it is not ``after``; once written, it
-        notifies :data:`LOG_CHANNEL` with the batch's last seq (sent by the server at commit).
 
         Events are inserted (never updated: a reused seq fails the batch on the primary key),
         cases created in the batch inserted (a row already under a new case's id fails the
@@ -311,47 +299,7 @@ class Store:
         """
         if not batch:
             return
-        event_rows: list[dict[str, Any]] = []
-        case_rows: dict[str, dict[str, Any]] = {}
-        created: set[str] = set()
-        staff_rows: dict[str, dict[str, Any]] = {}
-        command_rows: list[dict[str, Any]] = []
-        seq_so_far: int | None = None
-        needs_tail = False
-        for item in batch:
-            event_rows.extend(_event_row(e) for e in item.events)
-            created.update(
-                e.case for e in item.events if e.type is EventType.CASE_CREATED and e.case
-            )
-            if item.events:
-                seq_so_far = max(seq_so_far or 0, *(e.seq for e in item.events))
-            # One statement may not upsert a key twice (PostgreSQL refuses): keep the latest.
-            for case in item.cases:
-                case_rows[case.id] = _case_row(case)
-            for person in item.staff:
-                staff_rows[person.id] = _staff_row(person)
-            if item.command_id is not None:
-                needs_tail = needs_tail or seq_so_far is None
-                command_rows.append(
-                    {
-                        "id": item.command_id,
-                        "digest": item.digest,
-                        "actor": item.actor,
-                        "seq": seq_so_far,
-                        "case": item.ack_case,
-                        "version": item.ack_version,
-                        "at": item.events[0].at if item.events else datetime.now(UTC),
-                    }
-                )
-        rows = _BatchRows(
-            events=event_rows,
-            new_cases=[row for key, row in case_rows.items() if key in created],
-            cases=[row for key, row in case_rows.items() if key not in created],
-            staff=list(staff_rows.values()),
-            commands=command_rows,
-            needs_tail=needs_tail,
-            after=after if self._postgres else None,
-        )
+        rows = _batch_rows(batch)
         try:
             if self._writer is not None:
                 await self._writer.run(self._writer.transaction, _write_batch, rows)
@@ -361,11 +309,22 @@ class Store:
             # asyncpg connection, without a greenlet round trip per statement.
             async with self._engine.begin() as conn:
                 await conn.run_sync(_write_batch, rows)
-        except LogMoved:
-            raise
         except Exception as exc:
-            if not _rows_refused(exc):
-                raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            _raise_unavailable(exc)
+            raise
+
+    @contextlib.asynccontextmanager
+    async def log_turn(self) -> AsyncIterator[LogTurn]:
+        """The shared log's turn (PostgreSQL): a transaction holding :data:`LOG_LOCK_KEY`, in
+        which the writer reads what the other hubs appended, decides its group on that state
+        and writes it (:class:`LogTurn`); committed when the block ends, rolled back if it
+        raises. Errors as :meth:`commit` (:class:`StoreUnavailable` or refused rows)."""
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(_LOCK_LOG, {"key": LOG_LOCK_KEY})
+                yield LogTurn(conn)
+        except Exception as exc:
+            _raise_unavailable(exc)
             raise
 
     def _upsert(self, table: Table, key: str) -> Any:
@@ -408,21 +367,7 @@ class Store:
     async def _events(self, query: Select[Any]) -> list[Event]:
         async with self._sessions() as session:
             rows = (await session.execute(query)).all()
-        return [
-            Event(
-                seq=r.seq,
-                at=r.at,
-                actor=r.actor,
-                type=EventType(r.type),
-                case=r.case,
-                staff=r.staff,
-                command=r.command,
-                reason=r.reason,
-                changes=r.changes,
-                data=r.data,
-            )
-            for r in rows
-        ]
+        return [_event_of(r) for r in rows]
 
     async def last_seq(self) -> int:
         """The highest seq in the log, 0 when it is empty."""
@@ -573,6 +518,95 @@ class Store:
 # --- the restart reads --------------------------------------------------------------------
 
 
+def _raise_unavailable(exc: Exception) -> None:
+    """Raise :class:`StoreUnavailable` for ``exc`` unless it is the database (or a value's
+    conversion) refusing rows, or not the database's at all."""
+    if isinstance(exc, SQLAlchemyError | OSError | TimeoutError) and not _rows_refused(exc):
+        raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+class LogTurn:
+    """The writer's turn on a shared log: one transaction under the log lock (no other hub
+    commits meanwhile, so the log's tail cannot move under the group being decided)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def events_after(self, seq: int) -> list[Event]:
+        """Every event above ``seq``, oldest first: what the other hubs appended."""
+        query = select(_EVENTS).where(EventRow.seq > seq).order_by(EventRow.seq)
+        rows = (await self._conn.execute(query)).all()
+        return [_event_of(r) for r in rows]
+
+    async def write(self, batch: Sequence[Applied]) -> None:
+        """The statements of :meth:`Store.commit`, then a notification of the batch's last
+        seq on :data:`LOG_CHANNEL` (delivered to the listening hubs at commit)."""
+        if batch:
+            rows = _batch_rows(batch)
+            await self._conn.run_sync(_write_batch, rows)
+            if rows.events:
+                last = str(rows.events[-1]["seq"])
+                await self._conn.execute(_NOTIFY_LOG, {"channel": LOG_CHANNEL, "seq": last})
+
+
+def _batch_rows(batch: Sequence[Applied]) -> _BatchRows:
+    """The rows :func:`_write_batch` writes for a batch of applied commands."""
+    event_rows: list[dict[str, Any]] = []
+    case_rows: dict[str, dict[str, Any]] = {}
+    created: set[str] = set()
+    staff_rows: dict[str, dict[str, Any]] = {}
+    command_rows: list[dict[str, Any]] = []
+    seq_so_far: int | None = None
+    needs_tail = False
+    for item in batch:
+        event_rows.extend(_event_row(e) for e in item.events)
+        created.update(e.case for e in item.events if e.type is EventType.CASE_CREATED and e.case)
+        if item.events:
+            seq_so_far = max(seq_so_far or 0, *(e.seq for e in item.events))
+        # One statement may not upsert a key twice (PostgreSQL refuses): keep the latest.
+        for case in item.cases:
+            case_rows[case.id] = _case_row(case)
+        for person in item.staff:
+            staff_rows[person.id] = _staff_row(person)
+        if item.command_id is not None:
+            needs_tail = needs_tail or seq_so_far is None
+            command_rows.append(
+                {
+                    "id": item.command_id,
+                    "digest": item.digest,
+                    "actor": item.actor,
+                    "seq": seq_so_far,
+                    "case": item.ack_case,
+                    "version": item.ack_version,
+                    "at": item.events[0].at if item.events else datetime.now(UTC),
+                }
+            )
+    return _BatchRows(
+        events=event_rows,
+        new_cases=[row for key, row in case_rows.items() if key in created],
+        cases=[row for key, row in case_rows.items() if key not in created],
+        staff=list(staff_rows.values()),
+        commands=command_rows,
+        needs_tail=needs_tail,
+    )
+
+
+def _event_of(r: Any) -> Event:
+    """An event from its row."""
+    return Event(
+        seq=r.seq,
+        at=r.at,
+        actor=r.actor,
+        type=EventType(r.type),
+        case=r.case,
+        staff=r.staff,
+        command=r.command,
+        reason=r.reason,
+        changes=r.changes,
+        data=r.data,
+    )
+
+
 def _read_loaded(conn: Connection, now: datetime | None, serials_from: datetime | None) -> Loaded:
     """The reads of :meth:`Store.load`, inside the caller's transaction on ``conn``."""
     areas = [_area_decoder.decode(d) for d in conn.scalars(select(_AREAS.c.data)).all()]
@@ -678,19 +712,11 @@ class _BatchRows:
     staff: list[dict[str, Any]]
     commands: list[dict[str, Any]]  # "seq" None: acknowledged at the log's tail (needs_tail)
     needs_tail: bool
-    after: int | None = None  # shared store: the tail the batch was numbered after
 
 
 def _write_batch(conn: Connection, rows: _BatchRows) -> None:
     """The statements of :meth:`Store.commit`, inside the caller's transaction on ``conn``."""
     postgres = conn.dialect.name == "postgresql"
-    if rows.after is not None:
-        # Two statements, not one: a statement's snapshot is taken before it waits for the
-        # lock, so the tail must be read by the next one to see the commit that released it.
-        conn.execute(_LOCK_LOG, {"key": LOG_LOCK_KEY})
-        tail = conn.scalar(_LOG_TAIL) or 0
-        if tail != rows.after:
-            raise LogMoved(int(tail), rows.after)
     if rows.events:
         conn.execute(insert(_EVENTS), rows.events)
     if rows.needs_tail:
@@ -712,14 +738,9 @@ def _write_batch(conn: Connection, rows: _BatchRows) -> None:
         conn.execute(_upsert(_STAFF, "id", postgres=postgres), rows.staff)
     if rows.commands:
         conn.execute(insert(_COMMANDS), rows.commands)
-    if rows.after is not None and rows.events:
-        # Delivered to the listening hubs at commit, and dropped with a rollback.
-        last = str(rows.events[-1]["seq"])
-        conn.execute(_NOTIFY_LOG, {"channel": LOG_CHANNEL, "seq": last})
 
 
 _LOCK_LOG = text("SELECT pg_advisory_xact_lock(:key)")
-_LOG_TAIL = select(EventRow.seq).order_by(EventRow.seq.desc()).limit(1)
 _NOTIFY_LOG = text("SELECT pg_notify(:channel, :seq)")
 
 
