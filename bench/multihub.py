@@ -111,6 +111,7 @@ async def fresh_database(base_url: str) -> AsyncIterator[tuple[str, str]]:
     """A new PostgreSQL database with the demo city and a commander: (url, token)."""
     from sqlalchemy.ext.asyncio import create_async_engine
 
+    from dispatch.models import Role
     from hub.demo_city import demo_city
     from hub.engines import async_url
     from hub.store import Store
@@ -127,7 +128,7 @@ async def fresh_database(base_url: str) -> AsyncIterator[tuple[str, str]]:
             try:
                 city = demo_city()
                 await store.seed(city.areas, city.units, city.staff)
-                token = await store.add_operator("bench", _commander())
+                token = await store.add_operator("bench", Role.COMMANDER)
             finally:
                 await store.close()
             yield url, token
@@ -136,12 +137,6 @@ async def fresh_database(base_url: str) -> AsyncIterator[tuple[str, str]]:
                 await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.dispose()
-
-
-def _commander() -> object:
-    from dispatch.models import Role
-
-    return Role.COMMANDER
 
 
 # --- one phase ------------------------------------------------------------------------------
@@ -219,7 +214,9 @@ async def run_phase(args: argparse.Namespace, hubs: int) -> Figures:
                    seconds=seconds)  # fmt: skip
 
 
-def _done(task: asyncio.Task[object], pending: set[asyncio.Task[object]], errors: list[str]) -> None:
+def _done(
+    task: asyncio.Task[object], pending: set[asyncio.Task[object]], errors: list[str]
+) -> None:
     pending.discard(task)
     if not task.cancelled() and task.exception() is not None:
         errors.append(repr(task.exception()))
