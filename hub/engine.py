@@ -236,7 +236,8 @@ class Engine:
 
     async def stop_ticker(self) -> None:
         """Stop the SLA ticker (another hub may hold it now). Breach jobs already queued are
-        still written: the shared log's tail check stops one decided twice."""
+        still decided: in the shared log's turn, so one another hub wrote meanwhile is seen
+        and not written twice."""
         task, self._ticker_task = self._ticker_task, None
         self._ticker_wakes = None
         if task is not None:

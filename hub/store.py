@@ -287,6 +287,8 @@ class Store:
 
     async def commit(self, batch: Sequence[Applied]) -> None:
         """Write a batch of applied commands in one transaction: all of it, or (raising) none.
+        (A hub on a :attr:`shared` store writes through :meth:`log_turn` instead: this takes
+        no lock, for a store with one writer — a SQLite hub, a seeding tool.)
 
         Events are inserted (never updated: a reused seq fails the batch on the primary key),
         cases created in the batch inserted (a row already under a new case's id fails the

@@ -5,8 +5,8 @@ others try for it every :data:`POLL_SECONDS`. A hub that dies (kill -9 included)
 connection, the server releases the lock, and the next try of another hub takes it over: within
 about two polls. Before ticking, the new holder reads the log, so it breaches every deadline the
 dead hub left due and none it breached already. Should two hubs ever tick at once (a holder cut
-off from the database for a moment), a breach is still written once: a breach decided on a
-stale state fails the log's tail check at commit and is decided again on the new one.
+off from the database for a moment), a breach is still written once: it is decided in the
+log's turn (hub/store.py ``log_turn``), on a state that holds the other hub's breach.
 """
 
 from __future__ import annotations
