@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from server_fixtures import UNIT, RunningHub, running_hub, seed_store
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import create_async_engine
 from test_restart import HubProcess, _intakes, in_process_hub
 
 from backend_client import CommandRefused, CommandTimeout, HubClient, NotConnected
@@ -21,7 +23,9 @@ from dispatch.events import EventType
 from dispatch.models import Actor, Case, Role, Urgency
 from dispatch.protocol import Ack
 from hub.clock import SimClock
+from hub.engines import async_url
 from hub.peers import LogFollower
+from hub.schema import EventRow
 from hub.store import Store
 from hub.ticker_lock import TickerLock
 
@@ -248,3 +252,28 @@ async def test_one_ticker_breaches_each_deadline_once_and_another_takes_over(
     breaches = await _breaches(pg_url)
     assert len(breaches) == len(set(breaches)), f"a deadline breached twice: {breaches}"
     assert {case for case, _ in breaches} == {first.case, second.case}
+
+
+async def test_a_missed_notification_delays_an_event_but_never_loses_it(pg_url: str) -> None:
+    """An event written with no NOTIFY (as if the notification were lost) still reaches the
+    hub's clients: the follower reads the log's tail every second regardless."""
+    async with running_hub(pg_url, engine_options={"ticker": False}) as hub:
+        follower = asyncio.create_task(LogFollower(hub.engine, hub.store).run())
+        try:
+            async with HubClient.connected(hub.url, hub.tokens[Role.COMMANDER]) as client:
+                ack = await client.send(hub.intake(1))
+                event = {"seq": ack.seq + 1, "at": datetime.now(UTC), "actor": "other-hub",
+                         "type": str(EventType.NOTED), "case": ack.case, "staff": None,
+                         "command": "elsewhere", "reason": "noted on another hub",
+                         "changes": {}, "data": {}}  # fmt: skip
+                engine = create_async_engine(async_url(pg_url))
+                try:
+                    async with engine.begin() as conn:
+                        await conn.execute(insert(EventRow).values(event))
+                finally:
+                    await engine.dispose()
+                await _until(lambda: client.mirror.seq == ack.seq + 1, "the client has it")
+                assert hub.engine.seq == ack.seq + 1
+        finally:
+            follower.cancel()
+            await asyncio.gather(follower, return_exceptions=True)
