@@ -49,6 +49,7 @@ class Figures:
     sent: int
     expected: int
     latencies_us: list[int]  # submit → client, sorted
+    cross_us: list[int]  # those of an event committed through another hub than the client's
     errors: list[str]
     commands: int
     seconds: float
@@ -194,8 +195,17 @@ async def run_phase(args: argparse.Namespace, hubs: int) -> Figures:
                 if pending:
                     await asyncio.wait(set(pending), timeout=30)
                 await asyncio.sleep(DRAIN_S)
-                results = [r for group in started for r in await collect(group)]
+                by_hub = [await collect(group) for group in started]
+            results = [r for group in by_hub for r in group]
             latencies = sorted(lat for r in results for lat in r.latencies_us)
+            # Event i went through driver i % len(drivers), of hub (i % len(drivers)) // senders.
+            cross = sorted(
+                lat
+                for hub, group in enumerate(by_hub)
+                for r in group
+                for lat, i in zip(r.latencies_us, r.indices, strict=True)
+                if (i % len(drivers)) // args.senders != hub
+            )
             errors += [e for r in results for e in r.errors]
 
             # 2. throughput: every driver keeps a window of commands in flight.
@@ -210,7 +220,7 @@ async def run_phase(args: argparse.Namespace, hubs: int) -> Figures:
             await asyncio.gather(*(drive(d) for d in drivers for _ in range(args.window)))
             seconds = time.perf_counter() - started_at
     return Figures(hubs=hubs, sent=count, expected=count * args.clients,
-                   latencies_us=latencies, errors=errors[:5], commands=total,
+                   latencies_us=latencies, cross_us=cross, errors=errors[:5], commands=total,
                    seconds=seconds)  # fmt: skip
 
 
@@ -233,11 +243,12 @@ def report(phases: Sequence[Figures], args: argparse.Namespace, load: float) -> 
         f"load {load:.2f} before / {os.getloadavg()[0]:.2f} after"
     )
     print(f"{'hubs':>4} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'received/expected':>20} "
-          f"{'commands/s':>11}")  # fmt: skip
+          f"{'commands/s':>11} {'cross-hub p99 ms':>17}")  # fmt: skip
     for f in phases:
         frac = f"{len(f.latencies_us)}/{f.expected}"
         print(f"{f.hubs:>4} {pct(f.latencies_us, 0.5):8.2f} {pct(f.latencies_us, 0.99):8.2f} "
-              f"{pct(f.latencies_us, 1.0):8.2f} {frac:>20} {f.rate:11.0f}")  # fmt: skip
+              f"{pct(f.latencies_us, 1.0):8.2f} {frac:>20} {f.rate:11.0f} "
+              f"{pct(f.cross_us, 0.99):17.2f}")  # fmt: skip
         for e in f.errors:
             print(f"  {f.hubs} hubs error: {e}")
     ok = True
