@@ -6,7 +6,7 @@ copy of the hall; ``ConnectionState`` what the owner is told; the errors say why
 or a connection failed.
 """
 
-from backend_client.client import HubClient
+from backend_client.client import HubClient, hub_urls
 from backend_client.errors import (
     AuthFailed,
     ClientError,
@@ -31,4 +31,5 @@ __all__ = [
     "Mirror",
     "NotConnected",
     "SessionRevoked",
+    "hub_urls",
 ]

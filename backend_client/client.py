@@ -16,6 +16,12 @@ and a 4001 close, a sequence gap is found in a live frame — and the owner must
 change (disconnected, retrying in N s). So: one connection per loop turn, backoff reset only
 once a connection got LIVE, auth refusals final — and so is a revoked session (close 4003:
 the operator was disabled or changed): REVOKED, no retry with a token that no longer holds.
+
+Several hubs (one PostgreSQL, N hubs): the client takes a list of hub URLs (a sequence, or one
+string with commas between them, as config and ``--hub`` give it) and, when a connection ends
+or cannot be opened, tries the next one. The seqs are the hall's, not a hub's, so the new hub
+resumes it from the last seq it applied; commands that were waiting fail with ``NotConnected``
+and are safe to send again with the same id (the hubs share the commands table).
 """
 
 from __future__ import annotations
@@ -119,12 +125,18 @@ _Request = (
 _Answer = History | Categories | Window | OnDutyNow | Cases | Tracks | PositionTaken
 
 
+def hub_urls(urls: str | Sequence[str]) -> tuple[str, ...]:
+    """The hub URLs of ``"ws://a:8765, ws://b:8765"`` or of a list, in order, blanks dropped."""
+    parts = urls.split(",") if isinstance(urls, str) else list(urls)
+    return tuple(part.strip() for part in parts if part.strip())
+
+
 class HubClient:
-    """A connection to one hub, kept alive by :meth:`run`; see the module docstring."""
+    """A connection to a hub, kept alive by :meth:`run`; see the module docstring."""
 
     def __init__(
         self,
-        url: str,
+        url: str | Sequence[str],
         token: str,
         *,
         ssl: ssl_module.SSLContext | None = None,
@@ -135,7 +147,9 @@ class HubClient:
         open_timeout: float = 10.0,
         clock_refresh: float = 30.0,
     ) -> None:
-        self.url = url
+        self.urls = hub_urls(url) or ("",)
+        """The hubs to try, in order; :attr:`url` is the one in use or tried next."""
+        self._at = 0
         self._token = token
         self._ssl = ssl
         self._client_name = client_name[:100]
@@ -211,13 +225,18 @@ class HubClient:
         """A fresh command id (32 hex digits)."""
         return uuid.uuid4().hex
 
+    @property
+    def url(self) -> str:
+        """The hub in use (or tried next)."""
+        return self.urls[self._at]
+
     # --- life cycle ------------------------------------------------------------------------
 
     @classmethod
     @contextlib.asynccontextmanager
     async def connected(
         cls,
-        url: str,
+        url: str | Sequence[str],
         token: str,
         *,
         timeout: float = 10.0,  # noqa: ASYNC109 (the error must say why it is not live)
@@ -259,7 +278,11 @@ class HubClient:
                     break
                 if self._reached_live:
                     failures, self._reached_live = 0, False
-                delay = self._backoff(failures)
+                if len(self.urls) > 1:
+                    # The next hub after the shortest backoff; it grows once per round of them all.
+                    self._at = (self._at + 1) % len(self.urls)
+                    detail = f"{detail}; next hub {self.url}"
+                delay = self._backoff(failures // len(self.urls))
                 failures += 1
                 self._set_state(
                     ConnectionState.DISCONNECTED, f"{detail}; retrying in {delay:.1f} s"

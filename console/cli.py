@@ -134,7 +134,11 @@ def _parser() -> argparse.ArgumentParser:
 
     console = commands.add_parser("console", help="open the operator console on a hub")
     _add_config(console)
-    console.add_argument("--hub", metavar="URL", help="hub address (default: console.hub_url)")
+    console.add_argument(
+        "--hub", metavar="URL",
+        help="hub address, or several comma-separated: the next is tried when one is lost "
+        "(default: console.hub_url)",
+    )  # fmt: skip
     console.add_argument(
         "--token-file",
         type=Path,

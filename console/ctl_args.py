@@ -49,7 +49,12 @@ def _run(args: argparse.Namespace) -> int:
 def add_hub_args(parser: argparse.ArgumentParser, *, timeout_help: str) -> None:
     """``--hub``, ``--token-file``, ``--config``, ``--timeout``: how a command reaches a hub
     (``ctl``, ``replay``, ``record``); read with ``console.ctl.operator_token``."""
-    parser.add_argument("--hub", metavar="URL", help="hub URL (default: console.hub_url)")
+    parser.add_argument(
+        "--hub",
+        metavar="URL",
+        help="hub URL, or several comma-separated: the next is tried when one is lost "
+        "(default: console.hub_url)",
+    )
     parser.add_argument(
         "--token-file",
         type=Path,

@@ -101,6 +101,7 @@ class StandbySettings(_Section, frozen=True, kw_only=True):
 
 class ConsoleSettings(_Section, frozen=True, kw_only=True):
     hub_url: str = "ws://127.0.0.1:8765"
+    """The hub, or several comma-separated (hubs of one PostgreSQL hall, tried in turn)."""
     token_file: str = ""
     locale: Annotated[str, msgspec.Meta(pattern="^(zh_CN|en)$")] = "zh_CN"
     # Over SSH: seconds the terminal may leave the console's probes unanswered before the

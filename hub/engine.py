@@ -18,6 +18,12 @@ not among them is taken for a new one without a read. The commands table's prima
 refuses a reused id at commit, which sends the group to :meth:`Engine._recover`, where the
 stored record answers it; a refused command is looked up before it is answered, since an old
 command retried is usually refused when decided again (its case has moved on).
+
+Several hubs on one PostgreSQL database (:attr:`Store.shared`): the writer decides and commits
+each group inside the log's turn (:meth:`Store.log_turn`, a transaction under an advisory
+lock), after folding in what the other hubs appended; between groups, :meth:`Engine.follow`
+(called by hub/peers.py on their notifications) does the same, so this hub's clients see the
+others' events. The SLA ticker runs only where hub/ticker_lock.py starts it.
 """
 
 from __future__ import annotations
@@ -55,7 +61,13 @@ from dispatch.commands import (
 )
 from dispatch.config import Settings
 from dispatch.errors import Refusal, refuse
-from dispatch.events import Event, EventType, apply_case_event, apply_staff_event
+from dispatch.events import (
+    WHOLE_CASE_EVENTS,
+    Event,
+    EventType,
+    apply_case_event,
+    apply_staff_event,
+)
 from dispatch.hall import Hall
 from dispatch.models import HUB_ACTOR, Actor, Area, Case, Staff, Step, Unit
 from dispatch.protocol import Ack
@@ -87,6 +99,9 @@ Older ones are found on the rare path (docstring above), so this only bounds mem
 RECOVERY_FAILURES = 32
 """Failed transactions one group may cost while its bad commands are looked for (one bad
 command among 256 costs 9); past it, the rest are answered ``store_failed`` (to be retried)."""
+
+FOLLOW_PAGE = 5_000
+"""Events read at a time when following what other hubs appended to a shared log."""
 
 Listener = Callable[[Sequence[Event]], None]
 
@@ -181,6 +196,9 @@ class Engine:
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
         self._listeners: list[Listener] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._ticker_task: asyncio.Task[None] | None = None
+        self._turn = asyncio.Lock()
+        """Held by the writer for a group and by :meth:`follow`: one of them changes state."""
         self._breach_pending: set[tuple[str, Step]] = set()
         self._deadlines = DeadlineQueue()
         self._sooner = asyncio.Event()
@@ -214,7 +232,7 @@ class Engine:
                 gc.enable()
         self._tasks = [asyncio.create_task(self._writer(), name="griddesk-writer")]
         if self._own_ticker:
-            self._tasks.append(asyncio.create_task(self._ticker(), name="griddesk-sla-ticker"))
+            self.start_ticker()
         log.info("engine started: %d cases in memory, seq %d", len(self._cases), self.seq)
 
     async def _load(self) -> None:
@@ -241,7 +259,30 @@ class Engine:
         self._recent = OrderedDict((r.command_id, r) for r in records)
         self.seq = loaded.last_seq
 
+    def start_ticker(self) -> None:
+        """Run the SLA ticker from now on (hub/ticker_lock.py calls this once its hub holds
+        the ticker lock of a shared store; a single hub's engine calls it at start)."""
+        if self._ticker_task is None:
+            self._ticker_task = asyncio.create_task(self._ticker(), name="griddesk-sla-ticker")
+
+    async def stop_ticker(self) -> None:
+        """Stop the SLA ticker (another hub may hold it now). Breach jobs already queued are
+        still decided: in the shared log's turn, so one another hub wrote meanwhile is seen
+        and not written twice."""
+        task, self._ticker_task = self._ticker_task, None
+        self._ticker_wakes = None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    @property
+    def ticking(self) -> bool:
+        """Whether this engine runs the SLA ticker."""
+        return self._ticker_task is not None
+
     async def stop(self) -> None:
+        await self.stop_ticker()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -319,7 +360,8 @@ class Engine:
             while len(jobs) < MAX_GROUP and not self._queue.empty():
                 jobs.append(self._queue.get_nowait())
             try:
-                await self._run_group(jobs, _Recovery())
+                async with self._turn:
+                    await self._run_group(jobs, _Recovery())
             except Exception:  # a fault of the engine's own: answer everyone, keep writing
                 log.exception("the writer failed on a group of %d commands", len(jobs))
                 self._fail(jobs, refuse("store_failed"))
@@ -339,9 +381,12 @@ class Engine:
         publish and answer. If deciding or the commit raises (anything but a Refusal), none
         of it is applied and :meth:`_recover` finds whom to blame."""
         try:
-            group = self._decide_group(jobs)
-            if group.applied:
-                await self._store.commit(group.applied)
+            if self._store.shared:
+                group = await self._decide_on_shared_log(jobs)
+            else:
+                group = self._decide_group(jobs)
+                if group.applied:
+                    await self._store.commit(group.applied)
         except Exception as exc:
             await self._recover(jobs, exc, recovery)
             return
@@ -430,7 +475,9 @@ class Engine:
                       exc_info=error)  # fmt: skip
             self._fail(jobs, refuse("store_failed"))
             return
-        if tail != self.seq:
+        # (On a shared log the group was decided under the log lock on the log's own state:
+        # other hubs' seqs are not the cause, and what they appended since is read next turn.)
+        if tail != self.seq and not self._store.shared:
             # Another process appends to this log: every seq this hub gives is taken, and no
             # command is to blame. Only a restart, reading the log afresh, mends that.
             log.error(
@@ -465,6 +512,81 @@ class Engine:
             day, serial = job.new_case[:6], int(job.new_case[6:])
             self._serial[day] = max(self._serial.get(day, 0), serial)
         self._settle(job, refuse("command_not_stored"))
+
+    async def _decide_on_shared_log(self, jobs: list[_Job]) -> _Group:
+        """Several hubs on one database: take the log's turn (a transaction under the log
+        lock, so no other hub commits meanwhile), fold in what the others appended, decide the
+        group on that state and write it. Seqs are allocated inside the committing
+        transaction, and a version check, a case id or a command id is checked against the
+        state the database holds: two commanders on two hubs, one case, one version — the
+        second to take the turn finds the first's change and gets ``conflict``."""
+        async with self._store.log_turn() as turn:
+            missed = await turn.events_after(self.seq)
+            if missed:  # committed by the others: this hub's state whatever becomes of ours
+                self._take(missed)
+            group = self._decide_group(jobs)
+            if group.applied:
+                await turn.write(group.applied)
+        return group
+
+    # --- following a shared log -------------------------------------------------------------
+
+    async def follow(self) -> int:
+        """Apply what other hubs appended to a shared log since this engine's ``seq``, in seq
+        order, through the same reducer, and hand it to the listeners like its own events.
+        Returns how many events were taken. (hub/peers.py calls this on each notification and
+        on a timer; a single hub never needs it.)"""
+        async with self._turn:
+            return await self._follow()
+
+    async def _follow(self) -> int:
+        taken = 0
+        while True:
+            events = await self._store.events_after(self.seq, FOLLOW_PAGE)
+            if not events:
+                return taken
+            self._take(events)
+            taken += len(events)
+            if len(events) < FOLLOW_PAGE:
+                return taken
+
+    def _take(self, events: Sequence[Event]) -> None:
+        """Fold events another hub committed into the committed state, then publish them."""
+        taken: list[Event] = []
+        for event in events:
+            if event.seq != self.seq + 1:
+                # Commits are serialised by the log lock, so the visible log has no holes;
+                # should one show, stop short of it and read again next time.
+                log.warning("the shared log skips from %d to %d", self.seq, event.seq)
+                break
+            if event.case is not None and event.type is not EventType.ALERT:
+                current = self._cases.get(event.case)
+                if current is None and event.type not in WHOLE_CASE_EVENTS:
+                    # A case finished before this hub started is not held in memory; its
+                    # state is in the database and reaches a client through history.
+                    log.info("event %d on case %s, not held in memory", event.seq, event.case)
+                else:
+                    case = apply_case_event(current, event)
+                    self._put_case(case)
+                    self._last_actor[case.id] = event.actor
+                    if current is None:  # numbered by another hub: never offer that id again
+                        day, serial = case.id[:6], case.id[6:]
+                        if serial.isdigit():
+                            self._serial[day] = max(self._serial.get(day, 0), int(serial))
+            if event.staff is not None and event.changes:
+                person = self._staff.get(event.staff)
+                if person is not None:
+                    self._staff[event.staff] = apply_staff_event(person, event)
+            self.seq = event.seq
+            taken.append(event)
+        if not taken:
+            return
+        self._wake_ticker_if_sooner()
+        for listener in list(self._listeners):
+            try:
+                listener(taken)
+            except Exception:  # one broken listener must not stop the hall
+                log.exception("event listener failed")
 
     def _settle(self, job: _Job, outcome: Ack | Refusal) -> None:
         if job.future.done():  # the caller went away (cancelled): nothing to tell

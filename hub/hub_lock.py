@@ -1,16 +1,15 @@
-"""One hub per store: a second ``griddesk hub`` on the same database refuses to start.
+"""One hub per SQLite store: a second ``griddesk hub`` on the same file refuses to start.
 
-Two hubs on one store would each number events from their own memory (two events with one
-``seq``: the second hub's first intake fails on the log's primary key) and each run an SLA
-ticker (every deadline breached twice). Nothing stopped an operator from starting one by
-mistake — a second terminal, a service manager restarting a hub that was not dead.
+A SQLite store is the embedded, single-hub engine: its hub numbers events from memory and runs
+the SLA ticker alone, with no extra round trip per commit. A second hub on the same file
+would number the same seqs and breach every deadline twice, so it refuses, with one line.
 
-- SQLite: an exclusive ``flock`` on ``<file>.hub-lock`` beside the database, held for the hub's
-  life; the kernel drops it when the process ends, however it ends (kill -9 included), so a
-  stale lock never blocks a restart. The file holds the holder's pid, for the message.
-- PostgreSQL: a session advisory lock on a connection held for the hub's life (released by the
-  server when that connection ends). Several hubs sharing one PostgreSQL is a design goal
-  (DESIGN.md §2) that needs the event numbering and the ticker shared first; until then one.
+An exclusive ``flock`` on ``<file>.hub-lock`` beside the database is held for the hub's life;
+the kernel drops it when the process ends, however it ends (kill -9 included), so a stale lock
+never blocks a restart. The file holds the holder's pid, for the message.
+
+PostgreSQL takes any number of hubs (hub/peers.py, hub/ticker_lock.py, the log lock in
+hub/store.py): nothing to hold there.
 """
 
 from __future__ import annotations
@@ -21,13 +20,8 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-from sqlalchemy import text
-
 from hub.engines import sqlite_file
 from hub.store import Store
-
-HUB_LOCK_KEY = 0x67726964687562  # "gridhub"
-"""The PostgreSQL advisory lock a serving hub holds (migrations use another key)."""
 
 
 class HubAlreadyRunning(RuntimeError):
@@ -36,26 +30,13 @@ class HubAlreadyRunning(RuntimeError):
 
 @contextlib.asynccontextmanager
 async def sole_hub(store: Store) -> AsyncIterator[None]:
-    """Hold the store's hub lock while the block runs, or raise :class:`HubAlreadyRunning`."""
+    """Hold a SQLite store's hub lock while the block runs, or raise :class:`HubAlreadyRunning`;
+    a PostgreSQL store is shared, and never refuses."""
     path = sqlite_file(store.engine.url)
     if path is not None:
         with _file_lock(path):
             yield
-    elif store.engine.dialect.name == "postgresql":
-        async with store.engine.connect() as conn:
-            held = await conn.scalar(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": HUB_LOCK_KEY}
-            )
-            if not held:
-                raise HubAlreadyRunning(
-                    "another griddesk hub is serving this PostgreSQL database; "
-                    "this version runs one hub per database — stop that hub first"
-                )
-            try:
-                yield
-            finally:
-                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": HUB_LOCK_KEY})
-    else:  # an in-memory or URI SQLite database: nobody else can open it by name
+    else:  # PostgreSQL (shared), or an in-memory SQLite database nobody else can open
         yield
 
 

@@ -22,8 +22,10 @@ from dispatch.config import Settings
 from hub.clock import Clock, VirtualClock, WallClock
 from hub.engine import Engine
 from hub.hub_lock import sole_hub
+from hub.peers import LogFollower
 from hub.server import HubServer
 from hub.store import Store
+from hub.ticker_lock import TickerLock
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +95,18 @@ async def _serve(
     hub = settings.hub
     if demo_city:
         await _seed_demo_city(store)
-    engine = Engine(store, settings, Catalog.default(), clock or _clock(settings))
+    # On a shared store (PostgreSQL, any number of hubs) the ticker runs where the ticker
+    # lock is held, and the other hubs' events are followed; a SQLite hub ticks alone.
+    shared = store.shared
+    clock = clock or _clock(settings)
+    engine = Engine(store, settings, Catalog.default(), clock, ticker=not shared)
     await engine.start()
+    peers: list[asyncio.Task[None]] = []
+    if shared:
+        peers = [
+            asyncio.create_task(LogFollower(engine, store).run(), name="griddesk-log-follower"),
+            asyncio.create_task(TickerLock(engine, store).run(), name="griddesk-ticker-lock"),
+        ]
     try:
         server = HubServer(engine, store, hub, ssl=tls)
         await server.start(host, port)
@@ -115,6 +127,11 @@ async def _serve(
         finally:
             await server.close()
     finally:
+        for task in peers:
+            task.cancel()
+        for task in peers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await engine.stop()
 
 

@@ -241,6 +241,11 @@ class HubServer:
         actor, hello = await self._greet(ws)
         if actor is None or hello is None:
             return
+        if hello.last_seq is not None and hello.last_seq > self._engine.seq:
+            # A client that moved here from another hub of a shared store may have seen events
+            # this hub has not read yet: read them, so it resumes instead of starting over.
+            with contextlib.suppress(Exception):
+                await self._engine.follow()
         scope = scope_of(actor, self._engine.hall)
         conn = Connection(
             ws,

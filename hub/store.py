@@ -18,9 +18,10 @@ column cannot hold), so the engine looks for the command that wrote them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
@@ -39,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, SQLAlchemyError, StatementError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     async_sessionmaker,
 )
@@ -69,6 +71,15 @@ demo on a fast virtual clock ages cases by its own clock). Older ones stay in th
 for reports (:meth:`Store.all_cases`)."""
 
 MIGRATION_LOCK_KEY = 0x6772_6964_6465_736B  # "griddesk": one hub migrates at a time on PG
+
+LOG_LOCK_KEY = 0x6772_6964_6C6F_6721  # "gridlog!": held by the one hub committing to the log
+"""On PostgreSQL, the transaction-level advisory lock a hub's writer holds while it reads what
+the other hubs appended, decides its group and commits it (:meth:`Store.log_turn`): commits
+from all hubs are serialised, so seqs are allocated inside the committing transaction,
+gap-free and global, and every command is decided on the state the database holds."""
+
+LOG_CHANNEL = "griddesk_log"
+"""The LISTEN/NOTIFY channel a PostgreSQL commit announces its last seq on (hub/peers.py)."""
 
 _CASE_ID = re.compile(r"^(\d{6})(\d+)$")  # YYMMDD + serial
 
@@ -223,6 +234,13 @@ class Store:
         return self._engine
 
     @property
+    def shared(self) -> bool:
+        """True when several hubs may write this store at once (PostgreSQL): the writer
+        commits through :meth:`log_turn`. A SQLite store has one hub (hub/hub_lock.py) and
+        commits through :meth:`commit`, without a round trip more."""
+        return self._postgres
+
+    @property
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""
         return self._engine.dialect.name
@@ -284,6 +302,8 @@ class Store:
 
     async def commit(self, batch: Sequence[Applied]) -> None:
         """Write a batch of applied commands in one transaction: all of it, or (raising) none.
+        (A hub on a :attr:`shared` store writes through :meth:`log_turn` instead: this takes
+        no lock, for a store with one writer — a SQLite hub, a seeding tool.)
 
         Events are inserted (never updated: a reused seq fails the batch on the primary key),
         cases created in the batch inserted (a row already under a new case's id fails the
@@ -296,49 +316,7 @@ class Store:
         """
         if not batch:
             return
-        event_rows: list[dict[str, Any]] = []
-        case_rows: dict[str, dict[str, Any]] = {}
-        created: set[str] = set()
-        staff_rows: dict[str, dict[str, Any]] = {}
-        command_rows: list[dict[str, Any]] = []
-        rota: Rota | None = None
-        seq_so_far: int | None = None
-        needs_tail = False
-        for item in batch:
-            event_rows.extend(_event_row(e) for e in item.events)
-            created.update(
-                e.case for e in item.events if e.type is EventType.CASE_CREATED and e.case
-            )
-            if item.events:
-                seq_so_far = max(seq_so_far or 0, *(e.seq for e in item.events))
-            # One statement may not upsert a key twice (PostgreSQL refuses): keep the latest.
-            for case in item.cases:
-                case_rows[case.id] = _case_row(case)
-            for person in item.staff:
-                staff_rows[person.id] = _staff_row(person)
-            rota = item.rota or rota
-            if item.command_id is not None:
-                needs_tail = needs_tail or seq_so_far is None
-                command_rows.append(
-                    {
-                        "id": item.command_id,
-                        "digest": item.digest,
-                        "actor": item.actor,
-                        "seq": seq_so_far,
-                        "case": item.ack_case,
-                        "version": item.ack_version,
-                        "at": item.events[0].at if item.events else datetime.now(UTC),
-                    }
-                )
-        rows = _BatchRows(
-            events=event_rows,
-            new_cases=[row for key, row in case_rows.items() if key in created],
-            cases=[row for key, row in case_rows.items() if key not in created],
-            staff=list(staff_rows.values()),
-            commands=command_rows,
-            needs_tail=needs_tail,
-            rota=None if rota is None else {"id": ROTA_ID, "data": dump_rota(rota).decode()},
-        )
+        rows = _batch_rows(batch)
         try:
             if self._writer is not None:
                 await self._writer.run(self._writer.transaction, _write_batch, rows)
@@ -349,8 +327,21 @@ class Store:
             async with self._engine.begin() as conn:
                 await conn.run_sync(_write_batch, rows)
         except Exception as exc:
-            if not _rows_refused(exc):
-                raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+            _raise_unavailable(exc)
+            raise
+
+    @contextlib.asynccontextmanager
+    async def log_turn(self) -> AsyncIterator[LogTurn]:
+        """The shared log's turn (PostgreSQL): a transaction holding :data:`LOG_LOCK_KEY`, in
+        which the writer reads what the other hubs appended, decides its group on that state
+        and writes it (:class:`LogTurn`); committed when the block ends, rolled back if it
+        raises. Errors as :meth:`commit` (:class:`StoreUnavailable` or refused rows)."""
+        try:
+            async with self._engine.begin() as conn:
+                await conn.execute(_LOCK_LOG, {"key": LOG_LOCK_KEY})
+                yield LogTurn(conn)
+        except Exception as exc:
+            _raise_unavailable(exc)
             raise
 
     def _upsert(self, table: Table, key: str) -> Any:
@@ -393,21 +384,7 @@ class Store:
     async def _events(self, query: Select[Any]) -> list[Event]:
         async with self._sessions() as session:
             rows = (await session.execute(query)).all()
-        return [
-            Event(
-                seq=r.seq,
-                at=r.at,
-                actor=r.actor,
-                type=EventType(r.type),
-                case=r.case,
-                staff=r.staff,
-                command=r.command,
-                reason=r.reason,
-                changes=r.changes,
-                data=r.data,
-            )
-            for r in rows
-        ]
+        return [_event_of(r) for r in rows]
 
     async def last_seq(self) -> int:
         """The highest seq in the log, 0 when it is empty."""
@@ -610,6 +587,98 @@ class Store:
 # --- the restart reads --------------------------------------------------------------------
 
 
+def _raise_unavailable(exc: Exception) -> None:
+    """Raise :class:`StoreUnavailable` for ``exc`` unless it is the database (or a value's
+    conversion) refusing rows, or not the database's at all."""
+    if isinstance(exc, SQLAlchemyError | OSError | TimeoutError) and not _rows_refused(exc):
+        raise StoreUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+class LogTurn:
+    """The writer's turn on a shared log: one transaction under the log lock (no other hub
+    commits meanwhile, so the log's tail cannot move under the group being decided)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def events_after(self, seq: int) -> list[Event]:
+        """Every event above ``seq``, oldest first: what the other hubs appended."""
+        query = select(_EVENTS).where(EventRow.seq > seq).order_by(EventRow.seq)
+        rows = (await self._conn.execute(query)).all()
+        return [_event_of(r) for r in rows]
+
+    async def write(self, batch: Sequence[Applied]) -> None:
+        """The statements of :meth:`Store.commit`, then a notification of the batch's last
+        seq on :data:`LOG_CHANNEL` (delivered to the listening hubs at commit)."""
+        if batch:
+            rows = _batch_rows(batch)
+            await self._conn.run_sync(_write_batch, rows)
+            if rows.events:
+                last = str(rows.events[-1]["seq"])
+                await self._conn.execute(_NOTIFY_LOG, {"channel": LOG_CHANNEL, "seq": last})
+
+
+def _batch_rows(batch: Sequence[Applied]) -> _BatchRows:
+    """The rows :func:`_write_batch` writes for a batch of applied commands."""
+    event_rows: list[dict[str, Any]] = []
+    case_rows: dict[str, dict[str, Any]] = {}
+    created: set[str] = set()
+    staff_rows: dict[str, dict[str, Any]] = {}
+    command_rows: list[dict[str, Any]] = []
+    rota: Rota | None = None
+    seq_so_far: int | None = None
+    needs_tail = False
+    for item in batch:
+        event_rows.extend(_event_row(e) for e in item.events)
+        created.update(e.case for e in item.events if e.type is EventType.CASE_CREATED and e.case)
+        if item.events:
+            seq_so_far = max(seq_so_far or 0, *(e.seq for e in item.events))
+        # One statement may not upsert a key twice (PostgreSQL refuses): keep the latest.
+        for case in item.cases:
+            case_rows[case.id] = _case_row(case)
+        for person in item.staff:
+            staff_rows[person.id] = _staff_row(person)
+        rota = item.rota or rota
+        if item.command_id is not None:
+            needs_tail = needs_tail or seq_so_far is None
+            command_rows.append(
+                {
+                    "id": item.command_id,
+                    "digest": item.digest,
+                    "actor": item.actor,
+                    "seq": seq_so_far,
+                    "case": item.ack_case,
+                    "version": item.ack_version,
+                    "at": item.events[0].at if item.events else datetime.now(UTC),
+                }
+            )
+    return _BatchRows(
+        events=event_rows,
+        new_cases=[row for key, row in case_rows.items() if key in created],
+        cases=[row for key, row in case_rows.items() if key not in created],
+        staff=list(staff_rows.values()),
+        commands=command_rows,
+        needs_tail=needs_tail,
+        rota=None if rota is None else {"id": ROTA_ID, "data": dump_rota(rota).decode()},
+    )
+
+
+def _event_of(r: Any) -> Event:
+    """An event from its row."""
+    return Event(
+        seq=r.seq,
+        at=r.at,
+        actor=r.actor,
+        type=EventType(r.type),
+        case=r.case,
+        staff=r.staff,
+        command=r.command,
+        reason=r.reason,
+        changes=r.changes,
+        data=r.data,
+    )
+
+
 def _read_loaded(conn: Connection, now: datetime | None, serials_from: datetime | None) -> Loaded:
     """The reads of :meth:`Store.load`, inside the caller's transaction on ``conn``."""
     areas = [_area_decoder.decode(d) for d in conn.scalars(select(_AREAS.c.data)).all()]
@@ -746,6 +815,10 @@ def _write_batch(conn: Connection, rows: _BatchRows) -> None:
         conn.execute(insert(_COMMANDS), rows.commands)
     if rows.rota is not None:
         conn.execute(_upsert(_ROTA, "id", postgres=postgres), [rows.rota])
+
+
+_LOCK_LOG = text("SELECT pg_advisory_xact_lock(:key)")
+_NOTIFY_LOG = text("SELECT pg_notify(:channel, :seq)")
 
 
 @functools.cache

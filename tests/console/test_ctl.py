@@ -32,6 +32,7 @@ def zh(status: Status) -> str:
     """The status as ctl prints it in the default zh_CN console: the board's own label."""
     return label(status, _ZH)
 
+
 CATEGORY = "E0101"
 
 
@@ -273,3 +274,13 @@ def test_token_from_environment(
     code = run_ctl(args("--hub", "ws://127.0.0.1:9", "--timeout", "0.3", "list"))
     assert code == 3
     assert "no token" not in capsys.readouterr().err
+
+
+async def test_a_hub_list_passes_over_a_dead_hub_to_the_next(ctl: Ctl) -> None:
+    """``--hub`` (and console.hub_url) take several hubs: one that does not answer is skipped."""
+    dead = "ws://127.0.0.1:9"  # the discard port: nothing listens there
+    options = ["--hub", f"{dead},{ctl.hub.url}", "--token-file", str(ctl.token), "--timeout", "10"]
+    code = await ctl_async(args(*options, "list", "accept"))
+    out, err = ctl.capsys.readouterr()
+    assert code == 0, err
+    assert "case(s) in to_accept" in out

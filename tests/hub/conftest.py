@@ -30,6 +30,13 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
 
 
 @pytest.fixture
+async def pg_url() -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database (for tests marked ``pg`` only)."""
+    async with fresh_pg_database(os.environ[PG_ENV]) as url:
+        yield url
+
+
+@pytest.fixture
 async def store(db_url: str) -> AsyncIterator[Store]:
     """A migrated store on a fresh database, closed after the test."""
     opened = await Store.open(db_url)

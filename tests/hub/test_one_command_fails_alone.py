@@ -293,6 +293,12 @@ async def test_another_process_writing_the_log_fails_commands_without_blaming_th
             *(engine.execute(_intake(engine, n), COMMANDER) for n in range(10)),
             return_exceptions=True,
         )
+        if store.shared:
+            # PostgreSQL is shared by design (tests/hub/test_multihub.py): the other's event
+            # is read and applied, and the commands are numbered after it.
+            assert all(isinstance(r, Ack) and r.seq > first.seq + 1 for r in results), results
+            assert len(engine.cases) == 11 and engine.seq == max(r.seq for r in results)
+            return
         assert {r.detail for r in results if isinstance(r, Refusal)} == {"store_failed"}
         assert len(results) == 10 and list(engine.cases) == [first.case]
         await _execute(db_url, delete(EventRow).where(EventRow.seq > first.seq))

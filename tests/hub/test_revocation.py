@@ -7,6 +7,7 @@ applied."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -145,6 +146,17 @@ async def test_a_command_in_flight_when_revocation_is_noticed_is_not_applied(
         return await commit(batch)
 
     monkeypatch.setattr(hub.store, "commit", held_commit)
+    if hub.store.shared:  # PostgreSQL: the writer commits through the shared log's turn
+        turn = hub.store.log_turn
+
+        @contextlib.asynccontextmanager
+        async def held_turn() -> AsyncIterator[Any]:
+            committing.set()
+            await gate.wait()
+            async with turn() as taken:
+                yield taken
+
+        monkeypatch.setattr(hub.store, "log_turn", held_turn)
     other = await _session(hub, hub.tokens[Role.COMMANDER])
     client = await _session(hub, hub.tokens[Role.DISPATCHER])
     try:
