@@ -170,6 +170,9 @@ class Area(msgspec.Struct, frozen=True, kw_only=True):
     parent: str | None = None
     locality: str | None = None  # the unit id answering for events here (属地)
     centre: Point | None = None
+    # The area's boundary as a ring of points (first not repeated at the end), for the map
+    # (wallboard); empty where the city has not drawn it.
+    outline: tuple[Point, ...] = ()
 
 
 class Unit(msgspec.Struct, frozen=True, kw_only=True):
