@@ -191,10 +191,12 @@ def _parser() -> argparse.ArgumentParser:
     from console.ctl_args import add_ctl_parser
     from console.handover_cli import add_handover_parser
     from console.scenario_cli import add_scenario_parsers
+    from console.wallboard_cli import add_wallboard_parser
 
     add_ctl_parser(commands)
     add_handover_parser(commands)
     add_scenario_parsers(commands)
+    add_wallboard_parser(commands)
 
     version = commands.add_parser("version", help="print the version and the protocol version")
     version.set_defaults(run=_run_version)

@@ -1,0 +1,271 @@
+"""``griddesk wallboard``: the wall on the hall's big screen, or PNGs of it for reports.
+
+:class:`WallDriver` is the loop: every frame (a Qt timer) it drains the hub feed into the
+:class:`~wallboard.wall_model.WallModel`, lets time pass, and hands the window one
+:class:`~wallboard.wall_model.WallData`; it blinks the urgent rings and writes the PNG exports.
+:func:`run_wallboard` builds the lot and runs Qt until the window closes, ``--once`` has
+written its picture, or the hub refuses the token. Exit codes: 0 done, 1 the hub refused us or
+never sent a hall within ``wait`` seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+from zoneinfo import ZoneInfo
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+
+from backend_client import ConnectionState
+from backend_client.state import FINAL_STATES
+from dispatch.calendar import WorkingCalendar
+from dispatch.config import Settings
+from wallboard.feed import Batch, HubFeed, Item, Link, Whole
+from wallboard.fonts import choose_cjk_family
+from wallboard.wall_model import WallModel
+from wallboard.window import URGENT_CARDS, WallWindow
+from wallboard.words import Translate
+
+FRAME_MS = 250
+"""A frame every quarter second: countdowns tick each second, a burst shows within 0.25 s."""
+
+BLINK_FRAMES = 2
+"""Urgent rings toggle every other frame: on half a second, off half a second."""
+
+LINK_WORDS = {
+    ConnectionState.CONNECTING: "connecting",
+    ConnectionState.SYNCING: "syncing",
+    ConnectionState.LIVE: "live",
+    ConnectionState.DISCONNECTED: "hub lost, reconnecting",
+    ConnectionState.AUTH_FAILED: "token refused",
+    ConnectionState.REVOKED: "session revoked",
+    ConnectionState.CLOSED: "closed",
+}
+
+
+def export_name(now: datetime, tz: ZoneInfo) -> str:
+    """The PNG's file name: the hub's local time of the picture."""
+    return now.astimezone(tz).strftime("wall-%Y%m%d-%H%M%S.png")
+
+
+class WallDriver(QObject):
+    """Feed → model → window, once a frame; see the module docstring."""
+
+    def __init__(
+        self,
+        window: WallWindow,
+        model: WallModel,
+        feed: HubFeed,
+        tr: Translate,
+        tz: ZoneInfo,
+        *,
+        export: Path | None = None,
+        every: float | None = None,
+        once: bool = False,
+        wait: float = 60.0,
+        err: TextIO = sys.stderr,
+    ) -> None:
+        super().__init__()
+        self.window = window
+        self.model = model
+        self.feed = feed
+        self.translate = tr
+        self.tz = tz
+        self.export = export
+        self.every = every
+        self.once = once
+        self.wait = wait
+        self.err = err
+        self.exit_code: int | None = None
+        """Set when the wall must stop (``--once`` done, a refused token, nothing to show)."""
+        self.has_hall = False
+        self.state = ConnectionState.CONNECTING
+        self.frames: list[float] = []
+        """Seconds each frame took (drain, model, panels): the bench reads these."""
+        self.written: list[Path] = []
+        self._started = time.monotonic()
+        self._last_export: float | None = None
+        self._frame = 0
+        self._shown = 0  # frames drawn: an export waits for the second, laid out by Qt
+        self._last_second: int | None = None
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.frame)
+
+    def start(self) -> None:
+        self.timer.start(FRAME_MS)
+
+    def frame(self) -> None:
+        started = time.perf_counter()
+        items = self.feed.take()
+        moved = self.take(items)
+        self._frame += 1
+        if self.has_hall:
+            now = self.feed.hub_now()
+            moved |= bool(self.model.advance(now))
+            second = int(now.timestamp())
+            if moved or second != self._last_second:
+                self._last_second = second
+                self.window.show_data(self.model.data())
+                self._shown += 1
+            if self._frame % BLINK_FRAMES == 0:
+                self.window.map.blink()
+        self.frames.append(time.perf_counter() - started)
+        self._after_frame()
+
+    def take(self, items: list[Item]) -> bool:
+        """Apply what the feed brought; whether the hall changed."""
+        moved = False
+        for item in items:
+            if isinstance(item, Whole):
+                self.model.replace(item.cases, item.staff, item.units, item.areas, item.now)
+                self.has_hall = moved = True
+            elif isinstance(item, Batch):
+                if self.has_hall:
+                    moved |= bool(self.model.apply(item.cases, item.staff, item.now, item.removed))
+            elif isinstance(item, Link):
+                self.state = item.state
+                words = self.translate(LINK_WORDS[item.state])
+                self.window.set_link(words, ok=item.state is ConnectionState.LIVE)
+                if item.state in (ConnectionState.AUTH_FAILED, ConnectionState.REVOKED):
+                    print(f"griddesk wallboard: {words}: {item.detail}", file=self.err)
+                    self.stop(1)
+        return moved
+
+    def _after_frame(self) -> None:
+        if self.exit_code is not None:
+            return
+        live = self.has_hall and self.state is ConnectionState.LIVE
+        if not live and self.once and time.monotonic() - self._started > self.wait:
+            print(
+                f"griddesk wallboard: no hall from the hub within {self.wait:.0f} s",
+                file=self.err,
+            )
+            self.stop(1)
+            return
+        if self.export is None or not live or self._shown < 2:
+            return
+        due = self._last_export is None or (
+            self.every is not None and time.monotonic() - self._last_export >= self.every
+        )
+        if due:
+            self.write_png()
+            if self.once:
+                self.stop(0)
+
+    def write_png(self) -> Path:
+        """The wall as it stands, as a PNG in the export folder; its path."""
+        assert self.export is not None
+        self.window.show_data(self.model.data())
+        self.window.map.blink(on=True)  # a picture shows the urgent rings, whatever the phase
+        layout = self.window.layout()
+        if layout is not None:
+            layout.activate()  # labels whose text just grew get their width before the grab
+        self.export.mkdir(parents=True, exist_ok=True)
+        path = self.export / export_name(self.model.hall.now or self.feed.hub_now(), self.tz)
+        self.window.grab().save(str(path), "PNG")
+        self._last_export = time.monotonic()
+        self.written.append(path)
+        print(path, flush=True)
+        return path
+
+    def stop(self, code: int) -> None:
+        self.exit_code = code
+        self.timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.exit(code)
+
+
+def make_wall(
+    settings: Settings,
+    tr: Translate,
+    feed: HubFeed,
+    *,
+    size: tuple[int, int] = (1920, 1080),
+    export: Path | None = None,
+    every: float | None = None,
+    once: bool = False,
+    wait: float = 60.0,
+    err: TextIO = sys.stderr,
+) -> WallDriver:
+    """The window, its model and the driver on ``feed`` (tests and the bench build it here).
+    Needs a QApplication; chooses the CJK font (a warning on ``err`` if there is none)."""
+    family = choose_cjk_family(err)
+    if family is not None:
+        QApplication.setFont(QFont(family))
+    tz = ZoneInfo(settings.clock.timezone)
+    model = WallModel(
+        tz=tz,
+        calendar=WorkingCalendar.from_settings(settings),
+        amber_at=settings.sla.amber_at,
+        top_units=settings.wallboard.top_units,
+        urgent_rows=URGENT_CARDS,
+    )
+    window = WallWindow(tr, settings.wallboard, family, tz, size)
+    return WallDriver(
+        window, model, feed, tr, tz, export=export, every=every, once=once, wait=wait, err=err
+    )
+
+
+def run_wallboard(
+    settings: Settings,
+    url: str,
+    token: str,
+    tr: Translate,
+    *,
+    fullscreen: bool = False,
+    export: Path | None = None,
+    every: float | None = None,
+    once: bool = False,
+    size: tuple[int, int] = (1920, 1080),
+    wait: float = 60.0,
+) -> int:
+    """Run the wall until its window closes (or ``once`` wrote its PNG); the exit code."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    feed = HubFeed(url, token)
+    driver = make_wall(
+        settings, tr, feed, size=size, export=export, every=every, once=once, wait=wait
+    )
+    window = driver.window
+    if once:
+        from PySide6.QtCore import Qt
+
+        # Laid out at its size but never put on a screen: a picture for a report, no flash.
+        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        window.show()
+    elif fullscreen:
+        window.showFullScreen()
+    else:
+        window.show()
+    feed.start()
+    driver.start()
+    try:
+        code = app.exec()
+    finally:
+        feed.stop()
+        _dispose(window)
+    if driver.exit_code is not None:
+        return driver.exit_code
+    return 0 if code == 0 else 1
+
+
+def _dispose(window: WallWindow) -> None:
+    """Destroy the window's Qt objects now, while Python is still whole: left to the
+    interpreter's shutdown, PySide6 and pyqtgraph free them in an order that aborts the process
+    (a refcount error in the last garbage collection) after the work was done."""
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+
+
+__all__ = ["FINAL_STATES", "WallDriver", "make_wall", "run_wallboard"]
