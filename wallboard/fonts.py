@@ -50,12 +50,10 @@ def choose_cjk_family(warn_to: TextIO | None = sys.stderr) -> str | None:
     for family in PREFERRED:
         if family in installed and has_glyphs(family):
             return family
+    chinese = QFontDatabase.WritingSystem.SimplifiedChinese
     for family in sorted(installed):
-        if QFontDatabase.writingSystems(family).count(
-            QFontDatabase.WritingSystem.SimplifiedChinese
-        ):
-            if has_glyphs(family):
-                return family
+        if chinese in QFontDatabase.writingSystems(family) and has_glyphs(family):
+            return family
     if warn_to is not None:
         print(NO_CJK_FONT, file=warn_to)
     return None
