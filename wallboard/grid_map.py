@@ -83,6 +83,11 @@ class GridMapPanel(Panel):
         )
         self.show_tracks(data.tracks)
 
+    def grid_label(self, code: str) -> str:
+        """What the map writes on grid ``code`` (its name and open count); "" if not drawn."""
+        label = self._names.get(code)
+        return label.textItem.toPlainText() if label is not None else ""
+
     def show_tracks(self, tracks: Iterable[Track]) -> None:
         """The day's patrol tracks, each person's line fading from faint (morning) to bright
         (now). The hook for the hub's stored tracks; the wall model hands an empty list until
