@@ -174,6 +174,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
     demo.add_argument(
+        "--wall",
+        action="store_true",
+        help="open the wallboard beside the console on the same demo hub (needs a display)",
+    )
+    demo.add_argument(
         "--screenshot",
         type=Path,
         metavar="FILE",
@@ -270,7 +275,7 @@ def _run_demo(args: argparse.Namespace) -> int:
                 path=args.screenshot,
                 size=args.size,
             )
-        return run_demo(settings, scenario=scenario, speed=speed, opening=at)
+        return run_demo(settings, scenario=scenario, speed=speed, opening=at, wall=args.wall)
     except ScenarioError as exc:
         _say(f"griddesk demo: {exc}")
         return 2
