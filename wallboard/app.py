@@ -25,7 +25,7 @@ from backend_client import ConnectionState
 from backend_client.state import FINAL_STATES
 from dispatch.calendar import WorkingCalendar
 from dispatch.config import Settings
-from wallboard.feed import Batch, HubFeed, Item, Link, Whole
+from wallboard.feed import Batch, Feed, HubFeed, Item, Link, Whole
 from wallboard.fonts import choose_cjk_family
 from wallboard.wall_model import WallModel
 from wallboard.window import URGENT_CARDS, WallWindow
@@ -60,7 +60,7 @@ class WallDriver(QObject):
         self,
         window: WallWindow,
         model: WallModel,
-        feed: HubFeed,
+        feed: Feed,
         tr: Translate,
         tz: ZoneInfo,
         *,
@@ -184,7 +184,7 @@ class WallDriver(QObject):
 def make_wall(
     settings: Settings,
     tr: Translate,
-    feed: HubFeed,
+    feed: Feed,
     *,
     size: tuple[int, int] = (1920, 1080),
     export: Path | None = None,

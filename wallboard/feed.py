@@ -15,6 +15,7 @@ import queue
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from backend_client import Change, ConnectionState, HubClient, Mirror
 from dispatch.models import Area, Case, Staff, Unit
@@ -50,6 +51,15 @@ class Link:
 
 
 Item = Whole | Batch | Link
+
+
+class Feed(Protocol):
+    """What the wall reads the hall from: :class:`HubFeed`, or a bench's scripted stream."""
+
+    def start(self) -> None: ...
+    def take(self) -> list[Item]: ...
+    def hub_now(self) -> datetime: ...
+    def stop(self, timeout: float = 5.0) -> None: ...  # noqa: ASYNC109
 
 
 class HubFeed:
