@@ -25,7 +25,8 @@ from backend_client import ConnectionState
 from backend_client.state import FINAL_STATES
 from dispatch.calendar import WorkingCalendar
 from dispatch.config import Settings
-from wallboard.feed import Batch, Feed, HubFeed, Item, Link, Whole
+from dispatch.models import Case, Staff
+from wallboard.feed import Batch, Feed, HubFeed, Item, Whole
 from wallboard.fonts import choose_cjk_family
 from wallboard.wall_model import WallModel
 from wallboard.window import URGENT_CARDS, WallWindow
@@ -118,23 +119,44 @@ class WallDriver(QObject):
         self._after_frame()
 
     def take(self, items: list[Item]) -> bool:
-        """Apply what the feed brought; whether the hall changed."""
+        """Apply what the feed brought; whether the hall changed. A run of batches goes into
+        the model as one (the latest value of each case wins, as the hall model takes it)."""
         moved = False
+        run: list[Batch] = []
         for item in items:
+            if isinstance(item, Batch):
+                run.append(item)
+                continue
+            moved |= self._apply_run(run)
+            run = []
             if isinstance(item, Whole):
                 self.model.replace(item.cases, item.staff, item.units, item.areas, item.now)
                 self.has_hall = moved = True
-            elif isinstance(item, Batch):
-                if self.has_hall:
-                    moved |= bool(self.model.apply(item.cases, item.staff, item.now, item.removed))
-            elif isinstance(item, Link):
+            else:
                 self.state = item.state
                 words = self.translate(LINK_WORDS[item.state])
                 self.window.set_link(words, ok=item.state is ConnectionState.LIVE)
                 if item.state in (ConnectionState.AUTH_FAILED, ConnectionState.REVOKED):
                     print(f"griddesk wallboard: {words}: {item.detail}", file=self.err)
                     self.stop(1)
-        return moved
+        return self._apply_run(run) or moved
+
+    def _apply_run(self, run: list[Batch]) -> bool:
+        if not run or not self.has_hall:
+            return False
+        cases: dict[str, Case] = {}
+        staff: dict[str, Staff] = {}
+        removed: dict[str, None] = {}
+        for batch in run:
+            for key in batch.removed:
+                cases.pop(key, None)
+                removed[key] = None
+            for case in batch.cases:
+                removed.pop(case.id, None)
+                cases[case.id] = case
+            staff.update((s.id, s) for s in batch.staff)
+        delta = self.model.apply(cases.values(), staff.values(), run[-1].now, removed)
+        return bool(delta)
 
     def _after_frame(self) -> None:
         if self.exit_code is not None:

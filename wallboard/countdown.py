@@ -43,21 +43,29 @@ class _Card(QFrame):
         layout.addWidget(self.title)
         layout.addWidget(self.place)
         self.lamp_size = size
+        self._colour: str | None = "unset"
 
     def show_row(self, row: UrgentRow | None, over_word: str, left_word: str) -> None:
+        colour_now = theme.LIGHT[row.light.colour] if row is not None else None
+        if colour_now != self._colour:  # style sheets re-polish the widget: only on a change
+            self._colour = colour_now
+            self._paint_colour(colour_now)
         if row is None:
-            self.setStyleSheet("#card { background: transparent; border: none; }")
             for label in (self.clock, self.title, self.place):
                 label.setText("")
-            self.lamp.setStyleSheet("background: transparent;")
             return
-        colour = theme.LIGHT[row.light.colour]
         over = row.light.seconds_left < 0
         word = over_word if over else left_word
         self.clock.setText(f"{word} {clock_text(row.light.seconds_left)}")
-        self.clock.setStyleSheet(f"color: {colour}; background: transparent; border: none;")
         self.title.setText(row.title)
         self.place.setText(f"{row.case_id} · {row.place}" if row.place else row.case_id)
+
+    def _paint_colour(self, colour: str | None) -> None:
+        if colour is None:
+            self.setStyleSheet("#card { background: transparent; border: none; }")
+            self.lamp.setStyleSheet("background: transparent;")
+            return
+        self.clock.setStyleSheet(f"color: {colour}; background: transparent; border: none;")
         self.lamp.setStyleSheet(
             f"background: {colour}; border-radius: {self.lamp_size // 2}px; border: none;"
         )

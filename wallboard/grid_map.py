@@ -57,6 +57,9 @@ class GridMapPanel(Panel):
         self._outlines: tuple[tuple[str, tuple[Point, ...]], ...] = ()
         self._scale = 1.0
         self._blink_on = True
+        self._dots: tuple[tuple[Point, bool], ...] = ()
+        self._rings: tuple[Point, ...] = ()
+        self._shades: dict[str, tuple[str, str]] = {}
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -65,22 +68,33 @@ class GridMapPanel(Panel):
         if outlines != self._outlines:
             self._build(data.grids)
             self._outlines = outlines
+            self._shades = {}
         most = max((g.open_cases for g in data.grids), default=0)
         for grid in data.grids:
+            fill = theme.grid_fill(grid.open_cases, most)
+            text = f"{grid.name}\n{self.open_word} {grid.open_cases}"
+            if self._shades.get(grid.code) == (fill, text):
+                continue
+            self._shades[grid.code] = (fill, text)
             polygon = self._polygons.get(grid.code)
             if polygon is not None:
-                polygon.setBrush(QBrush(QColor(theme.grid_fill(grid.open_cases, most))))
+                polygon.setBrush(QBrush(QColor(fill)))
             name = self._names.get(grid.code)
             if name is not None:
-                name.setText(f"{grid.name}\n{self.open_word} {grid.open_cases}")
-        self.staff.setData(
-            x=[self._x(d.position) for d in data.staff],
-            y=[d.position.lat for d in data.staff],
-            brush=[theme.STAFF_ON_DUTY if d.on_duty else theme.STAFF_OFF for d in data.staff],
-        )
-        self.urgent.setData(
-            x=[self._x(p) for p in data.urgent_points], y=[p.lat for p in data.urgent_points]
-        )
+                name.setText(text)
+        # The scatter items rebuild every spot on setData: only when a dot moved or changed.
+        dots = tuple((d.position, d.on_duty) for d in data.staff)
+        if dots != self._dots:
+            self._dots = dots
+            self.staff.setData(
+                x=[self._x(p) for p, _ in dots],
+                y=[p.lat for p, _ in dots],
+                brush=[theme.STAFF_ON_DUTY if on else theme.STAFF_OFF for _, on in dots],
+            )
+        rings = tuple(data.urgent_points)
+        if rings != self._rings:
+            self._rings = rings
+            self.urgent.setData(x=[self._x(p) for p in rings], y=[p.lat for p in rings])
         self.show_tracks(data.tracks)
 
     def grid_label(self, code: str) -> str:
@@ -95,7 +109,7 @@ class GridMapPanel(Panel):
         for item in self._tracks:
             self.chart.removeItem(item)
         self._tracks = []
-        for _, points in tracks:
+        for _, points in tracks:  # empty until the hub stores tracks: nothing drawn
             self._tracks.extend(self._fading(points))
 
     def blink(self, on: bool | None = None) -> None:
