@@ -10,6 +10,7 @@ never sent a hall within ``wait`` seconds.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 from datetime import datetime
@@ -132,6 +133,10 @@ class WallDriver(QObject):
             if isinstance(item, Whole):
                 self.model.replace(item.cases, item.staff, item.units, item.areas, item.now)
                 self.has_hall = moved = True
+                # The hall just taken in lives until the next snapshot: out of the cyclic
+                # collector's reach, so a full collection (tens of ms over 20,000 cases and
+                # the panels' Qt wrappers) does not land in a frame.
+                gc.freeze()
             else:
                 self.state = item.state
                 words = self.translate(LINK_WORDS[item.state])

@@ -56,6 +56,7 @@ class BacklogPanel(Panel):
         side_by_side.addWidget(self.statuses, 5)
         self.add(row)
         self._shown: tuple[object, ...] = ()
+        self._ranges = (0, 0)
 
     def _number(self, anchor: tuple[float, float] = (0.5, 1.0)) -> pg.TextItem:
         item = pg.TextItem("", color=theme.TEXT, anchor=anchor)
@@ -70,14 +71,16 @@ class BacklogPanel(Panel):
         self._shown = (levels, statuses)
         self.level_bars.setOpts(height=levels)
         top = max(1, *levels)
-        self.levels.setYRange(0, top * 1.3, padding=0)
+        wide = max(1, *statuses)
+        if (top, wide) != self._ranges:  # new ranges re-lay the axes: only on a change
+            self._ranges = (top, wide)
+            self.levels.setYRange(0, top * 1.3, padding=0)
+            self.statuses.setXRange(0, wide * 1.2, padding=0)
+            self.statuses.setYRange(-0.6, len(OPEN_STATUSES) - 0.4, padding=0)
         for i, (item, n) in enumerate(zip(self.level_numbers, levels, strict=True)):
             item.setText(str(n))
             item.setPos(i, n)
         self.status_bars.setOpts(width=statuses)
-        wide = max(1, *statuses)
-        self.statuses.setXRange(0, wide * 1.2, padding=0)
-        self.statuses.setYRange(-0.6, len(OPEN_STATUSES) - 0.4, padding=0)
         for i, (item, n) in enumerate(zip(self.status_numbers, statuses, strict=True)):
             item.setText(f" {n}")
             item.setPos(n, i)

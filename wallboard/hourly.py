@@ -42,6 +42,7 @@ class HourlyPanel(Panel):
         self.chart.setXRange(-0.6, 23.6, padding=0)
         self.add(self.chart)
         self._shown: tuple[object, ...] = ()
+        self._top = 0
 
     def show_data(self, data: WallData) -> None:
         key = (data.intake_today, data.closed_today, data.intake_last_week, data.closed_last_week)
@@ -60,4 +61,6 @@ class HourlyPanel(Panel):
             *data.intake_last_week,
             *data.closed_last_week,
         )
-        self.chart.setYRange(0, top * 1.9, padding=0)
+        if top != self._top:  # a new range re-lays the axis: only when the tallest bar moved
+            self._top = top
+            self.chart.setYRange(0, top * 1.9, padding=0)

@@ -47,7 +47,7 @@ class WallWindow(QWidget):
         size: tuple[int, int] = (1920, 1080),
     ) -> None:
         super().__init__()
-        pg.setConfigOptions(antialias=True, background=theme.PANEL, foreground=theme.TEXT)
+        pg.setConfigOptions(antialias=False, background=theme.PANEL, foreground=theme.TEXT)
         width = size[0]
         self.hall_words = tr("Grid management command hall")
         self.tz = tz
