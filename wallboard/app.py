@@ -34,10 +34,15 @@ from wallboard.window import URGENT_CARDS, WallWindow
 from wallboard.words import Translate
 
 FRAME_MS = 250
-"""A frame every quarter second: countdowns tick each second, a burst shows within 0.25 s."""
+"""A frame every quarter second: the feed is drained each frame, each panel redrawn each
+second (countdowns tick by the second)."""
 
-BLINK_FRAMES = 2
-"""Urgent rings toggle every other frame: on half a second, off half a second."""
+PHASES = 4
+"""Frames in a round of panel groups (window.PANEL_GROUPS): a round is one second."""
+
+MAP_PHASE = 3
+"""The map's frame of the round: the urgent rings toggle with it (a second on, a second off),
+so the blink costs no repaint of its own."""
 
 LINK_WORDS = {
     ConnectionState.CONNECTING: "connecting",
@@ -93,8 +98,7 @@ class WallDriver(QObject):
         self._started = time.monotonic()
         self._last_export: float | None = None
         self._frame = 0
-        self._shown = 0  # frames drawn: an export waits for the second, laid out by Qt
-        self._last_second: int | None = None
+        self._shown = 0  # frames drawn: an export waits for a round, laid out by Qt
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.frame)
 
@@ -103,18 +107,16 @@ class WallDriver(QObject):
 
     def frame(self) -> None:
         started = time.perf_counter()
-        items = self.feed.take()
-        moved = self.take(items)
+        self.take(self.feed.take())
+        phase = self._frame % PHASES
         self._frame += 1
         if self.has_hall:
-            now = self.feed.hub_now()
-            moved |= bool(self.model.advance(now))
-            second = int(now.timestamp())
-            if moved or second != self._last_second:
-                self._last_second = second
-                self.window.show_data(self.model.data())
-                self._shown += 1
-            if self._frame % BLINK_FRAMES == 0:
+            self.model.advance(self.feed.hub_now())
+            # Each frame redraws one group of panels, in turn: each is current within a
+            # second, and no frame pays for repainting the whole wall.
+            self.window.show_part(self.model.data(), phase)
+            self._shown += 1
+            if phase == MAP_PHASE:
                 self.window.map.blink()
         self.frames.append(time.perf_counter() - started)
         self._after_frame()
@@ -174,7 +176,7 @@ class WallDriver(QObject):
             )
             self.stop(1)
             return
-        if self.export is None or not live or self._shown < 2:
+        if self.export is None or not live or self._shown < PHASES + 1:
             return
         due = self._last_export is None or (
             self.every is not None and time.monotonic() - self._last_export >= self.every

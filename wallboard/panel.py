@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from wallboard import theme
 from wallboard.fonts import wall_font
+from wallboard.wall_model import WallData
 
 
 class Panel(QFrame):
@@ -28,6 +29,10 @@ class Panel(QFrame):
         self.title.setFont(wall_font(family, self.px(30), bold=True))
         self.title.setStyleSheet(f"color: {theme.ACCENT}; background: transparent; border: none;")
         self.body.addWidget(self.title)
+
+    def show_data(self, data: WallData) -> None:
+        """Draw the panel's part of ``data`` (each panel skips what did not move)."""
+        raise NotImplementedError
 
     def px(self, pixels: int) -> int:
         """``pixels`` at 1920 wide, scaled to this wall."""

@@ -31,6 +31,7 @@ from wallboard.gauges import GaugesPanel
 from wallboard.grid_map import GridMapPanel
 from wallboard.hourly import HourlyPanel
 from wallboard.overdue_units import OverdueUnitsPanel
+from wallboard.panel import Panel
 from wallboard.wall_model import WallData
 from wallboard.words import Translate
 
@@ -112,13 +113,27 @@ class WallWindow(QWidget):
             self.map,
             self.countdown,
         )
+        self.groups: tuple[tuple[Panel, ...], ...] = (
+            (self.countdown,),
+            (self.hourly, self.backlog),
+            (self.gauges, self.overdue),
+            (self.map,),
+        )
+        """Panels redrawn together, one group a frame (see wallboard.app.PHASES)."""
         self.set_link(tr("connecting"), ok=False)
 
     def show_data(self, data: WallData) -> None:
-        if data.street:
-            self.title.setText(f"{data.street} · {self.hall_words}")
-        self.show_time(data.now)
-        for panel in self.panels:
+        """Everything at once (a picture for export)."""
+        for phase in range(len(self.groups)):
+            self.show_part(data, phase)
+
+    def show_part(self, data: WallData, phase: int) -> None:
+        """The clock and countdown (0), the charts (1), the figures (2) or the map (3)."""
+        if phase == 0:
+            if data.street:
+                self.title.setText(f"{data.street} · {self.hall_words}")
+            self.show_time(data.now)
+        for panel in self.groups[phase % len(self.groups)]:
             panel.show_data(data)
 
     def show_time(self, now: datetime) -> None:
