@@ -33,14 +33,14 @@ from wallboard.wall_model import WallModel
 from wallboard.window import URGENT_CARDS, WallWindow
 from wallboard.words import Translate
 
-FRAME_MS = 250
-"""A frame every quarter second: the feed is drained each frame, each panel redrawn each
+FRAME_MS = 200
+"""A frame every fifth of a second: the feed is drained each frame, each panel redrawn each
 second (countdowns tick by the second)."""
 
-PHASES = 4
+PHASES = 5
 """Frames in a round of panel groups (window.PANEL_GROUPS): a round is one second."""
 
-MAP_PHASE = 3
+MAP_PHASE = 4
 """The map's frame of the round: the urgent rings toggle with it (a second on, a second off),
 so the blink costs no repaint of its own."""
 

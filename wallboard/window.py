@@ -115,7 +115,8 @@ class WallWindow(QWidget):
         )
         self.groups: tuple[tuple[Panel, ...], ...] = (
             (self.countdown,),
-            (self.hourly, self.backlog),
+            (self.hourly,),
+            (self.backlog,),
             (self.gauges, self.overdue),
             (self.map,),
         )
@@ -128,7 +129,8 @@ class WallWindow(QWidget):
             self.show_part(data, phase)
 
     def show_part(self, data: WallData, phase: int) -> None:
-        """The clock and countdown (0), the charts (1), the figures (2) or the map (3)."""
+        """The clock and countdown (0), the hourly chart (1), the backlog (2), the figures
+        (3) or the map (4)."""
         if phase == 0:
             if data.street:
                 self.title.setText(f"{data.street} · {self.hall_words}")

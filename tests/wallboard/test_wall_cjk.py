@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 from zoneinfo import ZoneInfo
 
+import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QLabel
 
 from console.i18n import translator
 from dispatch.config import Settings
-from wallboard import theme
+from wallboard import fonts, theme
 from wallboard.fonts import NO_CJK_FONT, choose_cjk_family, has_glyphs
 from wallboard.window import WallWindow
 
@@ -73,3 +74,26 @@ def test_the_walls_chinese_labels_are_drawn_with_the_fonts_glyphs(qt_app: QAppli
     assert same_share(shown, with_font) > 0.9  # the wall draws the CJK font's glyphs
     assert same_share(shown, with_boxes) < 0.5  # and not the boxes of a font without them
     window.close()
+
+
+def test_with_no_cjk_font_installed_the_wall_says_so_at_start(
+    qt_app: QApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A machine with Latin fonts only (as a bare CI image): a warning on stderr at start,
+    naming the package to install, instead of boxes found later on the exported PNG."""
+
+    class LatinOnly:
+        WritingSystem = QFontDatabase.WritingSystem
+
+        @staticmethod
+        def families() -> list[str]:
+            return ["DejaVu Sans", "DejaVu Serif"]
+
+        @staticmethod
+        def writingSystems(family: str) -> list[QFontDatabase.WritingSystem]:
+            return [QFontDatabase.WritingSystem.Latin]
+
+    monkeypatch.setattr(fonts, "QFontDatabase", LatinOnly)
+    err = io.StringIO()
+    assert fonts.choose_cjk_family(err) is None
+    assert "fonts-noto-cjk" in err.getvalue()
