@@ -85,7 +85,7 @@ class Gauge(QWidget):
             QRectF(0, rect.top() + side * 0.32, w, side * 0.26), Qt.AlignmentFlag.AlignCenter, shown
         )
         p.setPen(QColor(theme.MUTED))
-        p.setFont(wall_font(self.family, max(7, round(side * 0.09))))
+        p.setFont(wall_font(self.family, max(7, round(side * 0.12))))
         p.drawText(
             QRectF(0, rect.top() + side * 0.60, w, side * 0.14),
             Qt.AlignmentFlag.AlignCenter,
