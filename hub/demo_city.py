@@ -201,9 +201,7 @@ def grid_outlines() -> dict[str, tuple[Point, ...]]:
     the street along its roads and the river, neighbours sharing their border points."""
     text = resources.files("hub.data").joinpath("grid_outlines.json").read_text("utf-8")
     raw: dict[str, list[list[float]]] = json.loads(text)
-    return {
-        code: tuple(Point(lon=lon, lat=lat) for lon, lat in ring) for code, ring in raw.items()
-    }
+    return {code: tuple(Point(lon=lon, lat=lat) for lon, lat in ring) for code, ring in raw.items()}
 
 
 def _areas(rng: random.Random) -> list[Area]:
