@@ -196,6 +196,10 @@ class WallDriver(QObject):
             layout.activate()  # labels whose text just grew get their width before the grab
         self.export.mkdir(parents=True, exist_ok=True)
         path = self.export / export_name(self.model.hall.now or self.feed.hub_now(), self.tz)
+        n = 1
+        while path.exists():  # two pictures within one second: keep both
+            n += 1
+            path = path.with_name(f"{path.stem.rsplit('~', 1)[0]}~{n}.png")
         self.window.grab().save(str(path), "PNG")
         self._last_export = time.monotonic()
         self.written.append(path)

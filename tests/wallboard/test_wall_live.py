@@ -85,6 +85,20 @@ async def test_the_exported_png_has_ink_where_every_panel_is(
     assert inked(image, driver.window.title, 0, driver.window) > 0.02
 
 
+async def test_export_every_n_seconds_keeps_writing(tmp_path: Path, qt_app: QApplication) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        driver = wall_on(hub.url, hub.tokens[Role.OBSERVER], export=tmp_path / "png")
+        driver.every = 0.05
+        driver.feed.start()
+        try:
+            await pump(driver, lambda: len(driver.written) >= 3)
+        finally:
+            await asyncio.to_thread(driver.feed.stop)  # the hub runs on this loop
+    assert all(path.exists() for path in driver.written)
+    assert len(set(driver.written)) == len(driver.written)  # none overwritten
+    assert driver.exit_code is None  # without --once the wall keeps running
+
+
 def inked(image: QImage, widget: QWidget, top: int, window: QWidget) -> float:
     """The share of ``widget``'s pixels (below ``top`` inside it) that are not its background."""
     origin = widget.mapTo(window, QPoint(0, 0))

@@ -157,3 +157,18 @@ def _comparable(data: WallData) -> tuple[object, ...]:
         data.overdue_units,
         [(g.code, g.open_cases, g.urgent_cases) for g in data.grids],
     )
+
+
+def test_last_weeks_same_day_is_drawn_beside_today() -> None:
+    wall = model()
+    week_ago = NOW - timedelta(days=7)
+    closed = case(
+        2, reported_at=week_ago - timedelta(hours=1), status=Status.CLOSED,
+        accepted_at=week_ago, closed_at=week_ago, on_time=True,
+    )  # fmt: skip
+    wall.apply([case(1, reported_at=week_ago), closed], [], NOW, ())
+    data = wall.data()
+    assert data.intake_last_week[10] == 1 and data.intake_last_week[9] == 1
+    assert data.closed_last_week[10] == 1
+    assert sum(data.intake_today) == sum(data.closed_today) == 0
+    assert data.hour_now == 10
