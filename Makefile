@@ -53,6 +53,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.console_start
 	$(BIN)/python -m bench.console_board
 	$(BIN)/python -m bench.console_soak
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.wall_frames --seconds 30
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench.wall_frames --seconds 30 --cases 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

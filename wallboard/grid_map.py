@@ -102,6 +102,11 @@ class GridMapPanel(Panel):
         label = self._names.get(code)
         return label.textItem.toPlainText() if label is not None else ""
 
+    @property
+    def track_lines(self) -> int:
+        """How many track segments the map draws now."""
+        return len(self._tracks)
+
     def show_tracks(self, tracks: Iterable[Track]) -> None:
         """The day's patrol tracks, each person's line fading from faint (morning) to bright
         (now). The hook for the hub's stored tracks; the wall model hands an empty list until
