@@ -11,6 +11,7 @@ never sent a hall within ``wait`` seconds.
 from __future__ import annotations
 
 import gc
+import signal
 import sys
 import time
 from datetime import datetime
@@ -277,6 +278,9 @@ def run_wallboard(
         window.show()
     feed.start()
     driver.start()
+    # Ctrl+C or SIGTERM closes the wall cleanly (the frame timer lets Python see the signal).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: driver.stop(0))
     try:
         code = app.exec()
     finally:

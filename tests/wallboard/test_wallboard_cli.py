@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -67,3 +68,25 @@ def test_once_without_export_is_refused(tmp_path: Path) -> None:
     assert main(["wallboard", "--token-file", str(token), "--once"]) == 2
     assert main(["wallboard", "--token-file", str(token), "--every", "0"]) == 2
     assert main(["wallboard", "--token-file", str(token), "--size", "10x10"]) == 2
+
+
+async def test_ctrl_c_closes_a_running_wall_cleanly(tmp_path: Path) -> None:
+    """A wall exporting every N seconds runs until stopped; Ctrl+C ends it with status 0."""
+    token = tmp_path / "token"
+    folder = tmp_path / "wall"
+    env = os.environ | {"QT_QPA_PLATFORM": "offscreen"}
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        token.write_text(hub.tokens[Role.OBSERVER])
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", RUN, "wallboard", "--hub", hub.url, "--token-file", str(token),
+            "--export", str(folder), "--every", "0.2", "--size", "640x360",
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, env=env,
+        )  # fmt: skip
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + UNIT * 15
+        while len(list(folder.glob("*.png"))) < 2:  # live, and still writing
+            assert loop.time() < deadline and process.returncode is None
+            await asyncio.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, err = await asyncio.wait_for(process.communicate(), UNIT * 5)
+    assert process.returncode == 0, err.decode()[-2000:]
