@@ -41,6 +41,7 @@ from dispatch.models import (
     Deadline,
     Kind,
     Level,
+    Role,
     Source,
     Status,
     Step,
@@ -72,6 +73,10 @@ class ScriptedFeed:
 
     def hub_now(self) -> datetime:
         return T0 + timedelta(seconds=time.monotonic() - self.started)
+
+    @property
+    def role(self) -> Role | None:
+        return Role.OBSERVER
 
     def stop(self, timeout: float = 5.0) -> None:
         pass

@@ -24,10 +24,9 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
 from backend_client import ConnectionState
-from backend_client.state import FINAL_STATES
 from dispatch.calendar import WorkingCalendar
 from dispatch.config import Settings
-from dispatch.models import Case, Staff
+from dispatch.models import Case, Role, Staff
 from wallboard.feed import Batch, Feed, HubFeed, Item, Whole
 from wallboard.fonts import choose_cjk_family
 from wallboard.wall_model import WallModel
@@ -54,6 +53,12 @@ LINK_WORDS = {
     ConnectionState.REVOKED: "session revoked",
     ConnectionState.CLOSED: "closed",
 }
+
+
+NOT_OBSERVER = (
+    "griddesk wallboard: this token is a {role}'s; a wall should log in as an observer "
+    "(griddesk operator add … --role observer), which the hub sends no personal data"
+)
 
 
 def export_name(now: datetime, tz: ZoneInfo) -> str:
@@ -99,6 +104,7 @@ class WallDriver(QObject):
         self._started = time.monotonic()
         self._last_export: float | None = None
         self._frame = 0
+        self._role_checked = False
         self._shown = 0  # frames drawn: an export waits for a round, laid out by Qt
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.frame)
@@ -144,6 +150,13 @@ class WallDriver(QObject):
                 self.state = item.state
                 words = self.translate(LINK_WORDS[item.state])
                 self.window.set_link(words, ok=item.state is ConnectionState.LIVE)
+                if item.state is ConnectionState.LIVE and not self._role_checked:
+                    self._role_checked = True
+                    role = self.feed.role
+                    if role is not None and role is not Role.OBSERVER:
+                        # The hub sends other roles personal data (phones, reporters) that a
+                        # screen in a public hall should not even hold.
+                        print(NOT_OBSERVER.format(role=role), file=self.err)
                 if item.state in (ConnectionState.AUTH_FAILED, ConnectionState.REVOKED):
                     print(f"griddesk wallboard: {words}: {item.detail}", file=self.err)
                     self.stop(1)
@@ -305,4 +318,4 @@ def _dispose(window: WallWindow) -> None:
     gc.collect()
 
 
-__all__ = ["FINAL_STATES", "WallDriver", "make_wall", "run_wallboard"]
+__all__ = ["WallDriver", "make_wall", "run_wallboard"]

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Protocol
 
 from backend_client import Change, ConnectionState, HubClient, Mirror
-from dispatch.models import Area, Case, Staff, Unit
+from dispatch.models import Area, Case, Role, Staff, Unit
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class Feed(Protocol):
     def start(self) -> None: ...
     def take(self) -> list[Item]: ...
     def hub_now(self) -> datetime: ...
+    @property
+    def role(self) -> Role | None: ...
     def stop(self, timeout: float = 5.0) -> None: ...
 
 
@@ -91,6 +93,11 @@ class HubFeed:
         """Hub time now (the client's clock, corrected for its offset and the demo's speed)."""
         assert self._client is not None, "start() the feed first"
         return self._client.hub_now()
+
+    @property
+    def role(self) -> Role | None:
+        """The role the hub took the token for (None until welcomed)."""
+        return self._client.role if self._client is not None else None
 
     def stop(self, timeout: float = 5.0) -> None:
         loop, client = self._loop, self._client

@@ -57,8 +57,23 @@ async def test_a_case_taken_in_moves_the_backlog_and_the_map(
             await pump(driver, lambda: driver.window.map.grid_label(grid) == "青石新村网格\nopen 1")
             assert driver.model.data().by_level[Level.COMMUNITY] == 1
             assert driver.window.link.text() == "● live"
+            assert "observer" not in driver.err.getvalue()  # type: ignore[attr-defined]
         finally:
             await asyncio.to_thread(driver.feed.stop)  # the hub runs on this loop
+
+
+async def test_a_wall_on_a_commanders_token_says_it_should_be_an_observer(
+    tmp_path: Path, qt_app: QApplication
+) -> None:
+    async with running_hub(sqlite_url_in(tmp_path)) as hub:
+        driver = wall_on(hub.url, hub.tokens[Role.COMMANDER])
+        driver.feed.start()
+        try:
+            await pump(driver, lambda: driver.has_hall and driver.state is ConnectionState.LIVE)
+        finally:
+            await asyncio.to_thread(driver.feed.stop)  # the hub runs on this loop
+    said = driver.err.getvalue()  # type: ignore[attr-defined]
+    assert "commander's" in said and "--role observer" in said
 
 
 async def test_the_exported_png_has_ink_where_every_panel_is(
