@@ -178,6 +178,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--lang", choices=("zh_CN", "en"), help="interface language")
     demo.add_argument(
+        "--wall",
+        action="store_true",
+        help="open the wallboard beside the console on the same demo hub (needs a display)",
+    )
+    demo.add_argument(
         "--screenshot",
         type=Path,
         metavar="FILE",
@@ -196,11 +201,13 @@ def _parser() -> argparse.ArgumentParser:
     from console.handover_cli import add_handover_parser
     from console.report_cli import add_report_parser
     from console.scenario_cli import add_scenario_parsers
+    from console.wallboard_cli import add_wallboard_parser
 
     add_ctl_parser(commands)
     add_handover_parser(commands)
     add_report_parser(commands)
     add_scenario_parsers(commands)
+    add_wallboard_parser(commands)
 
     version = commands.add_parser("version", help="print the version and the protocol version")
     version.set_defaults(run=_run_version)
@@ -274,7 +281,7 @@ def _run_demo(args: argparse.Namespace) -> int:
                 path=args.screenshot,
                 size=args.size,
             )
-        return run_demo(settings, scenario=scenario, speed=speed, opening=at)
+        return run_demo(settings, scenario=scenario, speed=speed, opening=at, wall=args.wall)
     except ScenarioError as exc:
         _say(f"griddesk demo: {exc}")
         return 2

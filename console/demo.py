@@ -21,6 +21,7 @@ import html
 import logging
 import re
 import signal
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterable
@@ -94,10 +95,16 @@ def opening(scenario: Scenario, text: str | None) -> timedelta:
 
 
 def run_demo(
-    settings: Settings, *, scenario: Scenario, speed: float, opening: timedelta | None = None
+    settings: Settings,
+    *,
+    scenario: Scenario,
+    speed: float,
+    opening: timedelta | None = None,
+    wall: bool = False,
 ) -> int:
     """Run the demo until the commander quits; prints where the scenario got to. 2 when
-    there is no terminal to run the console in."""
+    there is no terminal to run the console in. ``wall``: the wallboard opens beside the
+    console, in a process of its own (Qt wants its main thread), and closes with it."""
     from console.app import in_a_terminal
     from hub.demo import DemoHallThread
 
@@ -115,7 +122,12 @@ def run_demo(
                 if not in_a_terminal("demo"):
                     return 2
                 app = _demo_console(settings, demo.hall, folder)
-                code = asyncio.run(_run_console(app))
+                shown = start_wall(demo.hall, folder, settings.console.locale) if wall else None
+                try:
+                    code = asyncio.run(_run_console(app))
+                finally:
+                    if shown is not None:
+                        stop_wall(shown)
             # The hub's thread has ended: its clock and progress stand still, safe to read here.
             summary = _summary(demo.hall)
     finally:
@@ -207,6 +219,45 @@ def widen_wide_text(svg: str) -> str:
 
 def _shows_any(svg: str, case_ids: Iterable[str]) -> bool:
     return any(case_id in svg for case_id in case_ids)
+
+
+WALL_RUN = "import sys; from console.cli import main; sys.exit(main(sys.argv[1:]))"
+"""How the demo starts the wallboard: the same ``griddesk wallboard`` a hall runs."""
+
+
+def wall_command(hall: DemoHall, folder: Path, locale: str, *extra: str) -> list[str]:
+    """The command line of the demo's wallboard on ``hall`` (its observer token written into
+    ``folder``, which the demo removes at exit)."""
+    token = folder / "wall-token"
+    token.write_text(hall.wall_token, encoding="utf-8")
+    token.chmod(0o600)
+    return [
+        sys.executable, "-c", WALL_RUN, "wallboard", "--hub", hall.url,
+        "--token-file", str(token), "--lang", locale, *extra,
+    ]  # fmt: skip
+
+
+def start_wall(hall: DemoHall, folder: Path, locale: str, *extra: str) -> subprocess.Popen[bytes]:
+    """Open the wallboard on ``hall`` in its own process; what it says goes to a log in
+    ``folder`` (on the terminal it would tear the console's screen)."""
+    with (folder / "wall.log").open("ab") as log:
+        return subprocess.Popen(
+            wall_command(hall, folder, locale, *extra),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+        )
+
+
+def stop_wall(process: subprocess.Popen[bytes], timeout: float = 5.0) -> None:
+    """Close the demo's wallboard (it has no state to save): terminate, then kill."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
 
 
 def _demo_console(settings: Settings, hall: DemoHall, folder: Path) -> GriddeskApp:

@@ -129,6 +129,20 @@ class AssessmentSettings(_Section, frozen=True, kw_only=True):
     patrol_minimum_minutes: Annotated[int, msgspec.Meta(ge=0)] = 240
 
 
+Share = Annotated[float, msgspec.Meta(ge=0, le=1)]
+
+
+class WallboardSettings(_Section, frozen=True, kw_only=True):
+    # The hall's targets the wall's gauges measure this month's figures against (盈浦's:
+    # 85 % found first by its own patrols, 97 % closed).
+    found_first_target: Share = 0.85
+    closed_target: Share = 0.97
+    on_time_target: Share = 0.95
+    satisfied_target: Share = 0.95
+    # Units listed in the wall's "most overdue" panel.
+    top_units: Annotated[int, msgspec.Meta(ge=1, le=20)] = 8
+
+
 class Settings(_Section, frozen=True, kw_only=True):
     hub: HubSettings = HubSettings()
     clock: ClockSettings = ClockSettings()
@@ -139,6 +153,7 @@ class Settings(_Section, frozen=True, kw_only=True):
     standby: StandbySettings = StandbySettings()
     console: ConsoleSettings = ConsoleSettings()
     assessment: AssessmentSettings = AssessmentSettings()
+    wallboard: WallboardSettings = WallboardSettings()
 
 
 def parse_settings(text: str) -> Settings:

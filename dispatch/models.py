@@ -174,8 +174,9 @@ class Area(msgspec.Struct, frozen=True, kw_only=True):
     parent: str | None = None
     locality: str | None = None  # the unit id answering for events here (属地)
     centre: Point | None = None
-    # The area's boundary, WGS-84, as a closed ring (the last point joins the first); empty
-    # when the city has not drawn it. Patrol minutes inside a grid are counted against it.
+    # The area's boundary, WGS-84, as a ring (the last point joins the first, not repeated);
+    # empty where the city has not drawn it. The wall's map draws it; patrol minutes inside a
+    # grid are counted against it.
     outline: tuple[Point, ...] = ()
 
 

@@ -54,6 +54,9 @@ still lets the hub stop in time."""
 DEMO_COMMANDER = "演练指挥长"
 """The operator the demo's console logs in as (a commander: the user may do anything)."""
 
+DEMO_WALL = "演练大屏"
+"""The observer the demo's wallboard logs in as (``griddesk demo --wall``)."""
+
 
 @dataclass(frozen=True)
 class DemoHall:
@@ -63,6 +66,7 @@ class DemoHall:
     clock: SimClock
     progress: Progress  # live: the player updates it, in the hub's event loop
     opened: datetime  # the instant the hall opened at: what came before was played at once
+    wall_token: str = ""  # an observer's token, for the demo's wallboard
 
 
 @contextlib.asynccontextmanager
@@ -90,6 +94,7 @@ async def demo_hall(
     clock = SimClock(scenario.instant(scenario.start), speed, paced=False)
     async with scenario_hall(scenario, database, clock, settings) as (store, engine):
         token = await store.add_operator(DEMO_COMMANDER, Role.COMMANDER)
+        wall_token = await store.add_operator(DEMO_WALL, Role.OBSERVER)
         player = Player(engine, scenario, clock)
         await player.run(until=opened)
         # The server starts once the morning is played: a console's first snapshot is the hall
@@ -111,6 +116,7 @@ async def demo_hall(
                 clock=clock,
                 progress=player.progress,
                 opened=opened,
+                wall_token=wall_token,
             )
         finally:
             for task in (playing, walking):

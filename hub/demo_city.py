@@ -10,6 +10,7 @@ invented names. Deterministic: a fixed seed and no clock, so every demo starts t
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -227,7 +228,16 @@ def _near(rng: random.Random, centre: Point) -> Point:
 _CENTRE = Point(lon=121.5005, lat=31.1985)
 
 
+def grid_outlines() -> dict[str, tuple[Point, ...]]:
+    """Each responsibility grid's boundary (hub/data/grid_outlines.json): the five grids tile
+    the street along its roads and the river, neighbours sharing their border points."""
+    text = files("hub.data").joinpath("grid_outlines.json").read_text("utf-8")
+    raw: dict[str, list[list[float]]] = json.loads(text)
+    return {code: tuple(Point(lon=lon, lat=lat) for lon, lat in ring) for code, ring in raw.items()}
+
+
 def _areas(rng: random.Random) -> list[Area]:
+    outlines = grid_outlines()
     street_centre = _CENTRE
     areas = [
         Area(code=DISTRICT, name="东川区", kind=AreaKind.DISTRICT, centre=street_centre),
@@ -249,6 +259,7 @@ def _areas(rng: random.Random) -> list[Area]:
                 parent=STREET,
                 locality=locality_id(g),
                 centre=grid.centre,
+                outline=outlines.get(grid_code(g), ()),
             )
         )
         areas.extend(

@@ -23,6 +23,8 @@ from dispatch.models import Role
 from dispatch.queues import QUEUE_TITLES, QUICK_KINDS, SORT_TITLES
 from hub.demo import demo_hall
 from screens.board import CONNECTION
+from wallboard import words as wall_words
+from wallboard.app import LINK_WORDS
 from widgets import status_bar
 from widgets.key_bar import KeyBar
 from widgets.status_bar import StatusBar, format_speed
@@ -57,6 +59,7 @@ def test_every_word_the_code_names_has_a_chinese_text() -> None:
     for table in labels.TABLES:
         words += table.values()
     words += literal_ids()
+    words += [*wall_words.LEVEL.values(), *wall_words.STATUS.values(), *LINK_WORDS.values()]
     untranslated = sorted({w for w in words if zh(w) == w})
     assert untranslated == []
 
@@ -64,7 +67,7 @@ def test_every_word_the_code_names_has_a_chinese_text() -> None:
 def literal_ids() -> set[str]:
     """String literals the UI code hands a translator (:func:`_translated_args`)."""
     found: set[str] = set()
-    for folder in ("console", "screens", "widgets"):
+    for folder in ("console", "screens", "widgets", "wallboard"):
         for path in (Path(__file__).parents[2] / folder).glob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if not isinstance(node, ast.Call):

@@ -194,6 +194,7 @@ def test_command_examples_name_what_exists_in_the_demo_city(command: dict[str, A
 def test_the_unit_and_area_examples_are_the_demo_citys() -> None:
     city = demo_city()
     units = {u.id: msgspec.to_builtins(u) for u in city.units}
+    # As on the wire (JSON): an area's outline is a list there, a tuple in to_builtins.
     areas = {a.code: msgspec.json.decode(msgspec.json.encode(a)) for a in city.areas}
     shapes = DOC[DOC.index("## 6. Shapes") :]
     examples = [msgspec.json.decode(e) for e in re.findall(r"```json\n(.*?)\n```", shapes, re.S)]
