@@ -146,5 +146,5 @@ async def test_the_roster_shows_a_persons_patrol_today_and_the_short_patrol_aler
             detail = app.screen.query_one("#cases", Static)
             await until(pilot, lambda: "Patrol today" in str(detail.content))
             shown_text = str(detail.content)
-            assert "Patrol today: 20 min, 0 min in own grid" in shown_text
+            assert "Patrol today: 20 min, 20 min in own grid" in shown_text
             assert "under the minimum of 240 min" in shown_text

@@ -223,9 +223,10 @@ async def test_markdown_figures_per_unit_are_the_ones_counted_by_hand(
         "50.00 %",
         "0",
     ]
-    # The grid worker who found P1 and P2: two reports, one became a case; 20 minutes on patrol.
+    # The grid worker who found P1 and P2: two reports, one became a case; 20 minutes on patrol,
+    # all of them inside its own grid (the demo city draws the grids), still short of the minimum.
     [s010] = md_rows(out, hub.engine.hall.staff["S010"].name)
-    assert s010[1:] == ["2", "1", "50.00 %", "1", "20", "0", "1"]
+    assert s010[1:] == ["2", "1", "50.00 %", "1", "20", "20", "1"]  # all inside its grid
     [s011] = md_rows(out, hub.engine.hall.staff["S011"].name)
     assert s011[1:] == ["0", "0", "—", "0", "0", "0", "0"]  # found nothing: no rate, not 0 %
     assert f"{ZH('Callbacks owed')}: 1 · {ZH('overdue')}: 0" in out
