@@ -409,7 +409,9 @@ def check_timeline(scenario: Scenario) -> None:
             f"{format_time(start)}–{format_time(end)}"
         )
     if scenario.expect is not None:
-        expected_cases = (
+        expected_cases: tuple[
+            ExpectedEscalation | ExpectedCall | ExpectedRollCall | ExpectedInstruction, ...
+        ] = (
             *scenario.expect.escalation,
             *scenario.expect.standby_call,
             *scenario.expect.roll_call,

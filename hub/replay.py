@@ -271,7 +271,7 @@ def roll_calls(outcome: Outcome) -> list[tuple[str, str, str]]:
     name, unit, attendance), for each case's latest whistle."""
     from dispatch.whistle import current, roll_call
 
-    out = []
+    out: list[tuple[str, str, str]] = []
     for name, hub_id in outcome.case_ids.items():
         case = outcome.cases.get(hub_id)
         whistle = current(case) if case is not None else None
@@ -288,7 +288,9 @@ def instructions(outcome: Outcome) -> list[tuple[str, bool]]:
     from dispatch.models import Step as Clock
 
     names = {hub_id: name for name, hub_id in outcome.case_ids.items()}
-    timed = {e.case for e in outcome.events if e.type is EventType.INSTRUCTED and "minutes" in e.data}
+    timed = {
+        e.case for e in outcome.events if e.type is EventType.INSTRUCTED and "minutes" in e.data
+    }
     missed = {
         e.case
         for e in outcome.events
@@ -463,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _print_chain(outcome: Outcome, scenario: Scenario) -> bool:
     """Print the standby calls, roll calls and instructions the night made, beside the ones
     ``[expect]`` lists; True when a listed kind differs."""
-    made = {
+    made: dict[str, list[tuple[object, ...]]] = {
         "standby_call": [*standby_calls(outcome, scenario)],
         "roll_call": sorted(roll_calls(outcome)),
         "instruction": [*instructions(outcome)],
