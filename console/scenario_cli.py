@@ -306,5 +306,15 @@ def _describe(scenario: Scenario) -> str:
     ]
     if scenario.expect is not None:
         figures = ", ".join(f"{k} {v}" for k, v in scenario.expect.figures().items())
-        lines.append(f"expect: {figures}; {len(scenario.expect.escalation)} escalations")
+        expect = scenario.expect
+        chain = [
+            (len(expect.standby_call), "standby calls"),
+            (len(expect.roll_call), "roll-call lines"),
+            (len(expect.instruction), "instructions"),
+            (len(expect.shift), "shift changes"),
+        ]
+        more = "".join(f", {n} {what}" for n, what in chain if n)
+        lines.append(f"expect: {figures}; {len(expect.escalation)} escalations{more}")
+    if header.rota:
+        lines.append("played on the city's rota: shifts change by it, standby answer or next")
     return "\n".join(lines)

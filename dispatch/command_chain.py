@@ -114,11 +114,14 @@ def desk_units(
 
 def alert_data(case: Case, level: Level, hall: Hall) -> dict[str, Any]:
     """What an alert to ``level``'s desk says: the level, its desk units and who of them is
-    on duty now (the people a console of that desk rings for)."""
+    on duty now (the people a console of that desk rings for). With nobody on duty there —
+    after hours — it is the desk's standby: a collapse escalated at 21:19 must reach the
+    street's standby officer, not the day staff gone home."""
     units = desk_units(level, case, hall.units.values(), hall.areas)
     wanted = set(units)
-    on_duty = sorted(
-        s.id for s in hall.staff.values() if s.unit in wanted and s.duty is Duty.ON_DUTY
+    at_desk = [s for s in hall.staff.values() if s.unit in wanted]
+    on_duty = sorted(s.id for s in at_desk if s.duty is Duty.ON_DUTY) or sorted(
+        s.id for s in at_desk if s.duty is Duty.STANDBY
     )
     return {"level": str(level), "units": units, "on_duty": on_duty}
 

@@ -41,6 +41,15 @@ HALL = "hall"
 
 HALL_ACTOR = Actor(name="值班台", role=Role.DISPATCHER)
 
+COMMANDER = "commander"
+"""``by = "commander"``: the hall's duty commander (值班指挥长), who alone changes the rota."""
+
+COMMANDER_ACTOR = Actor(name="值班指挥长", role=Role.COMMANDER)
+
+UPPER_DESKS = frozenset({Level.DISTRICT, Level.LEADERSHIP})
+"""Desks above the street: ``by`` their unit or one of their people is a dispatcher at that
+desk (who may instruct, 批办, and send down), not a department's terminal."""
+
 FEEDS: Mapping[Source, str] = {
     Source.PATROL: "网格巡查",
     Source.PHOTO: "随手拍平台",
@@ -84,6 +93,9 @@ class Header(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     # and weekend days worked instead (调休), so a holiday-eve night is a file, not Python.
     holidays: tuple[Day, ...] = ()
     workdays: tuple[Day, ...] = ()
+    # Played with the city's rota (the demo city's ``hub/data/rota.json``): shifts change at
+    # their times on the hub clock and after-hours dispatches go down the standby order.
+    rota: bool = False
     format: int = FORMAT
     seed: int | None = None  # generated scenarios: the seed that made them
     generator: dict[str, Any] = {}  # generated scenarios: the other parameters
@@ -95,6 +107,39 @@ class ExpectedEscalation(msgspec.Struct, frozen=True, kw_only=True, forbid_unkno
     case: str
     at: str
     level: Level
+
+
+class ExpectedCall(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A standby call the hub must make (``standby_called``): at ``at`` on ``case``, to the
+    standby officer ``to`` (a staff id), or ``"commander"`` once the order ran out."""
+
+    case: str
+    at: str
+    to: str
+
+
+class ExpectedRollCall(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One line of a case's roll call (点名) at the end: ``unit`` was ``attendance``
+    (``in_time``, ``late``, ``absent`` or ``waiting``) for the case's latest whistle."""
+
+    case: str
+    unit: str
+    attendance: str
+
+
+class ExpectedShift(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A shift change the rota makes on the hub clock (a scenario with ``rota = true``): at
+    ``at`` the hall goes ``to`` the ``day`` shift or ``standby``."""
+
+    at: str
+    to: Shift
+
+
+class ExpectedInstruction(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """A leadership instruction (批办) with a deadline on ``case``: ``breached`` or met."""
+
+    case: str
+    breached: bool
 
 
 FIGURES = ("reported", "accepted", "closed", "closed_on_time", "returned", "reworked", "overdue")
@@ -112,6 +157,10 @@ class Expect(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     reworked: int | None = None
     overdue: int | None = None
     escalation: tuple[ExpectedEscalation, ...] = ()
+    standby_call: tuple[ExpectedCall, ...] = ()
+    roll_call: tuple[ExpectedRollCall, ...] = ()
+    instruction: tuple[ExpectedInstruction, ...] = ()
+    shift: tuple[ExpectedShift, ...] = ()
 
     def figures(self) -> dict[str, int]:
         """The expected figures that are given, by ``Figures`` field name."""
@@ -360,10 +409,21 @@ def check_timeline(scenario: Scenario) -> None:
             f"{format_time(start)}–{format_time(end)}"
         )
     if scenario.expect is not None:
-        for expected in scenario.expect.escalation:
+        expected_cases: tuple[
+            ExpectedEscalation | ExpectedCall | ExpectedRollCall | ExpectedInstruction, ...
+        ] = (
+            *scenario.expect.escalation,
+            *scenario.expect.standby_call,
+            *scenario.expect.roll_call,
+            *scenario.expect.instruction,
+        )
+        for expected in expected_cases:
             if expected.case not in named:
-                raise ScenarioError(f"[expect]: escalation of unknown case {expected.case!r}")
-            parse_time(expected.at)
+                raise ScenarioError(f"[expect]: unknown case {expected.case!r}")
+            if isinstance(expected, ExpectedEscalation | ExpectedCall):
+                parse_time(expected.at)
+        for shift in scenario.expect.shift:
+            parse_time(shift.at)
 
 
 # --- who acts ----------------------------------------------------------------------------------
@@ -372,9 +432,11 @@ def check_timeline(scenario: Scenario) -> None:
 def actor_for(step: Step, hall: Hall) -> Actor:
     """The operator a step is sent as, from ``by`` and the hall's units and roster.
 
-    ``hall`` → the duty desk; a unit id → that unit's terminal; a staff id → that person (a
-    standby-rota person acts as standby, anyone else as their unit's terminal); nothing on an
-    intake → the system that forwards its source (12345, video analytics …).
+    ``hall`` → the duty desk; ``commander`` → the duty commander; the district hall or
+    leadership (their unit id or one of their people) → a dispatcher at that desk; any other
+    unit id → that unit's terminal; a staff id → that person (a standby-rota person acts as
+    standby, anyone else as their unit's terminal); nothing on an intake → the system that
+    forwards its source (12345, video analytics …).
     """
     by = step.by
     if by is None:
@@ -383,11 +445,18 @@ def actor_for(step: Step, hall: Hall) -> Actor:
         return HALL_ACTOR
     if by == HALL:
         return HALL_ACTOR
+    if by == COMMANDER:
+        return COMMANDER_ACTOR
     unit = hall.units.get(by)
     if unit is not None:
+        if unit.desk in UPPER_DESKS:  # the district hall, leadership: a dispatcher at the desk
+            return Actor(name=unit.name, role=Role.DISPATCHER, unit=unit.id)
         return Actor(name=unit.name, role=Role.UNIT, unit=unit.id)
     person = hall.staff.get(by)
     if person is not None:
+        desk = hall.units[person.unit].desk if person.unit in hall.units else None
+        if desk in UPPER_DESKS:
+            return Actor(name=person.name, role=Role.DISPATCHER, unit=person.unit)
         role = Role.STANDBY if person.shift is Shift.STANDBY else Role.UNIT
         return Actor(name=person.name, role=role, unit=person.unit)
     raise ScenarioError(f"{step.where}: `by` {by!r} is neither 'hall' nor a unit or staff id")
@@ -424,9 +493,11 @@ def dumps(scenario: Scenario) -> str:
     parts = ["[scenario]\n" + _table(_builtins(scenario.header, keep={"format"}))]
     if scenario.expect is not None:
         expect = _builtins(scenario.expect)
-        escalations = expect.pop("escalation", [])
+        lists = {k: expect.pop(k, []) for k in ("escalation", "standby_call", "roll_call",
+                                                "instruction", "shift")}  # fmt: skip
         parts.append("[expect]\n" + _table(expect))
-        parts.extend("[[expect.escalation]]\n" + _table(e) for e in escalations)
+        for key, rows in lists.items():
+            parts.extend(f"[[expect.{key}]]\n" + _table(e) for e in rows)
     parts.extend(dump_step(step) for step in scenario.steps)
     return "\n".join(parts)
 

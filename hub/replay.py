@@ -235,6 +235,116 @@ def expected_escalations(scenario: Scenario) -> list[tuple[str, str, str]]:
     ]
 
 
+def standby_calls(outcome: Outcome, scenario: Scenario) -> list[tuple[str, str, str]]:
+    """The hub's standby calls as ``[[expect.standby_call]]`` states them: (case name, time
+    as ``HH:MM:SS``, the officer called or ``commander``), in the log's order."""
+    from dispatch.events import EventType
+    from dispatch.scenario import format_time
+
+    names = {hub_id: name for name, hub_id in outcome.case_ids.items()}
+    return [
+        (
+            names.get(e.case, e.case),
+            format_time(scenario.offset(e.at)),
+            "commander" if e.data.get("to") == "commander" else str(e.data.get("staff")),
+        )
+        for e in outcome.events
+        if e.type is EventType.STANDBY_CALLED and e.case is not None
+    ]
+
+
+def shift_changes(outcome: Outcome, scenario: Scenario) -> list[tuple[str, str]]:
+    """The rota's shift changes as ``[[expect.shift]]`` states them: (time, ``day`` or
+    ``standby``); the first, at the start, brings the roster to the rota's now."""
+    from dispatch.events import EventType
+    from dispatch.scenario import format_time
+
+    return [
+        (format_time(scenario.offset(e.at)), str(e.data.get("to")))
+        for e in outcome.events
+        if e.type is EventType.SHIFT_CHANGED and e.actor == "hub"
+    ]
+
+
+def roll_calls(outcome: Outcome) -> list[tuple[str, str, str]]:
+    """Every case's roll call (点名) at the end as ``[[expect.roll_call]]`` states it: (case
+    name, unit, attendance), for each case's latest whistle."""
+    from dispatch.whistle import current, roll_call
+
+    out: list[tuple[str, str, str]] = []
+    for name, hub_id in outcome.case_ids.items():
+        case = outcome.cases.get(hub_id)
+        whistle = current(case) if case is not None else None
+        if whistle is not None:
+            out.extend((name, line.unit, str(line.attendance))
+                       for line in roll_call(whistle, outcome.end))  # fmt: skip
+    return out
+
+
+def instructions(outcome: Outcome) -> list[tuple[str, bool]]:
+    """Each case given an instruction (批办) with a deadline, and whether that deadline was
+    missed (as ``[[expect.instruction]]`` states it)."""
+    from dispatch.events import EventType
+    from dispatch.models import Step as Clock
+
+    names = {hub_id: name for name, hub_id in outcome.case_ids.items()}
+    timed = {
+        e.case for e in outcome.events if e.type is EventType.INSTRUCTED and "minutes" in e.data
+    }
+    missed = {
+        e.case
+        for e in outcome.events
+        if e.type is EventType.DEADLINE_BREACHED and _breached_step(e) == Clock.INSTRUCTION
+    }
+    return sorted((names.get(c, c), c in missed) for c in timed if c is not None)
+
+
+def _breached_step(event: Event) -> str | None:
+    step = event.data.get("step", event.changes.get("step"))
+    return str(step) if step is not None else None
+
+
+def chain_figures(outcome: Outcome, scenario: Scenario) -> dict[str, list[tuple[object, ...]]]:
+    """What the night did beyond the day's figures, next to what ``[expect]`` lists: the
+    standby calls, the roll calls, the instructions and the rota's shift changes — only the
+    kinds ``[expect]`` gives."""
+    expect = scenario.expect
+    if expect is None:
+        return {}
+    got: dict[str, list[tuple[object, ...]]] = {}
+    if expect.standby_call:
+        got["standby_call"] = [*standby_calls(outcome, scenario)]
+    if expect.roll_call:
+        got["roll_call"] = sorted(roll_calls(outcome))
+    if expect.instruction:
+        got["instruction"] = [*instructions(outcome)]
+    if expect.shift:
+        got["shift"] = [*shift_changes(outcome, scenario)]
+    return got
+
+
+def expected_chain_figures(scenario: Scenario) -> dict[str, list[tuple[object, ...]]]:
+    """``[expect]``'s standby calls, roll calls and instructions in the form of
+    :func:`chain_figures`."""
+    from dispatch.scenario import format_time, parse_time
+
+    expect = scenario.expect
+    if expect is None:
+        return {}
+    want: dict[str, list[tuple[object, ...]]] = {}
+    if expect.standby_call:
+        want["standby_call"] = [
+            (c.case, format_time(parse_time(c.at)), c.to) for c in expect.standby_call
+        ]
+    if expect.roll_call:
+        want["roll_call"] = sorted((r.case, r.unit, r.attendance) for r in expect.roll_call)
+    if expect.instruction:
+        want["instruction"] = sorted((i.case, i.breached) for i in expect.instruction)
+    if expect.shift:
+        want["shift"] = [(format_time(parse_time(x.at)), str(x.to)) for x in expect.shift]
+    return want
+
+
 def demo_city_hall(scenario: Scenario, settings: Settings | None = None) -> Hall:
     """The demo city as a hall in the scenario's time zone (what ``check_city`` checks against)."""
     from hub.demo_city import demo_city
@@ -255,7 +365,7 @@ async def scenario_hall(
 ) -> AsyncIterator[tuple[Store, Engine]]:
     """A fresh store at ``database_url`` with the demo city and an engine on ``clock`` with no
     ticker of its own (a :class:`Player` drives it); stopped and closed on exit."""
-    from hub.demo_city import demo_city
+    from hub.demo_city import demo_city, demo_rota
 
     if scenario.header.city != "demo":
         raise ScenarioError(f"scenario city {scenario.header.city!r}: only 'demo' is built in")
@@ -265,6 +375,8 @@ async def scenario_hall(
             raise ScenarioError("the store already holds a hall: scenarios start from a fresh one")
         city = demo_city()
         await store.seed(city.areas, city.units, city.staff)
+        if scenario.header.rota:  # shifts by the rota on the hub clock, not by steps
+            await store.seed_rota(demo_rota())
         settings = scenario_settings(scenario, settings)
         engine = Engine(store, settings, Catalog.default(), clock, ticker=False)
         await engine.start()
@@ -346,7 +458,33 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  expected, not made: {' '.join(line)}")
             for line in sorted(set(made) - set(wanted)):
                 print(f"  made, not expected: {' '.join(line)}")
+    differ |= _print_chain(outcome, scenario)
     return 1 if differ else 0
+
+
+def _print_chain(outcome: Outcome, scenario: Scenario) -> bool:
+    """Print the standby calls, roll calls and instructions the night made, beside the ones
+    ``[expect]`` lists; True when a listed kind differs."""
+    made: dict[str, list[tuple[object, ...]]] = {
+        "standby_call": [*standby_calls(outcome, scenario)],
+        "roll_call": sorted(roll_calls(outcome)),
+        "instruction": [*instructions(outcome)],
+        "shift": [*shift_changes(outcome, scenario)],
+    }
+    wanted = expected_chain_figures(scenario)
+    differ = False
+    for kind, rows in made.items():
+        want = wanted.get(kind)
+        ok = "" if want is None else ("  ok" if want == rows else "  differs from [expect]")
+        print(f"{kind:>15} {len(rows)}{ok}")
+        for row in rows:
+            print("   ", " ".join(str(x) for x in row))
+        if want is not None and want != rows:
+            differ = True
+            for row in want:
+                if row not in rows:
+                    print("  expected, not made:", " ".join(str(x) for x in row))
+    return differ
 
 
 if __name__ == "__main__":

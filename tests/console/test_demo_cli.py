@@ -18,7 +18,7 @@ from console.demo import opening, read_scenario, shipped_scenarios
 
 def test_the_shipped_scenarios_are_found_by_name() -> None:
     names = set(shipped_scenarios())
-    assert {"short", "storm-night"} <= names
+    assert {"short", "storm-night", "after-hours"} <= names
     assert read_scenario("storm-night").header.name == "storm-night"
 
 
@@ -100,6 +100,24 @@ def test_screenshot_writes_the_demos_first_screen_as_svg(
     assert any(not text.isascii() for _, text in runs)
     for length, text in runs:
         assert float(length) == pytest.approx(12.2 * cell_len(html.unescape(text)))
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_the_after_hours_demo_opens_on_the_rota_night(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``griddesk demo --scenario after-hours`` plays on the demo city's rota: at its opening
+    (21:10) the collapse is in hand with the municipal standby officer the hub called, and the
+    roster holds tonight's standby, the day shift gone home."""
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    out = tmp_path / "night.svg"
+    argv = ["demo", "--scenario", "after-hours", "--lang", "zh_CN", "--screenshot", str(out)]
+    assert main([*argv, "--size", "200x50"]) == 0
+    svg = html.unescape(out.read_text(encoding="utf-8")).replace("\xa0", " ")
+    assert "griddesk demo · after-hours · 21:10:00" in svg
+    assert "2611190004" in svg and "吴子涵" in svg  # the collapse, with S094 called for it
+    assert "备勤" in svg
     assert list((tmp_path / "tmp").iterdir()) == []
 
 

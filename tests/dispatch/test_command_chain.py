@@ -3,9 +3,11 @@ reaches, 批办 with its own deadline, sending back down, assigning across stree
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import timedelta
 
+import msgspec
 import pytest
 from chain_hall import with_chain
 
@@ -25,7 +27,7 @@ from dispatch.commands import (
 from dispatch.errors import ErrorCode, Refusal
 from dispatch.events import EventType, apply_case_event
 from dispatch.hall import Hall
-from dispatch.models import Actor, Level, Role, Step
+from dispatch.models import Actor, Duty, Level, Role, Step
 from dispatch.workflow import precheck
 
 
@@ -161,3 +163,12 @@ def test_the_district_desk_assigns_across_streets_a_street_desk_within_its_own(f
     refused(ErrorCode.FORBIDDEN, flow.do, case, Reassign, "street_desk", unit="SH2", reason="x")
     case = flow.do(case, Reassign, "street_desk", unit="LOC1", reason="回东街道")
     assert case.owner_unit == "LOC1"
+
+
+def test_after_hours_an_escalation_alerts_the_desk_s_standby(flow) -> None:
+    """Nobody on duty at the street hall (the day officer gone home): its standby officer is
+    the one the alert rings for, not nobody."""
+    off = {"h1": msgspec.structs.replace(flow.hall.staff["h1"], duty=Duty.OFF)}
+    flow.hall = dataclasses.replace(flow.hall, staff={**flow.hall.staff, **off})
+    flow.do(flow.intake(grid="G1"), Escalate, reason="夜间社区解决不了")
+    assert flow.events[-1].data["units"] == ["SH1"] and flow.events[-1].data["on_duty"] == ["h2"]

@@ -3,6 +3,7 @@ every header and [expect] key is there, and its example is a scenario of the dem
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -10,9 +11,20 @@ import msgspec
 import pytest
 
 from dispatch.commands import ALL_COMMANDS, OPS, Command
-from dispatch.models import IN_HAND_STATUSES, TERMINAL_STATUSES, Role, Status
+from dispatch.models import IN_HAND_STATUSES, TERMINAL_STATUSES, Actor, Role, Status
 from dispatch.roles import allowed
-from dispatch.scenario import Expect, ExpectedEscalation, Header, check_city, loads
+from dispatch.scenario import (
+    Expect,
+    ExpectedCall,
+    ExpectedEscalation,
+    ExpectedInstruction,
+    ExpectedRollCall,
+    ExpectedShift,
+    Header,
+    actor_for,
+    check_city,
+    loads,
+)
 from dispatch.workflow import TRANSITIONS
 from hub.replay import demo_city_hall
 
@@ -80,12 +92,21 @@ def test_each_step_says_the_statuses_it_may_be_played_in(op: str) -> None:
     assert statuses == TRANSITIONS[op]
 
 
-@pytest.mark.parametrize("struct", [Header, Expect, ExpectedEscalation])
+EXPECT_LISTS = ("escalation", "standby_call", "roll_call", "instruction", "shift")
+"""``[expect]`` keys that are arrays of tables, each documented as ``[[expect.KEY]]``."""
+
+
+@pytest.mark.parametrize(
+    "struct",
+    [Header, Expect, ExpectedEscalation, ExpectedCall, ExpectedRollCall, ExpectedInstruction,
+     ExpectedShift],
+)  # fmt: skip
 def test_every_header_and_expect_key_is_documented(struct: type[msgspec.Struct]) -> None:
     for info in msgspec.structs.fields(struct):
-        if info.encode_name != "escalation":
+        if struct is not Expect or info.encode_name not in EXPECT_LISTS:
             assert f"| `{info.encode_name}` |" in DOC, info.encode_name
-    assert "[[expect.escalation]]" in DOC
+    for key in EXPECT_LISTS:
+        assert f"[[expect.{key}]]" in DOC, key
 
 
 def test_the_example_is_a_scenario_of_the_demo_city() -> None:
@@ -101,3 +122,20 @@ def test_every_shipped_scenario_is_described() -> None:
     section = DOC.split("## 5. The shipped scenarios", 1)[1].split("\n## ", 1)[0]
     for path in SHIPPED.glob("*.toml"):
         assert f"| `{path.stem}` |" in section, path.name
+
+
+def test_the_upper_desks_and_the_commander_are_who_the_doc_says() -> None:
+    """§2.4: `district-hall`, `leadership` and their people are dispatchers at their desk (so
+    they may instruct, 批办); `commander` is the duty commander; `street` stays a terminal."""
+    scenario = loads(doc_example())
+    hall = demo_city_hall(scenario)
+    step = scenario.steps[0]
+
+    def actor(by: str) -> Actor:
+        return actor_for(dataclasses.replace(step, by=by), hall)
+
+    for by, unit in [("district-hall", "district-hall"), ("leadership", "leadership"),
+                     ("S123", "district-hall"), ("S126", "leadership")]:  # fmt: skip
+        assert actor(by).role is Role.DISPATCHER and actor(by).unit == unit, by
+    assert actor("commander").role is Role.COMMANDER
+    assert actor("street").role is Role.UNIT and actor("hall").unit is None

@@ -11,13 +11,16 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+import msgspec
 import pytest
 
-from dispatch.commands import ShiftChange, StaffStatus
+from dispatch.commands import RotaSwap, ShiftChange, StaffStatus
 from dispatch.events import EventType
 from dispatch.models import Duty, Shift
-from dispatch.scenario import Scenario, check_city, format_time, loads, parse_time
-from hub.replay import demo_city_hall, play_offline
+from dispatch.rota import Swap, on_duty
+from dispatch.scenario import UPPER_DESKS, Scenario, check_city, format_time, loads, parse_time
+from hub.demo_city import demo_rota
+from hub.replay import chain_figures, demo_city_hall, expected_chain_figures, play_offline
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "hub" / "data" / "scenarios").glob("*.toml"))
@@ -40,7 +43,7 @@ def scenario(request: pytest.FixtureRequest) -> Scenario:
 
 
 def test_the_folder_holds_the_scenarios_the_demo_offers() -> None:
-    assert {"short.toml", "storm-night.toml"} <= {p.name for p in SHIPPED}
+    assert {"short.toml", "storm-night.toml", "after-hours.toml"} <= {p.name for p in SHIPPED}
 
 
 def test_it_is_written_for_the_demo_city_and_states_what_it_implies(scenario: Scenario) -> None:
@@ -55,8 +58,15 @@ def test_nobody_off_duty_acts(scenario: Scenario) -> None:
     case on duty, or was sent it, finishes it."""
     hall = demo_city_hall(scenario)
     duty = {s.id: s.duty for s in hall.staff.values()}
+    rota = demo_rota() if scenario.header.rota else None
     taken: set[tuple[str, str]] = set()  # (person, case) given or signed for on duty
     for step in scenario.steps:
+        if rota is not None:  # the roster is the rota's at the step's time
+            on = on_duty(rota, hall.calendar, scenario.instant(step.at))
+            duty = {s.id: on.duty_of(s) for s in hall.staff.values()}
+        person = hall.staff.get(step.by or "")
+        if person is not None and hall.units[person.unit].desk in UPPER_DESKS:
+            continue  # a district leader instructs from wherever the call finds them
         if step.by in duty:
             # Whoever got or signed for a case on duty sees it through after the hand-over.
             finishing = (step.by, step.case) in taken
@@ -75,6 +85,9 @@ def test_nobody_off_duty_acts(scenario: Scenario) -> None:
                 duty[person.id] = on if person.shift is template.to else Duty.OFF
         elif isinstance(template, StaffStatus) and template.duty is not None:
             duty[template.staff] = template.duty
+        elif isinstance(template, RotaSwap) and rota is not None:
+            swap = Swap(on=template.on, a=template.a, b=template.b)
+            rota = msgspec.structs.replace(rota, overrides=(*rota.overrides, swap))
 
 
 async def test_it_replays_with_no_refused_step_to_exactly_its_expectations(
@@ -97,6 +110,25 @@ async def test_it_replays_with_no_refused_step_to_exactly_its_expectations(
     )
     expected = sorted((parse_time(x.at), x.case, str(x.level)) for x in scenario.expect.escalation)
     assert _readable(escalated) == _readable(expected)
+    # The chain's own figures: standby calls, roll calls, instructions, the rota's shifts.
+    assert chain_figures(outcome, scenario) == expected_chain_figures(scenario)
+
+
+async def test_the_night_is_played_on_the_rota_and_reaches_every_level() -> None:
+    """after-hours.toml states what issue 11 is about: the shifts move by the rota, a call
+    goes down a standby order to the commander, the chain climbs to the district, leadership
+    instructs (met and missed), and a roll call has all three outcomes."""
+    night = loads(_text("after-hours.toml"))
+    assert night.header.rota and night.expect is not None
+    expect = night.expect
+    assert {(str(x.to), x.at) for x in expect.shift} >= {("standby", "17:30"), ("day", "32:30")}
+    assert any(c.to == "commander" for c in expect.standby_call)
+    assert {str(e.level) for e in expect.escalation} >= {"street", "district"}
+    assert {i.breached for i in expect.instruction} == {True, False}
+    assert {r.attendance for r in expect.roll_call} == {"in_time", "late", "absent"}
+    assert {s.do for s in night.steps} >= {"instruct", "send_down", "whistle", "report_in",
+                                          "rota_swap", "handover_note", "handover_ack"}  # fmt: skip
+    assert "shift_change" not in {s.do for s in night.steps}
 
 
 def _readable(rows: list[tuple[timedelta, str, str]]) -> list[str]:
