@@ -117,6 +117,11 @@ class HallModel:
         # Every other queue's listing, sorted, kept by the same splices: a tab switch copies
         # one list instead of filtering 100,000 entries.
         self._lists: dict[Queue, list[Entry]] = {q: [] for q in QUEUES if q is not Queue.ALL}
+        # Changes not yet spliced into a listing, per queue: (entries gone, entries joined).
+        # A listing is read only on a tab switch, a new sort or a snapshot, so a batch only
+        # notes its changes here; they are spliced in at the next read, or once they come to a
+        # sixteenth of the list (one copy of the list per that many changes, not per batch).
+        self._unspliced: dict[Queue, tuple[set[Entry], set[Entry]]] = {}
         self._overdue: set[str] = set()  # regardless of the quick filter (figures, wallboard)
         self._pending: list[tuple[datetime, str]] = []  # (overdue_from, id): not yet overdue
         self._pending_at: dict[str, datetime] = {}  # the last instant pushed per case
@@ -154,6 +159,7 @@ class HallModel:
 
     def listing(self, queue: Queue) -> list[Entry]:
         """``queue``'s entries in order: a fresh list the caller may keep and splice."""
+        self._splice(queue)
         return list(self._order if queue is Queue.ALL else self._lists[queue])
 
     def entry_of(self, case_id: str) -> Entry | None:
@@ -210,6 +216,7 @@ class HallModel:
         self._entries = {c.id: entry(c, sort) for c in self.cases.values()}
         self._order = sorted(self._entries[k] for k in self._members[Queue.ALL])
         self._lists = self._split(self._order)
+        self._unspliced.clear()
         return HallDelta(replaced=True)
 
     def set_quick(self, quick: QuickFilter) -> HallDelta:
@@ -298,11 +305,8 @@ class HallModel:
         for member in staff:
             self.staff[member.id] = member
             staff_touched[member.id] = None
-        if Queue.ALL in gone or Queue.ALL in joined:
-            self._order = splice(self._order, gone.get(Queue.ALL, []), joined.get(Queue.ALL, []))
-        for queue, listed in self._lists.items():
-            if queue in gone or queue in joined:
-                self._lists[queue] = splice(listed, gone.get(queue, []), joined.get(queue, []))
+        for queue in gone.keys() | joined.keys():
+            self._defer(queue, gone.get(queue, ()), joined.get(queue, ()))
         if strip_gone or strip_joined:
             self._strip = splice(self._strip, strip_gone, strip_joined)
         queues = {
@@ -353,7 +357,7 @@ class HallModel:
                 joined.append(self._entries[key])
         if not joined:
             return HallDelta()
-        self._lists[Queue.OVERDUE] = splice(self._lists[Queue.OVERDUE], [], joined)
+        self._defer(Queue.OVERDUE, (), joined)
         return HallDelta(
             queues={Queue.OVERDUE: QueueDelta(added=tuple(joined))}, counts_changed=True
         )
@@ -425,6 +429,33 @@ class HallModel:
             if collecting:
                 gc.enable()
 
+    def _defer(self, queue: Queue, gone: Iterable[Entry], joined: Iterable[Entry]) -> None:
+        """Note a batch's changes to ``queue``'s listing (see ``_unspliced``)."""
+        out, into = self._unspliced.setdefault(queue, (set(), set()))
+        for e in gone:
+            if e in into:
+                into.discard(e)  # joined since the last splice: it never was in the list
+            else:
+                out.add(e)
+        for e in joined:
+            if e in out:
+                out.discard(e)  # left and came back at the same place: still in the list
+            else:
+                into.add(e)
+        listed = self._order if queue is Queue.ALL else self._lists[queue]
+        if len(out) + len(into) > max(_SPLICE_AT_LEAST, len(listed) // 16):
+            self._splice(queue)
+
+    def _splice(self, queue: Queue) -> None:
+        pending = self._unspliced.pop(queue, None)
+        if pending is None:
+            return
+        out, into = pending
+        if queue is Queue.ALL:
+            self._order = splice(self._order, list(out), list(into))
+        else:
+            self._lists[queue] = splice(self._lists[queue], list(out), list(into))
+
     def _split(self, order: list[Entry]) -> dict[Queue, list[Entry]]:
         """Each queue's listing but ALL's, from ``order`` (ALL's, sorted)."""
         members = self._members
@@ -469,10 +500,13 @@ class HallModel:
         self._pending, self._pending_at, self._owned = pending, pending_at, owned
         self._order = sorted(entries[k] for k in members[Queue.ALL])
         self._lists = self._split(self._order)
+        self._unspliced.clear()
         self._strip_entries = strip
         self._strip = sorted(strip.values())
 
 
+_SPLICE_AT_LEAST = 2_000
+"""Changes a listing may hold back, however short it is (see ``HallModel._unspliced``)."""
 _NOWHERE: frozenset[Queue] = frozenset()
 _OVERDUE = frozenset({Queue.OVERDUE})
 
