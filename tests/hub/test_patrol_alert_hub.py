@@ -113,8 +113,9 @@ async def test_a_short_patrol_is_alerted_once_at_the_days_end(seeded: Seeded) ->
             assert written == len(got)
             alert = got[SHORT]
             assert alert.case is None and alert.actor == "hub"
-            assert alert.data == {"kind": "short_patrol", "day": "2026-11-23", "unit": "jw-1",
-                                  "minutes": 20.0, "inside_minutes": 20.0, "minimum": 30}  # fmt: skip
+            shape = {"kind": "short_patrol", "day": "2026-11-23", "unit": "jw-1",
+                     "minutes": 20.0, "inside_minutes": 20.0, "minimum": 30}  # fmt: skip
+            assert alert.data == shape
             # A unit terminal sees its own workers' alerts only.
             jw1_frames, last = await jw1.until(Events)
             jw1_alerts = [e for e in events_in([*jw1_frames, last]) if e.type is EventType.ALERT]
