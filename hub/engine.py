@@ -942,6 +942,8 @@ def _replay(record: AppliedRecord, digest: str) -> Ack | Refusal:
 
 def _name(job: _Job) -> str:
     """A job for the log: the command and who sent it, or the breach."""
+    if job.command is None and job.hub_events is not None:
+        return "the hub's own events (short-patrol alerts)"
     if job.command is None:
         case_id, step = job.breach or ("?", "?")
         return f"breach of {step} on case {case_id}"
