@@ -54,10 +54,21 @@ class PatrolAlerts:
         # A day end slept through (the hub was down across it) is caught up first — while
         # it is still that evening: once the next duty day has begun, it is left alone (a new
         # hub must not alert a week of days nobody reported in).
+        # Only a day the hall worked through on this log (an event in the day before its
+        # end, or a patrol row of it): a fresh or idle hub started of an evening alerts no one.
         ended = last_day_end(calendar, now)
-        caught_up = ended is not None and next_change(calendar, ended) > now
+        caught_up = (
+            ended is not None and next_change(calendar, ended) > now and await self._worked(ended)
+        )
         self._due = ended if caught_up else next_day_end(calendar, now)
         self._task = asyncio.create_task(self._run(), name="hub-patrol-alerts")
+
+    async def _worked(self, ended: datetime) -> bool:
+        first, last = await self._store.window_seqs(ended - timedelta(days=1), ended)
+        if first <= last:
+            return True
+        day = duty_day(self._engine.hall.calendar, ended - timedelta(seconds=1))
+        return bool(await self._store.patrol_days(day))
 
     async def close(self) -> None:
         if self._task is not None:
