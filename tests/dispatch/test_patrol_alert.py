@@ -4,13 +4,14 @@ it (the hall's, the worker's own unit; never a wallboard)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from dispatch.calendar import WorkingCalendar
 from dispatch.config import CalendarSettings
+from dispatch.handover import Section, build
 from dispatch.models import Duty, Shift, Staff
 from dispatch.patrol_alert import (
     already_alerted,
@@ -77,3 +78,13 @@ def test_the_alert_goes_to_the_hall_and_the_workers_own_unit_only() -> None:
     assert [e.staff for e in view_events(own, steps, lambda _: None, lambda _: "jw-1")] == ["short"]
     assert view_events(other, steps, lambda _: None, lambda _: "jw-1") == []
     assert view_events(OBSERVER, steps, lambda _: None, lambda _: "jw-1") == []
+
+
+def test_the_handover_lists_short_patrols_and_not_case_alerts() -> None:
+    (short,) = short_patrol_alerts(DAY, [worker("short")], {}, 30, NOW, rota=False, alerted=set())
+    short = msgspec.structs.replace(short, seq=2)
+    case_alert = msgspec.structs.replace(short, seq=1, case="2611230001", staff=None,
+                                         data={"level": "street", "step": "accept"})  # fmt: skip
+    report = build([], [case_alert, short], NOW - timedelta(hours=8), NOW + timedelta(hours=1))
+    assert report.events[Section.PATROLS] == (short,)
+    assert Section.PATROLS in report.wired
