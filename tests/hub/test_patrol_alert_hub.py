@@ -22,7 +22,7 @@ from dispatch.events import EventType
 from dispatch.models import Duty, Point, Role
 from dispatch.protocol import Events
 from dispatch.tracks import TrackPoint
-from hub.demo_city import demo_city
+from hub.demo_city import demo_city, demo_rota
 from hub.store import Store
 
 START = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in the hall (Asia/Shanghai)
@@ -141,3 +141,26 @@ async def test_a_hub_down_across_the_days_end_alerts_when_it_starts(seeded: Seed
         assert await running.server.patrol_alerts.check() == 0
         stored = await running.store.events_after(0)
     assert [e.staff for e in stored if e.type is EventType.ALERT].count(SHORT) == 1
+
+
+async def test_a_hall_on_a_rota_is_alerted_at_the_day_to_after_hours_change(
+    seeded: Seeded,
+) -> None:
+    store = await Store.open(seeded.url)
+    try:
+        await store.seed_rota(demo_rota())
+    finally:
+        await store.close()
+    clock = StepClock(START + timedelta(hours=2))
+    async with running_hub(seeded.url, seed=False, clock=clock, settings=SETTINGS) as running:
+        assert running.engine.has_rota
+        assert await running.server.patrol.report(SHORT, walk(20)) == 21
+        assert await running.server.patrol.report(LONG, walk(45)) == 46
+        clock.at = DAY_END - timedelta(minutes=1)
+        assert await running.server.patrol_alerts.check() == 0
+        clock.at = DAY_END
+        await running.engine.run_due()  # the rota's shift change: the day shift goes off
+        assert await running.server.patrol_alerts.check() > 0
+        stored = await running.store.events_after(0)
+    alerted = {e.staff for e in stored if e.type is EventType.ALERT}
+    assert SHORT in alerted and LONG not in alerted and STANDBY not in alerted
