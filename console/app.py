@@ -51,6 +51,7 @@ from dispatch.command_chain import addressed_to
 from dispatch.commands import Command
 from dispatch.config import Settings
 from dispatch.events import Event, EventType
+from dispatch.patrol_alert import KIND as SHORT_PATROL
 from screens.assessment import AssessmentLoaded
 from screens.board import BoardScreen
 from screens.case import HistoryLoaded
@@ -196,6 +197,11 @@ class GriddeskApp(App[int]):
         desk = self.desk.model.desk
         unit, words = self.desk.session.unit, self.desk.words
         for event in events:
+            if event.type is EventType.ALERT and event.data.get("kind") == SHORT_PATROL:
+                # The hub sends it to the hall's desks and the worker's own unit only.
+                self.notify(words.short_patrol(event), title=words.tr("Alert"),
+                            severity="warning", timeout=60)  # fmt: skip
+                continue
             if event.type is not EventType.ALERT or event.case is None or desk is None:
                 continue
             if not addressed_to(event.data, unit, desk.level):

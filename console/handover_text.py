@@ -28,6 +28,7 @@ SECTION_TITLES: Mapping[Section, str] = {
     Section.URGES: "Urges",
     Section.JOINT: "Joint enforcement",
     Section.STAFF: "Staff changes",
+    Section.PATROLS: "Short patrols",
     Section.SHIFTS: "Shift changes and hand-overs",
     Section.NOTES: "Hand-over notes",
 }
@@ -42,6 +43,7 @@ _EVENT_COLUMNS = ("Time", "Case", "Title", "What", "By", "Reason")
 _STAFF_COLUMNS = ("Time", "Person", "Unit", "Duty", "By", "Reason")
 _SHIFT_COLUMNS = ("Time", "What", "By", "Details")
 _NOTE_COLUMNS = ("Time", "By", "Note", "Cases")
+_PATROL_COLUMNS = ("Day", "Person", "Unit", "Inside the grid (min)", "Minimum (min)")
 
 Table = tuple[tuple[str, ...], list[tuple[str, ...]]]
 """Column headings (translated) and rows of cells."""
@@ -99,6 +101,8 @@ def section_table(section: Section, report: HandoverReport, rw: ReportWords) -> 
         return _heads(_SHIFT_COLUMNS, tr), [_shift_row(e, rw, report) for e in events]
     if section is Section.NOTES:
         return _heads(_NOTE_COLUMNS, tr), [_note_row(e, rw) for e in events]
+    if section is Section.PATROLS:
+        return _heads(_PATROL_COLUMNS, tr), [_patrol_row(e, rw) for e in events]
     rows = [_event_row(e, rw) for e in events]
     # Open cases carrying the section's record (a whistle, an instruction) come after.
     rows += [_case_as_event(c, rw, report.until) for c in report.cases.get(section, ())]
@@ -237,3 +241,15 @@ def markdown(report: HandoverReport, rw: ReportWords, *, incoming: str = "") -> 
 def _cell(text: str) -> str:
     """A table cell: one line, pipes escaped (a note may hold both)."""
     return " ".join(text.split()).replace("|", "\\|") or " "
+
+
+def _patrol_row(event: Event, rw: ReportWords) -> tuple[str, ...]:
+    """A short-patrol alert: whose day, and the minutes against the minimum."""
+    data, w = event.data, rw.words
+    return (
+        str(data.get("day", "")),
+        w.person(event.staff) or NOBODY,
+        w.unit(data.get("unit")) or NOBODY,
+        f"{float(data.get('inside_minutes') or 0):.0f}",
+        str(data.get("minimum", "")),
+    )

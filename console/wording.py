@@ -46,6 +46,7 @@ from dispatch.models import (
     Step,
     Urgency,
 )
+from dispatch.patrol_alert import KIND as SHORT_PATROL
 from dispatch.queues import QUEUE_TITLES, SORT_TITLES, Queue, Sort
 
 NOBODY = "—"
@@ -117,7 +118,19 @@ class Wording:
                 text = self.tr("Standby officer {person} called (no. {step} on the night's order)")
                 return text.format(person=person, step=event.data["step"])
             return self.tr("Standby officer {person} called").format(person=person)
+        if event.type is EventType.ALERT and event.data.get("kind") == SHORT_PATROL:
+            return self.short_patrol(event)
         return f"{self.event(event.type)} {event.reason}".strip()
+
+    def short_patrol(self, event: Event) -> str:
+        """The short-patrol alert (巡查有效时间短) in words: who, which day, how long."""
+        data = event.data
+        text = self.tr("Short patrol: {person} on {day}, {inside} of {minimum} min inside "
+                       "the grid ({minutes} min tracked)")  # fmt: skip
+        return text.format(person=self.person(event.staff), day=data.get("day", ""),
+                           inside=f"{float(data.get('inside_minutes') or 0):.0f}",
+                           minimum=data.get("minimum", ""),
+                           minutes=f"{float(data.get('minutes') or 0):.0f}")  # fmt: skip
 
     def queue(self, value: Queue) -> str:
         return self.tr(QUEUE_TITLES[value])

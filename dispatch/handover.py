@@ -39,6 +39,7 @@ from dispatch.commands import HandoverAck, HandoverNote
 from dispatch.errors import refuse
 from dispatch.events import Event, EventType
 from dispatch.models import Actor, Case
+from dispatch.patrol_alert import KIND as SHORT_PATROL
 from dispatch.queues import Queue, in_queue
 from dispatch.roles import require
 from dispatch.sla import shown_deadline
@@ -64,6 +65,7 @@ class Section(StrEnum):
     URGES = "urges"  # 督办
     JOINT = "joint"  # 联合执法
     STAFF = "staff"  # 人员变动
+    PATROLS = "patrols"  # 巡查不足: the day's short-patrol alerts (dispatch/patrol_alert.py)
     SHIFTS = "shifts"  # 班次与交接
     NOTES = "notes"  # 交班记录
 
@@ -83,6 +85,7 @@ EVENT_SECTIONS: Mapping[Section, tuple[str, ...]] = {
     Section.URGES: ("urged",),
     Section.JOINT: ("joint",),
     Section.STAFF: ("staff_changed",),
+    Section.PATROLS: ("alert",),  # the short-patrol alerts only (case alerts: escalations)
     Section.SHIFTS: ("shift_changed", "handover_acknowledged"),
     Section.NOTES: ("handover_noted",),
 }
@@ -195,6 +198,8 @@ def build(
                 continue
             if "duty" not in event.changes:
                 continue  # a position or field update: the roster's business
+        if event.type is EventType.ALERT and event.data.get("kind") != SHORT_PATROL:
+            continue  # a case's alert: listed with its escalation
         by_type.setdefault(event.type.value, []).append(event)
     listed_events = {
         section: tuple(sorted((e for t in types for e in by_type.get(t, ())), key=lambda e: e.seq))

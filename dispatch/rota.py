@@ -135,6 +135,14 @@ def duty_day(calendar: WorkingCalendar, at: datetime) -> date:
     return local.date() - timedelta(days=1) if local.time() < start else local.date()
 
 
+def day_shift_end(calendar: WorkingCalendar, day: date) -> datetime | None:
+    """When ``day``'s day shift ends (the last period's end), None on a day off."""
+    start, end = _bounds(calendar)
+    if not calendar.is_working_day(day) or end <= start:
+        return None
+    return datetime.combine(day, end, calendar.tz)
+
+
 def is_day_shift(calendar: WorkingCalendar, at: datetime) -> bool:
     """In a working day's day shift (first period's start to last period's end)."""
     local = at.astimezone(calendar.tz)

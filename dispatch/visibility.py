@@ -31,6 +31,7 @@ import msgspec
 from dispatch.events import Event, EventType, case_fields
 from dispatch.hall import Hall
 from dispatch.models import Actor, Case, Role, Staff
+from dispatch.patrol_alert import addressed_to_unit
 from dispatch.roles import own_units
 from dispatch.whistle import summoned
 
@@ -304,6 +305,9 @@ def view_events(
         event = step.event
         phone = event.staff is None or sees_phone(scope, staff_unit(event.staff))
         if event.case is None:
+            # A short patrol is about one worker: for the hall and that worker's own unit.
+            if not addressed_to_unit(event, () if scope is OBSERVER else scope.units):
+                continue
             out.append(redact_event(event, Level.REDACTED if scope is OBSERVER else Level.WHOLE,
                                     phone=phone))  # fmt: skip
             continue

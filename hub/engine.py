@@ -132,6 +132,7 @@ class _Job:
     shift: bool = False  # the rota's shift change (dispatch/rota.py), ``announce`` it or not
     announce: bool = True
     answer: str | None = None  # a case whose standby answer clock ran out
+    hub_events: Callable[[Hall], list[Event]] | None = None  # the hub's own (patrol alerts)
 
 
 class _DecideFailed(Exception):
@@ -605,6 +606,10 @@ class Engine:
             return self._decide_breach(job.breach, group, now)
         if job.shift or job.answer is not None:
             return self._decide_rota_job(job, group, now)
+        if job.hub_events is not None:
+            hall = dataclasses.replace(self.hall, staff=ChainMap(group.staff, self._staff))
+            stored = self._apply(job.hub_events(hall), group, HUB_ACTOR, None, "", None)
+            return Ack(command="", seq=stored[-1].seq if stored else self.seq)
         command = job.command
         assert command is not None
         if job.allowed is not None and not job.allowed():
@@ -848,6 +853,18 @@ class Engine:
         if self._ticker_wakes is not None and soonest is not None and soonest < self._ticker_wakes:
             self._sooner.set()
 
+    async def write_hub_events(self, make: Callable[[Hall], list[Event]]) -> Ack:
+        """Write the events ``make`` decides on the hall as the writer holds it (the hub's
+        own, actor ``hub``: the short-patrol alerts); returns after the commit."""
+        future: asyncio.Future[Ack] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait(_Job(actor=HUB_ACTOR, command=None, future=future, hub_events=make))
+        return await future
+
+    @property
+    def has_rota(self) -> bool:
+        """Whether the hall runs on a rota (its shift changes are the hub's)."""
+        return self._rota is not None
+
     def next_deadline(self) -> datetime | None:
         """The earliest live deadline of any open case not yet marked breached, leaving out
         those whose breach is being committed."""
@@ -925,6 +942,8 @@ def _replay(record: AppliedRecord, digest: str) -> Ack | Refusal:
 
 def _name(job: _Job) -> str:
     """A job for the log: the command and who sent it, or the breach."""
+    if job.command is None and job.hub_events is not None:
+        return "the hub's own events (short-patrol alerts)"
     if job.command is None:
         case_id, step = job.breach or ("?", "?")
         return f"breach of {step} on case {case_id}"

@@ -95,6 +95,7 @@ from dispatch.visibility import (
 from hub.connection import TRY_AGAIN_LATER, Connection
 from hub.engine import Engine, HallSnapshot
 from hub.patrol import PatrolKeeper
+from hub.patrol_alerts import PatrolAlerts
 from hub.ratelimit import TokenBucket, Verdict
 from hub.scoping import Placements
 from hub.store import Grant, Store
@@ -151,6 +152,7 @@ class HubServer:
         self._unlisten = engine.listen(self._fan_out)
         self._patrol = PatrolKeeper(store, lambda: engine.hall, lambda: engine.clock)
         self._patrol.publish = self._fan_out_positions
+        self._patrol_alerts = PatrolAlerts(engine, self._patrol, store)
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -170,6 +172,7 @@ class HubServer:
         )
         self._watch_task = asyncio.create_task(self._watch(), name="hub-watch")
         await self._patrol.start()
+        await self._patrol_alerts.start()
 
     @property
     def port(self) -> int:
@@ -177,6 +180,11 @@ class HubServer:
             raise RuntimeError("the server is not started")
         sockname = next(iter(self._server.sockets)).getsockname()
         return int(sockname[1])
+
+    @property
+    def patrol_alerts(self) -> PatrolAlerts:
+        """The short-patrol alerts' watch (tests call its ``check`` at an instant)."""
+        return self._patrol_alerts
 
     @property
     def patrol(self) -> PatrolKeeper:
@@ -203,6 +211,7 @@ class HubServer:
         A client that does not complete the closing handshake within ``close_timeout`` (it
         stopped reading) has its TCP connection aborted."""
         self._unlisten()
+        await self._patrol_alerts.close()
         await self._patrol.close()
         if self._watch_task is not None:
             self._watch_task.cancel()
