@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from console.ctl_args import EXIT_OK, EXIT_REFUSED, EXIT_UNREACHABLE, EXIT_USAGE, add_hub_args
+from console.ctl_args import EXIT_OK, EXIT_USAGE, add_hub_args
 
 if TYPE_CHECKING:  # the client and the domain are imported when the command runs
     from backend_client import HubClient
@@ -66,29 +65,9 @@ def _run(args: argparse.Namespace) -> int:
 
 async def report_async(args: argparse.Namespace) -> int:
     """The command, for a caller already in an event loop (tests)."""
-    from backend_client import AuthFailed, ClientError, CommandRefused, HubClient, NotConnected
-    from console.ctl import operator_token
-    from console.settings_loader import ConfigError, load_settings
+    from console.hub_command import run_on_hub
 
-    try:
-        settings = load_settings(getattr(args, "config", None), os.environ, {})
-        token = operator_token(args, settings)
-    except ConfigError as exc:
-        _say(f"griddesk report: {exc}")
-        return EXIT_USAGE
-    url = args.hub or settings.console.hub_url
-    try:
-        async with HubClient.connected(
-            url, token, timeout=args.timeout, client_name="griddesk-report",
-            command_timeout=args.timeout,
-        ) as client:  # fmt: skip
-            return await _report(client, args, settings)
-    except CommandRefused as exc:
-        _say(f"griddesk report: refused by the hub: {exc.code}: {exc.message}")
-        return EXIT_REFUSED
-    except (AuthFailed, NotConnected, ClientError) as exc:
-        _say(f"griddesk report: {exc}")
-        return EXIT_UNREACHABLE
+    return await run_on_hub(args, "report", lambda c, s: _report(c, args, s))
 
 
 def window(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
