@@ -19,34 +19,19 @@ from dispatch.models import (
     Duty,
     Field,
     Kind,
-    Level,
     RequestKind,
     Role,
     Shift,
     Source,
-    Status,
     Step,
     Urgency,
 )
 from dispatch.queues import Queue
 from dispatch.routing import Why
+from dispatch.titles import LEVEL_TITLES, STATUS_TITLES
 from dispatch.whistle import Attendance
 
-STATUS: Mapping[Status, str] = {
-    Status.REPORTED: "reported",
-    Status.VERIFIED: "verified",
-    Status.ACCEPTED: "accepted",
-    Status.DISPATCHED: "dispatched",
-    Status.ACKNOWLEDGED: "signed for",
-    Status.ON_SCENE: "on scene",
-    Status.REPORTED_BACK: "reported back",
-    Status.CHECKED: "checked",
-    Status.CLOSED: "closed",
-    Status.REJECTED: "rejected",
-    Status.VOIDED: "voided",
-    Status.PARKED: "parked",
-    Status.MERGED: "merged",
-}
+STATUS = STATUS_TITLES
 SOURCE: Mapping[Source, str] = {
     Source.PATROL: "patrol",
     Source.PHOTO: "photo",
@@ -56,12 +41,7 @@ SOURCE: Mapping[Source, str] = {
 }
 KIND: Mapping[Kind, str] = {Kind.COMPONENT: "component", Kind.EVENT: "event"}
 URGENCY: Mapping[Urgency, str] = {Urgency.URGENT: "urgent", Urgency.GENERAL: "general"}
-LEVEL: Mapping[Level, str] = {
-    Level.COMMUNITY: "community",
-    Level.STREET: "street",
-    Level.DISTRICT: "district",
-    Level.LEADERSHIP: "leadership",
-}
+LEVEL = LEVEL_TITLES
 SHIFT: Mapping[Shift, str] = {Shift.DAY: "day shift", Shift.STANDBY: "standby"}
 DUTY: Mapping[Duty, str] = {Duty.ON_DUTY: "on duty", Duty.STANDBY: "standby", Duty.OFF: "off"}
 FIELD: Mapping[Field, str] = {
